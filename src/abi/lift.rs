@@ -1,0 +1,333 @@
+//! Lifting: core values and linear memory → [`Val`] (CanonicalABI.md,
+//! "Loading" and "Flat Lifting"). Flat values travel as raw `u64` bits
+//! (i32/f32 in the low half), which makes the spec's variant coercions
+//! (`wrap_i64_to_i32`, `decode_i32_as_float`) a plain truncation.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::layout::{cases_of, discriminant_size, flags_size};
+use super::{string, GuestMemory, StringEncoding, MAX_BYTE_LENGTH};
+use crate::error::{Error, Result, TrapKind};
+use crate::types::{DefType, TypeArena, ValType};
+use crate::values::Val;
+
+/// What lifting needs: the types, the memory to read, the string encoding.
+pub(crate) struct LiftCx<'a, M: ?Sized> {
+    pub arena: &'a TypeArena,
+    pub mem: &'a M,
+    pub enc: StringEncoding,
+}
+
+pub(crate) fn canonicalize_f32(bits: u32) -> f32 {
+    let f = f32::from_bits(bits);
+    if f.is_nan() {
+        f32::from_bits(0x7fc0_0000)
+    } else {
+        f
+    }
+}
+
+pub(crate) fn canonicalize_f64(bits: u64) -> f64 {
+    let f = f64::from_bits(bits);
+    if f.is_nan() {
+        f64::from_bits(0x7ff8_0000_0000_0000)
+    } else {
+        f
+    }
+}
+
+pub(crate) fn to_char(i: u32) -> Result<char> {
+    char::from_u32(i).ok_or_else(|| {
+        Error::trap(
+            TrapKind::InvalidChar,
+            alloc::format!("{i:#x} is not a Unicode scalar value"),
+        )
+    })
+}
+
+fn bad_discriminant(d: u32, n: usize) -> Error {
+    Error::trap(
+        TrapKind::InvalidDiscriminant,
+        alloc::format!("discriminant {d} out of range for {n} cases"),
+    )
+}
+
+/// Checks that `[ptr, ptr + len)` lies in memory of `mem_len` bytes.
+pub(crate) fn check_range(ptr: u32, len: u64, mem_len: usize) -> Result<()> {
+    if u64::from(ptr) + len > mem_len as u64 {
+        return Err(Error::trap(
+            TrapKind::PointerOutOfBounds,
+            alloc::format!("{len} bytes at {ptr:#x} reach past the end of memory ({mem_len} bytes)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `ptr` is a multiple of `align`.
+pub(crate) fn check_align(ptr: u32, align: u32) -> Result<()> {
+    if ptr % align != 0 {
+        return Err(Error::trap(
+            TrapKind::UnalignedPointer,
+            alloc::format!("pointer {ptr:#x} is not aligned to {align}"),
+        ));
+    }
+    Ok(())
+}
+
+impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
+    fn bytes<const N: usize>(&self, ptr: u32) -> Result<[u8; N]> {
+        let mem = self.mem.bytes();
+        let start = ptr as usize;
+        mem.get(start..start.wrapping_add(N))
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| {
+                Error::trap(
+                    TrapKind::PointerOutOfBounds,
+                    alloc::format!("{N} bytes at {ptr:#x} reach past the end of memory"),
+                )
+            })
+    }
+
+    fn load_uint(&self, ptr: u32, size: u32) -> Result<u32> {
+        Ok(match size {
+            1 => u32::from(self.bytes::<1>(ptr)?[0]),
+            2 => u32::from(u16::from_le_bytes(self.bytes(ptr)?)),
+            _ => u32::from_le_bytes(self.bytes(ptr)?),
+        })
+    }
+
+    /// `load`: reads a value of type `ty` at `ptr` (already aligned and in
+    /// bounds as a whole; each access is checked again regardless).
+    pub(crate) fn load(&self, ty: ValType, ptr: u32) -> Result<Val> {
+        Ok(match ty {
+            ValType::Bool => Val::Bool(self.bytes::<1>(ptr)?[0] != 0),
+            ValType::U8 => Val::U8(self.bytes::<1>(ptr)?[0]),
+            ValType::S8 => Val::S8(self.bytes::<1>(ptr)?[0] as i8),
+            ValType::U16 => Val::U16(u16::from_le_bytes(self.bytes(ptr)?)),
+            ValType::S16 => Val::S16(i16::from_le_bytes(self.bytes(ptr)?)),
+            ValType::U32 => Val::U32(u32::from_le_bytes(self.bytes(ptr)?)),
+            ValType::S32 => Val::S32(i32::from_le_bytes(self.bytes(ptr)?)),
+            ValType::U64 => Val::U64(u64::from_le_bytes(self.bytes(ptr)?)),
+            ValType::S64 => Val::S64(i64::from_le_bytes(self.bytes(ptr)?)),
+            ValType::F32 => Val::Float32(canonicalize_f32(u32::from_le_bytes(self.bytes(ptr)?))),
+            ValType::F64 => Val::Float64(canonicalize_f64(u64::from_le_bytes(self.bytes(ptr)?))),
+            ValType::Char => Val::Char(to_char(u32::from_le_bytes(self.bytes(ptr)?))?),
+            ValType::String => {
+                let begin = u32::from_le_bytes(self.bytes(ptr)?);
+                let len = u32::from_le_bytes(self.bytes(ptr.wrapping_add(4))?);
+                Val::String(string::load_string(self.mem, self.enc, begin, len)?)
+            }
+            ValType::Def(i) => self.load_def(i, ptr)?,
+        })
+    }
+
+    fn load_def(&self, i: u32, ptr: u32) -> Result<Val> {
+        let arena = self.arena;
+        let def = arena.def(i);
+        Ok(match def {
+            DefType::List(elem) => {
+                let begin = u32::from_le_bytes(self.bytes(ptr)?);
+                let len = u32::from_le_bytes(self.bytes(ptr.wrapping_add(4))?);
+                Val::List(self.load_list(*elem, begin, len)?)
+            }
+            DefType::Record(fields) => {
+                let mut out = Vec::with_capacity(fields.len());
+                let mut off = ptr;
+                for (name, ty) in fields.iter() {
+                    let l = arena.layout(*ty);
+                    off = super::layout::align_to(off, l.align);
+                    out.push((String::from(&**name), self.load(*ty, off)?));
+                    off = off.wrapping_add(l.size);
+                }
+                Val::Record(out)
+            }
+            DefType::Tuple(tys) => Val::Tuple(self.load_fields(tys, ptr)?),
+            DefType::Flags(names) => {
+                let bits = self.load_uint(ptr, flags_size(names.len()))?;
+                flags_val(names, bits)
+            }
+            _ => {
+                let (n, payloads) = cases_of(def).ok_or_else(internal)?;
+                let disc = self.load_uint(ptr, discriminant_size(n))?;
+                if disc as usize >= n {
+                    return Err(bad_discriminant(disc, n));
+                }
+                let payload = match payloads.get(disc as usize) {
+                    Some(ty) => {
+                        let at = ptr.wrapping_add(arena.layout(ValType::Def(i)).payload_offset);
+                        Some(Box::new(self.load(ty, at)?))
+                    }
+                    None => None,
+                };
+                variant_val(def, disc as usize, payload)
+            }
+        })
+    }
+
+    fn load_fields(&self, tys: &[ValType], ptr: u32) -> Result<Vec<Val>> {
+        let mut out = Vec::with_capacity(tys.len());
+        let mut off = ptr;
+        for ty in tys {
+            let l = self.arena.layout(*ty);
+            off = super::layout::align_to(off, l.align);
+            out.push(self.load(*ty, off)?);
+            off = off.wrapping_add(l.size);
+        }
+        Ok(out)
+    }
+
+    /// `load_list_from_range`.
+    fn load_list(&self, elem: ValType, ptr: u32, len: u32) -> Result<Vec<Val>> {
+        let l = self.arena.layout(elem);
+        let byte_len = u64::from(len) * u64::from(l.size);
+        if byte_len > u64::from(MAX_BYTE_LENGTH) {
+            return Err(Error::trap(
+                TrapKind::LengthTooLarge,
+                alloc::format!("list of {byte_len} bytes is longer than 2^28-1"),
+            ));
+        }
+        check_align(ptr, l.align)?;
+        check_range(ptr, byte_len, self.mem.bytes().len())?;
+        if elem == ValType::U8 {
+            // Bulk path: one slice, no per-element loads.
+            let s = &self.mem.bytes()[ptr as usize..(u64::from(ptr) + byte_len) as usize];
+            return Ok(s.iter().map(|b| Val::U8(*b)).collect());
+        }
+        let mut out = Vec::with_capacity(len as usize);
+        for k in 0..len {
+            out.push(self.load(elem, ptr + k * l.size)?);
+        }
+        Ok(out)
+    }
+
+    /// `lift_flat`: reads `ty` from `flat[*pos..]`, advancing `pos`.
+    pub(crate) fn lift_flat(&self, ty: ValType, flat: &[u64], pos: &mut usize) -> Result<Val> {
+        let mut next = || -> Result<u64> {
+            let v = flat.get(*pos).copied().ok_or_else(internal)?;
+            *pos += 1;
+            Ok(v)
+        };
+        Ok(match ty {
+            ValType::Bool => Val::Bool(next()? as u32 != 0),
+            ValType::U8 => Val::U8(next()? as u8),
+            ValType::S8 => Val::S8(next()? as u8 as i8),
+            ValType::U16 => Val::U16(next()? as u16),
+            ValType::S16 => Val::S16(next()? as u16 as i16),
+            ValType::U32 => Val::U32(next()? as u32),
+            ValType::S32 => Val::S32(next()? as u32 as i32),
+            ValType::U64 => Val::U64(next()?),
+            ValType::S64 => Val::S64(next()? as i64),
+            ValType::F32 => Val::Float32(canonicalize_f32(next()? as u32)),
+            ValType::F64 => Val::Float64(canonicalize_f64(next()?)),
+            ValType::Char => Val::Char(to_char(next()? as u32)?),
+            ValType::String => {
+                let ptr = next()? as u32;
+                let len = next()? as u32;
+                Val::String(string::load_string(self.mem, self.enc, ptr, len)?)
+            }
+            ValType::Def(i) => self.lift_flat_def(i, flat, pos)?,
+        })
+    }
+
+    fn lift_flat_def(&self, i: u32, flat: &[u64], pos: &mut usize) -> Result<Val> {
+        let def = self.arena.def(i);
+        Ok(match def {
+            DefType::List(elem) => {
+                let ptr = flat.get(*pos).copied().ok_or_else(internal)? as u32;
+                let len = flat.get(*pos + 1).copied().ok_or_else(internal)? as u32;
+                *pos += 2;
+                Val::List(self.load_list(*elem, ptr, len)?)
+            }
+            DefType::Record(fields) => {
+                let mut out = Vec::with_capacity(fields.len());
+                for (name, ty) in fields.iter() {
+                    out.push((String::from(&**name), self.lift_flat(*ty, flat, pos)?));
+                }
+                Val::Record(out)
+            }
+            DefType::Tuple(tys) => {
+                let mut out = Vec::with_capacity(tys.len());
+                for ty in tys.iter() {
+                    out.push(self.lift_flat(*ty, flat, pos)?);
+                }
+                Val::Tuple(out)
+            }
+            DefType::Flags(names) => {
+                let bits = flat.get(*pos).copied().ok_or_else(internal)? as u32;
+                *pos += 1;
+                flags_val(names, bits)
+            }
+            _ => {
+                let (n, payloads) = cases_of(def).ok_or_else(internal)?;
+                let joined = self.arena.flat(ValType::Def(i)).len();
+                let disc = flat.get(*pos).copied().ok_or_else(internal)? as u32;
+                let end = *pos + joined;
+                *pos += 1;
+                if disc as usize >= n {
+                    return Err(bad_discriminant(disc, n));
+                }
+                let payload = match payloads.get(disc as usize) {
+                    Some(ty) => Some(Box::new(self.lift_flat(ty, flat, pos)?)),
+                    None => None,
+                };
+                // Skip the joined slots this case does not use.
+                *pos = end;
+                variant_val(def, disc as usize, payload)
+            }
+        })
+    }
+
+    /// `lift_flat_values`: the params or results of a call. If they do not
+    /// fit in `max_flat` core values, `flat[0]` points at them in memory.
+    pub(crate) fn lift_values(
+        &self,
+        tys: &[ValType],
+        flat: &[u64],
+        max_flat: usize,
+        out: &mut Vec<Val>,
+    ) -> Result<()> {
+        let n_flat: usize = tys.iter().map(|t| self.arena.flat(*t).len()).sum();
+        if n_flat > max_flat {
+            let ptr = flat.first().copied().ok_or_else(internal)? as u32;
+            let l = super::layout::record_layout(self.arena, tys.iter().copied());
+            check_align(ptr, l.align)?;
+            check_range(ptr, u64::from(l.size), self.mem.bytes().len())?;
+            out.extend(self.load_fields(tys, ptr)?);
+        } else {
+            let mut pos = 0;
+            for ty in tys {
+                out.push(self.lift_flat(*ty, flat, &mut pos)?);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn flags_val(names: &[Box<str>], bits: u32) -> Val {
+    Val::Flags(
+        names
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| bits & (1 << k) != 0)
+            .map(|(_, n)| String::from(&**n))
+            .collect(),
+    )
+}
+
+fn variant_val(def: &DefType, case: usize, payload: Option<Box<Val>>) -> Val {
+    match def {
+        DefType::Variant(cases) => Val::Variant(String::from(&*cases[case].name), payload),
+        DefType::Enum(names) => Val::Enum(String::from(&*names[case])),
+        DefType::Option(_) => Val::Option(if case == 0 { None } else { payload }),
+        _ => Val::Result(if case == 0 { Ok(payload) } else { Err(payload) }),
+    }
+}
+
+/// Flat values shorter than their signature: cannot happen for validated
+/// signatures, reported rather than panicking.
+#[cold]
+pub(crate) fn internal() -> Error {
+    Error::trap(TrapKind::Other, "internal: flat values do not match the signature")
+}

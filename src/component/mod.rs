@@ -1,0 +1,218 @@
+//! `Component`: a validated component binary, decoded into index spaces and
+//! an init program (the ordered steps that instantiate it), with every type
+//! interned and laid out. Immutable and shareable across stores.
+
+mod parse;
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use crate::abi::StringEncoding;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::types::{FuncType, TypeArena, ValType};
+
+/// A compiled component, ready to be instantiated any number of times in
+/// any store of the same [`Engine`]. Cloning is cheap (a reference count).
+#[derive(Clone)]
+pub struct Component {
+    pub(crate) inner: Arc<ComponentInner>,
+}
+
+pub(crate) struct ComponentInner {
+    pub engine: Engine,
+    pub arena: TypeArena,
+    pub modules: Vec<wasmi::Module>,
+    pub steps: Vec<Step>,
+    pub imports: Vec<Import>,
+    /// The component's own exports: name → item in the runtime index spaces.
+    pub exports: Vec<(Box<str>, ItemRef)>,
+    /// The flat core signature of each function type, by arena func index.
+    pub plans: Vec<FuncPlan>,
+    /// The types of the component's exports, in `exports` order.
+    pub export_types: Vec<ComponentItem>,
+}
+
+/// A reference to an item in one of the component-level index spaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemRef {
+    Func(u32),
+    Instance(u32),
+    /// Types carry no runtime state; kept so exports list them.
+    Type,
+}
+
+/// A reference to an item in one of the core index spaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CoreRef {
+    Func(u32),
+    Memory(u32),
+    Table(u32),
+    Global(u32),
+}
+
+/// What an import of the component expects.
+#[derive(Debug, Clone)]
+pub(crate) struct Import {
+    pub name: Box<str>,
+    pub kind: ImportKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ImportKind {
+    /// A function of the given arena func type.
+    Func(u32),
+    /// An instance with these exports (functions by arena func type; other
+    /// export kinds carry no runtime state yet).
+    Instance(Vec<(Box<str>, ImportKind)>),
+    /// A type import (`eq` bound): nothing to provide.
+    Type,
+}
+
+/// Canonical options, with core indices still unresolved.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CanonOpts {
+    pub encoding: StringEncoding,
+    pub memory: Option<u32>,
+    pub realloc: Option<u32>,
+    pub post_return: Option<u32>,
+}
+
+/// One step of the init program. Each appends exactly one item to one
+/// runtime index space, in binary order, so indices match the binary's.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    /// Instantiate core module `module` with named core instances as imports.
+    CoreInstantiate {
+        module: u32,
+        args: Box<[(Box<str>, u32)]>,
+    },
+    /// A core instance made of existing core items.
+    CoreInstanceFromExports(Box<[(Box<str>, CoreRef)]>),
+    /// An export of a core instance, into the core space of `kind`.
+    CoreAlias {
+        instance: u32,
+        name: Box<str>,
+        kind: CoreKind,
+    },
+    /// `canon lower` of component function `func`, into core funcs.
+    Lower {
+        func: u32,
+        ty: u32,
+        opts: CanonOpts,
+    },
+    /// `canon lift` of core func `core_func`, into component funcs.
+    Lift {
+        core_func: u32,
+        ty: u32,
+        opts: CanonOpts,
+    },
+    /// Import number `import`, into funcs or instances.
+    Import { import: u32, space: Space },
+    /// An export of component instance `instance`, into `space`.
+    Alias {
+        instance: u32,
+        name: Box<str>,
+        space: Space,
+    },
+    /// A component instance made of existing items.
+    InstanceFromExports(Box<[(Box<str>, ItemRef)]>),
+    /// A copy of an existing item (exports re-index what they export).
+    Reexport(ItemRef),
+}
+
+/// A core index space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CoreKind {
+    Func,
+    Memory,
+    Table,
+    Global,
+}
+
+/// A component-level index space with runtime state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Space {
+    Func,
+    Instance,
+}
+
+/// The flat core signature of a component function, computed once.
+#[derive(Debug, Clone)]
+pub(crate) struct FuncPlan {
+    pub params: Box<[ValType]>,
+    pub result: Option<ValType>,
+    /// Core parameter types of the lifted/lowered core function.
+    pub core_params: Box<[wasmi::ValType]>,
+    /// Core result types.
+    pub core_results: Box<[wasmi::ValType]>,
+    /// Core parameter types of a `canon lower`ed function (a return pointer
+    /// is appended when the result is spilled).
+    pub lower_params: Box<[wasmi::ValType]>,
+    /// Core result types of a `canon lower`ed function.
+    pub lower_results: Box<[wasmi::ValType]>,
+    /// The result does not fit in `MAX_FLAT_RESULTS`: it travels by pointer.
+    pub result_spilled: bool,
+}
+
+impl Component {
+    /// Parses and validates a component binary and prepares it for
+    /// instantiation: compiles its core modules, resolves its index spaces
+    /// and computes the layout and core signature of every function.
+    ///
+    /// Fails with a load error (with the byte offset) for a malformed or
+    /// invalid binary, and with an `unsupported` error for features this
+    /// runtime does not implement (async, resources, nested components, …).
+    pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Component> {
+        let inner = parse::parse(engine, bytes)?;
+        Ok(Component {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The component's imports: name and what is expected there.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = (&str, ComponentItem)> + '_ {
+        self.inner
+            .imports
+            .iter()
+            .map(|i| (&*i.name, self.inner.item_of_import(&i.kind)))
+    }
+
+    /// The component's exports: name and type.
+    pub fn exports(&self) -> Vec<(String, ComponentItem)> {
+        self.inner
+            .exports
+            .iter()
+            .zip(&self.inner.export_types)
+            .map(|((name, _), ty)| (String::from(&**name), ty.clone()))
+            .collect()
+    }
+}
+
+/// The type of an import or export, for introspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComponentItem {
+    /// A function.
+    Func(FuncType),
+    /// An instance, with its named items.
+    Instance(Vec<(String, ComponentItem)>),
+    /// A type.
+    Type,
+}
+
+impl ComponentInner {
+    fn item_of_import(&self, kind: &ImportKind) -> ComponentItem {
+        match kind {
+            ImportKind::Func(ty) => ComponentItem::Func(self.arena.func_to_public(*ty)),
+            ImportKind::Instance(items) => ComponentItem::Instance(
+                items
+                    .iter()
+                    .map(|(n, k)| (String::from(&**n), self.item_of_import(k)))
+                    .collect(),
+            ),
+            ImportKind::Type => ComponentItem::Type,
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Instantiation: running a component's init program in a store, and the
+//! resulting [`Instance`] with its exports.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use crate::component::{CanonOpts, Component, CoreKind, CoreRef, ItemRef, Space, Step};
+use crate::error::{from_wasmi, Error, Result};
+use crate::func::{self, Func, FuncKind, LiftedFunc, Options};
+use crate::linker::Provided;
+use crate::store::{AsContextMut, InstanceFlags, StoreContextMut, StoreData};
+
+/// An item of a component instance at run time.
+#[derive(Clone)]
+pub(crate) enum Item {
+    Func(Func),
+    Instance(Arc<Exports>),
+}
+
+/// The named items of a component instance.
+#[derive(Default)]
+pub(crate) struct Exports {
+    pub items: BTreeMap<String, Item>,
+}
+
+/// An instantiated component. Look up its exported functions with
+/// [`Instance::get_func`], inside exported instances with
+/// [`Instance::get_export`].
+#[derive(Clone)]
+pub struct Instance {
+    store_id: usize,
+    exports: Arc<Exports>,
+}
+
+/// A path to an export of an [`Instance`], from [`Instance::get_export`].
+#[derive(Clone)]
+pub struct ExportIndex {
+    store_id: usize,
+    item: Item,
+}
+
+/// Ways to name an export: its name at the root, or an [`ExportIndex`].
+pub trait InstanceExportLookup {
+    /// The export this names in `instance`, if any.
+    fn lookup(&self, instance: &Instance) -> Option<ExportIndex>;
+}
+
+impl InstanceExportLookup for str {
+    fn lookup(&self, instance: &Instance) -> Option<ExportIndex> {
+        Some(ExportIndex {
+            store_id: instance.store_id,
+            item: instance.exports.items.get(self)?.clone(),
+        })
+    }
+}
+
+impl InstanceExportLookup for String {
+    fn lookup(&self, instance: &Instance) -> Option<ExportIndex> {
+        self.as_str().lookup(instance)
+    }
+}
+
+impl InstanceExportLookup for ExportIndex {
+    fn lookup(&self, instance: &Instance) -> Option<ExportIndex> {
+        (self.store_id == instance.store_id).then(|| self.clone())
+    }
+}
+
+impl<L: InstanceExportLookup + ?Sized> InstanceExportLookup for &L {
+    fn lookup(&self, instance: &Instance) -> Option<ExportIndex> {
+        (**self).lookup(instance)
+    }
+}
+
+impl Instance {
+    fn check_store<T>(&self, store: &mut StoreContextMut<'_, T>) -> bool {
+        store.inner.data().id == self.store_id
+    }
+
+    /// The exported function named by `name` (a root export name or an
+    /// [`ExportIndex`]). `None` if there is no such function, or if `store`
+    /// is not the store this instance lives in.
+    pub fn get_func(&self, mut store: impl AsContextMut, name: impl InstanceExportLookup) -> Option<Func> {
+        if !self.check_store(&mut store.as_context_mut()) {
+            return None;
+        }
+        match name.lookup(self)?.item {
+            Item::Func(f) => Some(f),
+            Item::Instance(_) => None,
+        }
+    }
+
+    /// The export `name` of the exported instance `instance`, or of the root
+    /// if `instance` is `None`; e.g. `get_export(store, None, "ns:pkg/iface")`
+    /// then `get_export(store, Some(&iface), "name")`.
+    pub fn get_export(
+        &self,
+        mut store: impl AsContextMut,
+        instance: Option<&ExportIndex>,
+        name: &str,
+    ) -> Option<ExportIndex> {
+        if !self.check_store(&mut store.as_context_mut()) {
+            return None;
+        }
+        let item = match instance {
+            None => self.exports.items.get(name)?.clone(),
+            Some(idx) if idx.store_id == self.store_id => match &idx.item {
+                Item::Instance(e) => e.items.get(name)?.clone(),
+                Item::Func(_) => return None,
+            },
+            Some(_) => return None,
+        };
+        Some(ExportIndex {
+            store_id: self.store_id,
+            item,
+        })
+    }
+
+    /// Shorthand: the function `name` inside the exported instance `instance`
+    /// (e.g. `"ns:pkg/iface"`, `"name"`).
+    pub fn get_instance_func(&self, mut store: impl AsContextMut, instance: &str, name: &str) -> Option<Func> {
+        let idx = self.get_export(&mut store, None, instance)?;
+        let f = self.get_export(&mut store, Some(&idx), name)?;
+        self.get_func(store, f)
+    }
+}
+
+/// A core instance at run time: a wasmi instance or a bag of core items.
+enum CoreInstance {
+    Wasm(wasmi::Instance),
+    Bag(Vec<(Box<str>, wasmi::Extern)>),
+}
+
+/// The runtime index spaces of one instantiation.
+#[derive(Default)]
+struct Spaces {
+    core_instances: Vec<CoreInstance>,
+    core_funcs: Vec<wasmi::Func>,
+    memories: Vec<wasmi::Memory>,
+    tables: Vec<wasmi::Table>,
+    globals: Vec<wasmi::Global>,
+    funcs: Vec<Func>,
+    instances: Vec<Arc<Exports>>,
+}
+
+fn bad_index(what: &str, i: u32) -> Error {
+    // Validation rules these out; reported rather than panicking.
+    Error::load(0, format!("{what} index {i} out of range"))
+}
+
+fn get<'a, X>(v: &'a [X], i: u32, what: &str) -> Result<&'a X> {
+    v.get(i as usize).ok_or_else(|| bad_index(what, i))
+}
+
+impl Spaces {
+    fn core_export(&self, store: &StoreContextMut<'_, impl Sized>, instance: u32, name: &str) -> Result<wasmi::Extern> {
+        let found = match get(&self.core_instances, instance, "core instance")? {
+            CoreInstance::Wasm(i) => i.get_export(&store.inner, name),
+            CoreInstance::Bag(items) => items.iter().find(|(n, _)| **n == *name).map(|(_, e)| *e),
+        };
+        found.ok_or_else(|| Error::load(0, format!("core instance {instance} has no export `{name}`")))
+    }
+
+    fn core_item(&self, r: CoreRef) -> Result<wasmi::Extern> {
+        Ok(match r {
+            CoreRef::Func(i) => (*get(&self.core_funcs, i, "core func")?).into(),
+            CoreRef::Memory(i) => (*get(&self.memories, i, "memory")?).into(),
+            CoreRef::Table(i) => (*get(&self.tables, i, "table")?).into(),
+            CoreRef::Global(i) => (*get(&self.globals, i, "global")?).into(),
+        })
+    }
+
+    fn item(&self, r: ItemRef) -> Result<Option<Item>> {
+        Ok(match r {
+            ItemRef::Func(i) => Some(Item::Func(get(&self.funcs, i, "func")?.clone())),
+            ItemRef::Instance(i) => Some(Item::Instance(get(&self.instances, i, "instance")?.clone())),
+            ItemRef::Type => None,
+        })
+    }
+
+    fn options<T>(&self, store: &StoreContextMut<'_, T>, opts: &CanonOpts, instance: u32) -> Result<Options> {
+        let memory = opts.memory.map(|m| get(&self.memories, m, "memory").copied()).transpose()?;
+        let realloc = match opts.realloc {
+            Some(f) => Some(
+                get(&self.core_funcs, f, "core func")?
+                    .typed::<(i32, i32, i32, i32), i32>(&store.inner)
+                    .map_err(|e| Error::load(0, format!("realloc has the wrong type: {e}")))?,
+            ),
+            None => None,
+        };
+        let post_return = opts
+            .post_return
+            .map(|f| get(&self.core_funcs, f, "core func").copied())
+            .transpose()?;
+        Ok(Options {
+            memory,
+            realloc,
+            post_return,
+            encoding: opts.encoding,
+            instance,
+        })
+    }
+}
+
+fn provided_item<T: 'static>(store_id: usize, component: &Component, p: Provided<T>) -> Option<Item> {
+    match p {
+        Provided::Func(host, ty) => Some(Item::Func(Func::host(store_id, component, host, ty))),
+        Provided::Instance(items) => {
+            let mut exports = Exports::default();
+            for (name, p) in items {
+                if let Some(item) = provided_item(store_id, component, p) {
+                    exports.items.insert(name, item);
+                }
+            }
+            Some(Item::Instance(Arc::new(exports)))
+        }
+        Provided::Type => None,
+    }
+}
+
+/// Runs `component`'s init program in `store` with the linker's `imports`
+/// (one per component import, in order).
+pub(crate) fn instantiate<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    component: &Component,
+    imports: Vec<Provided<T>>,
+) -> Result<Instance> {
+    let inner = &component.inner;
+    let data: &mut StoreData<T> = store.inner.data_mut();
+    let instance_idx = data.instances.len() as u32;
+    data.instances.push(InstanceFlags {
+        may_leave: true,
+        may_enter: true,
+        poisoned: false,
+    });
+    let store_id = data.id;
+
+    let mut imports: Vec<Option<Provided<T>>> = imports.into_iter().map(Some).collect();
+    let mut s = Spaces::default();
+    let result = (|| -> Result<()> {
+        for step in inner.steps.iter() {
+            run_step(store, component, &mut s, &mut imports, step, instance_idx)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        if let Ok(flags) = store.inner.data_mut().flags(instance_idx) {
+            flags.poisoned = true;
+        }
+        return Err(e);
+    }
+    let mut exports = Exports::default();
+    for (name, r) in inner.exports.iter() {
+        if let Some(item) = s.item(*r)? {
+            exports.items.insert(String::from(&**name), item);
+        }
+    }
+    Ok(Instance {
+        store_id,
+        exports: Arc::new(exports),
+    })
+}
+
+fn run_step<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    component: &Component,
+    s: &mut Spaces,
+    imports: &mut [Option<Provided<T>>],
+    step: &Step,
+    instance_idx: u32,
+) -> Result<()> {
+    let inner = &component.inner;
+    match step {
+        Step::CoreInstantiate { module, args } => {
+            let m = get(&inner.modules, *module, "module")?;
+            let mut externs = Vec::new();
+            for imp in m.imports() {
+                let (_, arg) = args
+                    .iter()
+                    .find(|(n, _)| **n == *imp.module())
+                    .ok_or_else(|| Error::load(0, format!("no instantiation argument `{}`", imp.module())))?;
+                externs.push(s.core_export(store, *arg, imp.name())?);
+            }
+            let i = wasmi::Instance::new(&mut store.inner, m, &externs).map_err(from_wasmi)?;
+            s.core_instances.push(CoreInstance::Wasm(i));
+        }
+        Step::CoreInstanceFromExports(items) => {
+            let mut bag = Vec::with_capacity(items.len());
+            for (name, r) in items.iter() {
+                bag.push((name.clone(), s.core_item(*r)?));
+            }
+            s.core_instances.push(CoreInstance::Bag(bag));
+        }
+        Step::CoreAlias { instance, name, kind } => {
+            let e = s.core_export(store, *instance, name)?;
+            let wrong = || Error::load(0, format!("core export `{name}` is of the wrong kind"));
+            match kind {
+                CoreKind::Func => s.core_funcs.push(e.into_func().ok_or_else(wrong)?),
+                CoreKind::Memory => s.memories.push(e.into_memory().ok_or_else(wrong)?),
+                CoreKind::Table => s.tables.push(e.into_table().ok_or_else(wrong)?),
+                CoreKind::Global => s.globals.push(e.into_global().ok_or_else(wrong)?),
+            }
+        }
+        Step::Lower { func, ty, opts } => {
+            let callee = get(&s.funcs, *func, "func")?.clone();
+            let options = s.options(store, opts, instance_idx)?;
+            let core = match &callee.kind {
+                FuncKind::Host { host, .. } => {
+                    let host = func::host_fn::<T>(host)?;
+                    func::lower_host(store, component, *ty, options, host)
+                }
+                // In a single component instance, a lowered lift of the same
+                // instance can only be called by re-entering it: the spec traps.
+                FuncKind::Lifted(_) => func::lower_reentrant(store, component, *ty),
+            };
+            s.core_funcs.push(core);
+        }
+        Step::Lift { core_func, ty, opts } => {
+            let core = *get(&s.core_funcs, *core_func, "core func")?;
+            let options = s.options(store, opts, instance_idx)?;
+            s.funcs.push(Func::lifted(
+                store.inner.data().id,
+                component,
+                LiftedFunc {
+                    core,
+                    ty: *ty,
+                    options,
+                },
+            ));
+        }
+        Step::Import { import, space } => {
+            let provided = imports
+                .get_mut(*import as usize)
+                .and_then(Option::take)
+                .ok_or_else(|| bad_index("import", *import))?;
+            match (provided_item(store.inner.data().id, component, provided), space) {
+                (Some(Item::Func(f)), Space::Func) => s.funcs.push(f),
+                (Some(Item::Instance(i)), Space::Instance) => s.instances.push(i),
+                _ => return Err(Error::link(format!("import {import} is of the wrong kind"))),
+            }
+        }
+        Step::Alias { instance, name, space } => {
+            let exports = get(&s.instances, *instance, "instance")?;
+            let item = exports
+                .items
+                .get(&**name)
+                .cloned()
+                .ok_or_else(|| Error::link(format!("instance {instance} has no export `{name}`")))?;
+            match (item, space) {
+                (Item::Func(f), Space::Func) => s.funcs.push(f),
+                (Item::Instance(i), Space::Instance) => s.instances.push(i),
+                _ => return Err(Error::link(format!("export `{name}` is of the wrong kind"))),
+            }
+        }
+        Step::InstanceFromExports(items) => {
+            let mut exports = Exports::default();
+            for (name, r) in items.iter() {
+                if let Some(item) = s.item(*r)? {
+                    exports.items.insert(String::from(&**name), item);
+                }
+            }
+            s.instances.push(Arc::new(exports));
+        }
+        Step::Reexport(r) => match s.item(*r)? {
+            Some(Item::Func(f)) => s.funcs.push(f),
+            Some(Item::Instance(i)) => s.instances.push(i),
+            None => {}
+        },
+    }
+    Ok(())
+}

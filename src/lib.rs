@@ -1,0 +1,35 @@
+//! componentry runs WebAssembly components (the Component Model, 0.2) on the
+//! [wasmi] interpreter, in `no_std` + `alloc` environments as well as with
+//! `std`.
+//!
+//! The API follows wasmtime's component API: compile a [`Component`] for an
+//! [`Engine`], define its imports in a [`Linker`], instantiate it in a
+//! [`Store`], and call its exports as [`Func`]s with [`Val`]s.
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod abi;
+mod component;
+mod engine;
+mod error;
+mod func;
+mod instance;
+mod linker;
+mod store;
+mod types;
+mod values;
+
+pub use abi::StringEncoding;
+pub use component::{Component, ComponentItem};
+pub use engine::{Config, Engine};
+pub use error::{Error, ErrorKind, Result, TrapKind};
+pub use func::Func;
+pub use instance::{ExportIndex, Instance, InstanceExportLookup};
+pub use linker::{Linker, LinkerInstance};
+pub use store::{AsContextMut, Store, StoreContextMut};
+pub use types::{FuncType, Type};
+pub use values::Val;

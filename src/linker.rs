@@ -1,0 +1,220 @@
+//! `Linker<T>`: host functions by name, in instance namespaces, checked
+//! against a component's imports at instantiation.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+
+use crate::component::{Component, ImportKind};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::instance::{self, Instance};
+use crate::store::{AsContextMut, StoreContextMut};
+use crate::values::Val;
+
+/// A host function taking and returning dynamic values.
+pub(crate) type HostFn<T> =
+    dyn Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static;
+
+pub(crate) enum Definition<T> {
+    Func(Arc<HostFn<T>>),
+    Instance(Namespace<T>),
+}
+
+pub(crate) struct Namespace<T> {
+    pub items: BTreeMap<String, Definition<T>>,
+}
+
+impl<T> Default for Namespace<T> {
+    fn default() -> Self {
+        Namespace {
+            items: BTreeMap::new(),
+        }
+    }
+}
+
+/// Host definitions by name, used to satisfy a component's imports.
+///
+/// ```ignore
+/// let mut linker = Linker::new(&engine);
+/// linker.instance("ns:pkg/iface")?.func_new("log", |_cx, params, _results| Ok(()))?;
+/// let instance = linker.instantiate(&mut store, &component)?;
+/// ```
+pub struct Linker<T> {
+    engine: Engine,
+    root: Namespace<T>,
+    allow_shadowing: bool,
+}
+
+/// A namespace of a [`Linker`]: the root, or an instance inside it.
+pub struct LinkerInstance<'a, T> {
+    ns: &'a mut Namespace<T>,
+    allow_shadowing: bool,
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker for components of `engine`.
+    pub fn new(engine: &Engine) -> Self {
+        Linker {
+            engine: engine.clone(),
+            root: Namespace::default(),
+            allow_shadowing: false,
+        }
+    }
+
+    /// The engine this linker belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether defining a name twice replaces the first definition (true)
+    /// or is an error (false, the default).
+    pub fn allow_shadowing(&mut self, allow: bool) -> &mut Self {
+        self.allow_shadowing = allow;
+        self
+    }
+
+    /// The root namespace: definitions for the component's top-level imports.
+    pub fn root(&mut self) -> LinkerInstance<'_, T> {
+        LinkerInstance {
+            ns: &mut self.root,
+            allow_shadowing: self.allow_shadowing,
+        }
+    }
+
+    /// The instance namespace `name` at the root (e.g. `"ns:pkg/iface"`),
+    /// created if absent. Fails if `name` is already defined as a function.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        let allow = self.allow_shadowing;
+        LinkerInstance {
+            ns: &mut self.root,
+            allow_shadowing: allow,
+        }
+        .into_instance(name)
+    }
+
+    /// Instantiates `component` in `store`, satisfying its imports from
+    /// this linker.
+    ///
+    /// Fails with a link error naming the import and both types when an
+    /// import is missing or of the wrong kind, with a usage error when the
+    /// component belongs to another engine, and with a trap if a core
+    /// module's start function traps.
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        component: &Component,
+    ) -> Result<Instance> {
+        if !component.inner.engine.same(&self.engine) {
+            return Err(Error::usage("the component was compiled for another engine"));
+        }
+        let mut imports = alloc::vec::Vec::with_capacity(component.inner.imports.len());
+        for import in component.inner.imports.iter() {
+            imports.push(resolve(&self.root, &import.name, &import.name, &import.kind, component)?);
+        }
+        instance::instantiate(&mut store.as_context_mut(), component, imports)
+    }
+}
+
+/// What a linker provides for one import, resolved against its type.
+pub(crate) enum Provided<T> {
+    /// A host function and the arena func type it is imported at.
+    Func(Arc<HostFn<T>>, u32),
+    Instance(BTreeMap<String, Provided<T>>),
+    Type,
+}
+
+fn describe(component: &Component, kind: &ImportKind) -> String {
+    match kind {
+        ImportKind::Func(ty) => format!("{}", component.inner.arena.func_to_public(*ty)),
+        ImportKind::Instance(_) => String::from("instance"),
+        ImportKind::Type => String::from("type"),
+    }
+}
+
+/// Resolves import `name` (shown as `path`) of type `kind` in `ns`.
+fn resolve<T>(
+    ns: &Namespace<T>,
+    name: &str,
+    path: &str,
+    kind: &ImportKind,
+    component: &Component,
+) -> Result<Provided<T>> {
+    let found = ns.items.get(name);
+    match (kind, found) {
+        (ImportKind::Type, _) => Ok(Provided::Type),
+        (ImportKind::Func(ty), Some(Definition::Func(f))) => Ok(Provided::Func(f.clone(), *ty)),
+        (ImportKind::Instance(items), Some(Definition::Instance(inner))) => {
+            let mut out = BTreeMap::new();
+            for (item_name, item_kind) in items {
+                let item_path = format!("{path}#{item_name}");
+                let provided = resolve(inner, item_name, &item_path, item_kind, component)?;
+                out.insert(String::from(&**item_name), provided);
+            }
+            Ok(Provided::Instance(out))
+        }
+        (kind, None) => Err(Error::link(format!(
+            "import `{path}` ({}) is not defined in the linker",
+            describe(component, kind)
+        ))),
+        (kind, Some(def)) => Err(Error::link(format!(
+            "import `{path}` expects {} but the linker defines {}",
+            describe(component, kind),
+            match def {
+                Definition::Func(_) => "a host function",
+                Definition::Instance(_) => "an instance",
+            }
+        ))),
+    }
+}
+
+impl<'a, T: 'static> LinkerInstance<'a, T> {
+    fn insert(&mut self, name: &str, def: Definition<T>) -> Result<()> {
+        if !self.allow_shadowing && self.ns.items.contains_key(name) {
+            return Err(Error::usage(format!("`{name}` is already defined in this linker namespace")));
+        }
+        self.ns.items.insert(String::from(name), def);
+        Ok(())
+    }
+
+    /// Defines a host function `name` taking and returning dynamic values.
+    /// It serves any function type: `params` holds the lifted arguments and
+    /// `results` has one slot per result, to be filled with values of the
+    /// import's result type (a mismatch traps the calling component).
+    /// Returning an error traps the calling component with
+    /// [`TrapKind::Host`](crate::TrapKind::Host).
+    pub fn func_new(
+        &mut self,
+        name: &str,
+        func: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        self.insert(name, Definition::Func(Arc::new(func)))
+    }
+
+    /// The nested instance namespace `name`, created if absent.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        let allow = self.allow_shadowing;
+        LinkerInstance {
+            ns: &mut *self.ns,
+            allow_shadowing: allow,
+        }
+        .into_instance(name)
+    }
+
+    fn into_instance(self, name: &str) -> Result<LinkerInstance<'a, T>> {
+        let entry = self
+            .ns
+            .items
+            .entry(String::from(name))
+            .or_insert_with(|| Definition::Instance(Namespace::default()));
+        match entry {
+            Definition::Instance(ns) => Ok(LinkerInstance {
+                ns,
+                allow_shadowing: self.allow_shadowing,
+            }),
+            Definition::Func(_) => Err(Error::usage(format!("`{name}` is already defined as a function"))),
+        }
+    }
+}
+

@@ -1,0 +1,137 @@
+//! `Store<T>`: the wasmi store plus per-instance component state.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::engine::Engine;
+use crate::error::{from_wasmi, Error, Result};
+
+/// Per component instance flags, as the canonical ABI defines them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InstanceFlags {
+    /// False while the instance runs `realloc` or `post-return`: it may not
+    /// call imports then.
+    pub may_leave: bool,
+    /// False while a call into the instance is in progress: no reentrance.
+    pub may_enter: bool,
+    /// Set when the instance trapped; later calls trap.
+    pub poisoned: bool,
+}
+
+/// What the wasmi store holds: the user's data and the component state.
+pub(crate) struct StoreData<T> {
+    pub data: T,
+    pub id: usize,
+    pub instances: Vec<InstanceFlags>,
+}
+
+impl<T> StoreData<T> {
+    /// The flags of instance `i` (an index handed out by this store).
+    pub(crate) fn flags(&mut self, i: u32) -> Result<&mut InstanceFlags> {
+        self.instances
+            .get_mut(i as usize)
+            .ok_or_else(|| Error::usage("instance does not belong to this store"))
+    }
+}
+
+static NEXT_STORE_ID: AtomicUsize = AtomicUsize::new(1);
+
+/// A store: owns all instances, their memories and the host's data `T`.
+/// Items (instances, functions) may only be used with the store that
+/// created them; using them with another store is an error, not a panic.
+pub struct Store<T> {
+    pub(crate) inner: wasmi::Store<StoreData<T>>,
+}
+
+impl<T> Store<T> {
+    /// Creates a store for `engine` holding `data`.
+    pub fn new(engine: &Engine, data: T) -> Self {
+        let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
+        Store {
+            inner: wasmi::Store::new(
+                &engine.inner,
+                StoreData {
+                    data,
+                    id,
+                    instances: Vec::new(),
+                },
+            ),
+        }
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.inner.data().data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data_mut().data
+    }
+
+    /// Consumes the store, returning the host data.
+    pub fn into_data(self) -> T {
+        self.inner.into_data().data
+    }
+
+    /// Sets the remaining fuel. Fails if the engine does not meter fuel.
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.inner.set_fuel(fuel).map_err(from_wasmi)
+    }
+
+    /// The remaining fuel. Fails if the engine does not meter fuel.
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.inner.get_fuel().map_err(from_wasmi)
+    }
+}
+
+/// A mutable view of a store, as host functions receive it.
+pub struct StoreContextMut<'a, T> {
+    pub(crate) inner: wasmi::StoreContextMut<'a, StoreData<T>>,
+}
+
+impl<T> StoreContextMut<'_, T> {
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.inner.data().data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data_mut().data
+    }
+}
+
+/// Types that give mutable access to a store: [`Store`], `&mut Store`,
+/// and [`StoreContextMut`].
+pub trait AsContextMut {
+    /// The host data type of the store.
+    type Data;
+    /// A mutable view of the store.
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T> AsContextMut for Store<T> {
+    type Data = T;
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut {
+            inner: wasmi::AsContextMut::as_context_mut(&mut self.inner),
+        }
+    }
+}
+
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut {
+            inner: wasmi::AsContextMut::as_context_mut(&mut self.inner),
+        }
+    }
+}
+
+impl<S: AsContextMut + ?Sized> AsContextMut for &mut S {
+    type Data = S::Data;
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, S::Data> {
+        (**self).as_context_mut()
+    }
+}

@@ -1,0 +1,159 @@
+//! `Val`: dynamic component values, for the untyped call API.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// A component value of any 0.2 value type, for dynamic calls
+/// ([`Func::call`](crate::Func::call)) and host functions defined with
+/// [`Linker::func_new`](crate::LinkerInstance::func_new).
+///
+/// Records, variants, enums and flags carry their labels, so a value can be
+/// checked against a type on its own. Lowering a `Val` checks it against the
+/// expected type and fails with a usage error if it does not match.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    /// `bool`
+    Bool(bool),
+    /// `s8`
+    S8(i8),
+    /// `u8`
+    U8(u8),
+    /// `s16`
+    S16(i16),
+    /// `u16`
+    U16(u16),
+    /// `s32`
+    S32(i32),
+    /// `u32`
+    U32(u32),
+    /// `s64`
+    S64(i64),
+    /// `u64`
+    U64(u64),
+    /// `f32` (NaNs are canonicalized when lifted)
+    Float32(f32),
+    /// `f64` (NaNs are canonicalized when lifted)
+    Float64(f64),
+    /// `char`
+    Char(char),
+    /// `string`
+    String(String),
+    /// `list<T>`
+    List(Vec<Val>),
+    /// `record`: fields in type order, with their names.
+    Record(Vec<(String, Val)>),
+    /// `tuple<…>`
+    Tuple(Vec<Val>),
+    /// `variant`: the case name and its payload, if the case has one.
+    Variant(String, Option<Box<Val>>),
+    /// `enum`: the case name.
+    Enum(String),
+    /// `option<T>`
+    Option(Option<Box<Val>>),
+    /// `result<T, E>`: payloads are `None` where the type has none.
+    Result(Result<Option<Box<Val>>, Option<Box<Val>>>),
+    /// `flags`: the names of the flags that are set.
+    Flags(Vec<String>),
+}
+
+impl Val {
+    /// A short name of the value's kind, for error messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Val::Bool(_) => "bool",
+            Val::S8(_) => "s8",
+            Val::U8(_) => "u8",
+            Val::S16(_) => "s16",
+            Val::U16(_) => "u16",
+            Val::S32(_) => "s32",
+            Val::U32(_) => "u32",
+            Val::S64(_) => "s64",
+            Val::U64(_) => "u64",
+            Val::Float32(_) => "f32",
+            Val::Float64(_) => "f64",
+            Val::Char(_) => "char",
+            Val::String(_) => "string",
+            Val::List(_) => "list",
+            Val::Record(_) => "record",
+            Val::Tuple(_) => "tuple",
+            Val::Variant(..) => "variant",
+            Val::Enum(_) => "enum",
+            Val::Option(_) => "option",
+            Val::Result(_) => "result",
+            Val::Flags(_) => "flags",
+        }
+    }
+}
+
+impl fmt::Display for Val {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn seq(f: &mut fmt::Formatter<'_>, vs: &[Val]) -> fmt::Result {
+            for (i, v) in vs.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{v}")?;
+            }
+            Ok(())
+        }
+        fn payload(f: &mut fmt::Formatter<'_>, name: &str, v: &Option<Box<Val>>) -> fmt::Result {
+            match v {
+                Some(v) => write!(f, "{name}({v})"),
+                None => f.write_str(name),
+            }
+        }
+        match self {
+            Val::Bool(v) => write!(f, "{v}"),
+            Val::S8(v) => write!(f, "{v}"),
+            Val::U8(v) => write!(f, "{v}"),
+            Val::S16(v) => write!(f, "{v}"),
+            Val::U16(v) => write!(f, "{v}"),
+            Val::S32(v) => write!(f, "{v}"),
+            Val::U32(v) => write!(f, "{v}"),
+            Val::S64(v) => write!(f, "{v}"),
+            Val::U64(v) => write!(f, "{v}"),
+            Val::Float32(v) => write!(f, "{v}"),
+            Val::Float64(v) => write!(f, "{v}"),
+            Val::Char(v) => write!(f, "{v:?}"),
+            Val::String(v) => write!(f, "{v:?}"),
+            Val::List(vs) => {
+                f.write_str("[")?;
+                seq(f, vs)?;
+                f.write_str("]")
+            }
+            Val::Record(fields) => {
+                f.write_str("{")?;
+                for (i, (n, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{n}: {v}")?;
+                }
+                f.write_str("}")
+            }
+            Val::Tuple(vs) => {
+                f.write_str("(")?;
+                seq(f, vs)?;
+                f.write_str(")")
+            }
+            Val::Variant(n, v) => payload(f, n, v),
+            Val::Enum(n) => f.write_str(n),
+            Val::Option(None) => f.write_str("none"),
+            Val::Option(v @ Some(_)) => payload(f, "some", v),
+            Val::Result(Ok(v)) => payload(f, "ok", v),
+            Val::Result(Err(v)) => payload(f, "err", v),
+            Val::Flags(names) => {
+                f.write_str("{")?;
+                for (i, n) in names.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(n)?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}

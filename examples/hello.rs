@@ -70,11 +70,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
 
     let instance = linker.instantiate(&mut store, &component)?;
-    let greet = instance.get_func(&mut store, "greet").ok_or("no greet export")?;
+    let greet = instance
+        .get_func(&mut store, "greet")
+        .ok_or("no greet export")?;
     println!("greet: {}", greet.ty());
 
     let mut result = [Val::Bool(false)];
-    greet.call(&mut store, &[Val::String("componentry".into())], &mut result)?;
+    greet.call(
+        &mut store,
+        &[Val::String("componentry".into())],
+        &mut result,
+    )?;
     println!("guest logged: {:?}", store.data());
     println!("greet returned: {}", result[0]);
     assert_eq!(result[0], Val::String("Hello, componentry!".into()));

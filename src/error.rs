@@ -191,7 +191,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner.kind {
             ErrorKind::Load { offset } => {
-                write!(f, "load error at offset {offset:#x}: {}", self.inner.message)
+                write!(
+                    f,
+                    "load error at offset {offset:#x}: {}",
+                    self.inner.message
+                )
             }
             ErrorKind::Unsupported => write!(f, "unsupported: {}", self.inner.message),
             ErrorKind::Link => write!(f, "link error: {}", self.inner.message),

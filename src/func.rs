@@ -41,7 +41,10 @@ struct HostHolder<T>(Arc<HostFn<T>>);
 #[derive(Clone)]
 pub(crate) enum FuncKind {
     Lifted(Arc<LiftedFunc>),
-    Host { host: Arc<dyn Any + Send + Sync>, ty: u32 },
+    Host {
+        host: Arc<dyn Any + Send + Sync>,
+        ty: u32,
+    },
 }
 
 /// A component function of an [`Instance`](crate::Instance): call it with
@@ -120,14 +123,23 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
         set_may_leave(self.ctx, self.instance, false)?;
         let r = f.call(
             &mut *self.ctx,
-            (old_ptr as i32, old_size as i32, align as i32, new_size as i32),
+            (
+                old_ptr as i32,
+                old_size as i32,
+                align as i32,
+                new_size as i32,
+            ),
         );
         set_may_leave(self.ctx, self.instance, true)?;
         r.map(|p| p as u32).map_err(from_wasmi)
     }
 }
 
-fn set_may_leave<T>(ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>, instance: u32, v: bool) -> Result<()> {
+fn set_may_leave<T>(
+    ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
+    instance: u32,
+    v: bool,
+) -> Result<()> {
     ctx.as_context_mut().data_mut().flags(instance)?.may_leave = v;
     Ok(())
 }
@@ -141,7 +153,12 @@ impl Func {
         }
     }
 
-    pub(crate) fn host<T: 'static>(store_id: usize, component: &Component, host: Arc<HostFn<T>>, ty: u32) -> Func {
+    pub(crate) fn host<T: 'static>(
+        store_id: usize,
+        component: &Component,
+        host: Arc<HostFn<T>>,
+        ty: u32,
+    ) -> Func {
         Func {
             store_id,
             component: component.clone(),
@@ -180,11 +197,16 @@ impl Func {
     ) -> Result<()> {
         let mut cx = store.as_context_mut();
         if cx.inner.data().id != self.store_id {
-            return Err(Error::usage("function used with a store that does not own it"));
+            return Err(Error::usage(
+                "function used with a store that does not own it",
+            ));
         }
         let arena = &self.component.inner.arena;
         let ty = self.ty_index();
-        let fty = arena.funcs.get(ty as usize).ok_or_else(|| Error::usage("unknown function type"))?;
+        let fty = arena
+            .funcs
+            .get(ty as usize)
+            .ok_or_else(|| Error::usage("unknown function type"))?;
         if params.len() != fty.params.len() {
             return Err(Error::usage(format!(
                 "expected {} arguments, got {}",
@@ -220,10 +242,16 @@ fn call_lifted<T: 'static>(
     {
         let flags = ctx.data_mut().flags(o.instance)?;
         if flags.poisoned {
-            return Err(Error::trap(TrapKind::Poisoned, "the instance trapped earlier"));
+            return Err(Error::trap(
+                TrapKind::Poisoned,
+                "the instance trapped earlier",
+            ));
         }
         if !flags.may_enter {
-            return Err(Error::trap(TrapKind::CannotEnter, "the instance is already on the call stack"));
+            return Err(Error::trap(
+                TrapKind::CannotEnter,
+                "the instance is already on the call stack",
+            ));
         }
         flags.may_enter = false;
     }
@@ -247,7 +275,10 @@ fn call_lifted_inner<T: 'static>(
 ) -> Result<()> {
     let inner = &component.inner;
     let arena = &inner.arena;
-    let plan = inner.plans.get(l.ty as usize).ok_or_else(|| Error::usage("unknown function type"))?;
+    let plan = inner
+        .plans
+        .get(l.ty as usize)
+        .ok_or_else(|| Error::usage("unknown function type"))?;
     let o = &l.options;
     let mut flat = Flat::new();
     {
@@ -264,8 +295,11 @@ fn call_lifted_inner<T: 'static>(
         .zip(plan.core_params.iter())
         .map(|(b, t)| from_raw(*b, *t))
         .collect();
-    let mut outs: SmallVec<[wasmi::Val; 1]> = plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
-    l.core.call(&mut *ctx, &args, &mut outs).map_err(from_wasmi)?;
+    let mut outs: SmallVec<[wasmi::Val; 1]> =
+        plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
+    l.core
+        .call(&mut *ctx, &args, &mut outs)
+        .map_err(from_wasmi)?;
     if let Some(rt) = plan.result {
         let raw: SmallVec<[u64; 1]> = outs.iter().map(to_raw).collect();
         let mem = WasmiMem::new(&mut *ctx, o);
@@ -298,18 +332,29 @@ pub(crate) fn lower_host<T: 'static>(
     host: Arc<HostFn<T>>,
 ) -> wasmi::Func {
     let plan = &component.inner.plans[ty as usize];
-    let fty = wasmi::FuncType::new(plan.lower_params.iter().copied(), plan.lower_results.iter().copied());
+    let fty = wasmi::FuncType::new(
+        plan.lower_params.iter().copied(),
+        plan.lower_results.iter().copied(),
+    );
     let component = component.clone();
     wasmi::Func::new(&mut store.inner, fty, move |mut caller, args, results| {
-        host_call(&component, ty, &options, &host, &mut caller, args, results).map_err(wasmi::Error::host)
+        host_call(&component, ty, &options, &host, &mut caller, args, results)
+            .map_err(wasmi::Error::host)
     })
 }
 
 /// Creates a core function that traps: a lowered lift of the instance's own
 /// function, callable only by re-entering the instance.
-pub(crate) fn lower_reentrant<T: 'static>(store: &mut StoreContextMut<'_, T>, component: &Component, ty: u32) -> wasmi::Func {
+pub(crate) fn lower_reentrant<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    component: &Component,
+    ty: u32,
+) -> wasmi::Func {
     let plan = &component.inner.plans[ty as usize];
-    let fty = wasmi::FuncType::new(plan.lower_params.iter().copied(), plan.lower_results.iter().copied());
+    let fty = wasmi::FuncType::new(
+        plan.lower_params.iter().copied(),
+        plan.lower_results.iter().copied(),
+    );
     wasmi::Func::new(&mut store.inner, fty, move |_caller, _args, _results| {
         Err(wasmi::Error::host(Error::trap(
             TrapKind::CannotEnter,
@@ -335,7 +380,10 @@ fn host_call<T: 'static>(
     }
     let inner = &component.inner;
     let arena = &inner.arena;
-    let plan = inner.plans.get(ty as usize).ok_or_else(|| Error::usage("unknown function type"))?;
+    let plan = inner
+        .plans
+        .get(ty as usize)
+        .ok_or_else(|| Error::usage("unknown function type"))?;
     let raw: Flat = args.iter().map(to_raw).collect();
     let n_param_flat = raw.len() - usize::from(plan.result_spilled);
     let mut vals = Vec::with_capacity(plan.params.len());
@@ -346,7 +394,12 @@ fn host_call<T: 'static>(
             mem: &mem,
             enc: o.encoding,
         };
-        lcx.lift_values(&plan.params, &raw[..n_param_flat], MAX_FLAT_PARAMS, &mut vals)?;
+        lcx.lift_values(
+            &plan.params,
+            &raw[..n_param_flat],
+            MAX_FLAT_PARAMS,
+            &mut vals,
+        )?;
     }
     let mut outs: SmallVec<[Val; 1]> = SmallVec::new();
     if plan.result.is_some() {
@@ -380,7 +433,10 @@ fn host_call<T: 'static>(
                 ),
                 _ => e,
             })?;
-        for (slot, (bits, t)) in results.iter_mut().zip(flat.iter().zip(plan.lower_results.iter())) {
+        for (slot, (bits, t)) in results
+            .iter_mut()
+            .zip(flat.iter().zip(plan.lower_results.iter()))
+        {
             *slot = from_raw(*bits, *t);
         }
     }

@@ -84,7 +84,11 @@ impl Instance {
     /// The exported function named by `name` (a root export name or an
     /// [`ExportIndex`]). `None` if there is no such function, or if `store`
     /// is not the store this instance lives in.
-    pub fn get_func(&self, mut store: impl AsContextMut, name: impl InstanceExportLookup) -> Option<Func> {
+    pub fn get_func(
+        &self,
+        mut store: impl AsContextMut,
+        name: impl InstanceExportLookup,
+    ) -> Option<Func> {
         if !self.check_store(&mut store.as_context_mut()) {
             return None;
         }
@@ -122,7 +126,12 @@ impl Instance {
 
     /// Shorthand: the function `name` inside the exported instance `instance`
     /// (e.g. `"ns:pkg/iface"`, `"name"`).
-    pub fn get_instance_func(&self, mut store: impl AsContextMut, instance: &str, name: &str) -> Option<Func> {
+    pub fn get_instance_func(
+        &self,
+        mut store: impl AsContextMut,
+        instance: &str,
+        name: &str,
+    ) -> Option<Func> {
         let idx = self.get_export(&mut store, None, instance)?;
         let f = self.get_export(&mut store, Some(&idx), name)?;
         self.get_func(store, f)
@@ -157,12 +166,22 @@ fn get<'a, X>(v: &'a [X], i: u32, what: &str) -> Result<&'a X> {
 }
 
 impl Spaces {
-    fn core_export(&self, store: &StoreContextMut<'_, impl Sized>, instance: u32, name: &str) -> Result<wasmi::Extern> {
+    fn core_export(
+        &self,
+        store: &StoreContextMut<'_, impl Sized>,
+        instance: u32,
+        name: &str,
+    ) -> Result<wasmi::Extern> {
         let found = match get(&self.core_instances, instance, "core instance")? {
             CoreInstance::Wasm(i) => i.get_export(&store.inner, name),
             CoreInstance::Bag(items) => items.iter().find(|(n, _)| **n == *name).map(|(_, e)| *e),
         };
-        found.ok_or_else(|| Error::load(0, format!("core instance {instance} has no export `{name}`")))
+        found.ok_or_else(|| {
+            Error::load(
+                0,
+                format!("core instance {instance} has no export `{name}`"),
+            )
+        })
     }
 
     fn core_item(&self, r: CoreRef) -> Result<wasmi::Extern> {
@@ -177,13 +196,23 @@ impl Spaces {
     fn item(&self, r: ItemRef) -> Result<Option<Item>> {
         Ok(match r {
             ItemRef::Func(i) => Some(Item::Func(get(&self.funcs, i, "func")?.clone())),
-            ItemRef::Instance(i) => Some(Item::Instance(get(&self.instances, i, "instance")?.clone())),
+            ItemRef::Instance(i) => {
+                Some(Item::Instance(get(&self.instances, i, "instance")?.clone()))
+            }
             ItemRef::Type => None,
         })
     }
 
-    fn options<T>(&self, store: &StoreContextMut<'_, T>, opts: &CanonOpts, instance: u32) -> Result<Options> {
-        let memory = opts.memory.map(|m| get(&self.memories, m, "memory").copied()).transpose()?;
+    fn options<T>(
+        &self,
+        store: &StoreContextMut<'_, T>,
+        opts: &CanonOpts,
+        instance: u32,
+    ) -> Result<Options> {
+        let memory = opts
+            .memory
+            .map(|m| get(&self.memories, m, "memory").copied())
+            .transpose()?;
         let realloc = match opts.realloc {
             Some(f) => Some(
                 get(&self.core_funcs, f, "core func")?
@@ -206,7 +235,11 @@ impl Spaces {
     }
 }
 
-fn provided_item<T: 'static>(store_id: usize, component: &Component, p: Provided<T>) -> Option<Item> {
+fn provided_item<T: 'static>(
+    store_id: usize,
+    component: &Component,
+    p: Provided<T>,
+) -> Option<Item> {
     match p {
         Provided::Func(host, ty) => Some(Item::Func(Func::host(store_id, component, host, ty))),
         Provided::Instance(items) => {
@@ -279,10 +312,12 @@ fn run_step<T: 'static>(
             let m = get(&inner.modules, *module, "module")?;
             let mut externs = Vec::new();
             for imp in m.imports() {
-                let (_, arg) = args
-                    .iter()
-                    .find(|(n, _)| **n == *imp.module())
-                    .ok_or_else(|| Error::load(0, format!("no instantiation argument `{}`", imp.module())))?;
+                let (_, arg) =
+                    args.iter()
+                        .find(|(n, _)| **n == *imp.module())
+                        .ok_or_else(|| {
+                            Error::load(0, format!("no instantiation argument `{}`", imp.module()))
+                        })?;
                 externs.push(s.core_export(store, *arg, imp.name())?);
             }
             let i = wasmi::Instance::new(&mut store.inner, m, &externs).map_err(from_wasmi)?;
@@ -295,7 +330,11 @@ fn run_step<T: 'static>(
             }
             s.core_instances.push(CoreInstance::Bag(bag));
         }
-        Step::CoreAlias { instance, name, kind } => {
+        Step::CoreAlias {
+            instance,
+            name,
+            kind,
+        } => {
             let e = s.core_export(store, *instance, name)?;
             let wrong = || Error::load(0, format!("core export `{name}` is of the wrong kind"));
             match kind {
@@ -319,7 +358,11 @@ fn run_step<T: 'static>(
             };
             s.core_funcs.push(core);
         }
-        Step::Lift { core_func, ty, opts } => {
+        Step::Lift {
+            core_func,
+            ty,
+            opts,
+        } => {
             let core = *get(&s.core_funcs, *core_func, "core func")?;
             let options = s.options(store, opts, instance_idx)?;
             s.funcs.push(Func::lifted(
@@ -337,19 +380,24 @@ fn run_step<T: 'static>(
                 .get_mut(*import as usize)
                 .and_then(Option::take)
                 .ok_or_else(|| bad_index("import", *import))?;
-            match (provided_item(store.inner.data().id, component, provided), space) {
+            match (
+                provided_item(store.inner.data().id, component, provided),
+                space,
+            ) {
                 (Some(Item::Func(f)), Space::Func) => s.funcs.push(f),
                 (Some(Item::Instance(i)), Space::Instance) => s.instances.push(i),
                 _ => return Err(Error::link(format!("import {import} is of the wrong kind"))),
             }
         }
-        Step::Alias { instance, name, space } => {
+        Step::Alias {
+            instance,
+            name,
+            space,
+        } => {
             let exports = get(&s.instances, *instance, "instance")?;
-            let item = exports
-                .items
-                .get(&**name)
-                .cloned()
-                .ok_or_else(|| Error::link(format!("instance {instance} has no export `{name}`")))?;
+            let item = exports.items.get(&**name).cloned().ok_or_else(|| {
+                Error::link(format!("instance {instance} has no export `{name}`"))
+            })?;
             match (item, space) {
                 (Item::Func(f), Space::Func) => s.funcs.push(f),
                 (Item::Instance(i), Space::Instance) => s.instances.push(i),

@@ -107,11 +107,19 @@ impl<T: 'static> Linker<T> {
         component: &Component,
     ) -> Result<Instance> {
         if !component.inner.engine.same(&self.engine) {
-            return Err(Error::usage("the component was compiled for another engine"));
+            return Err(Error::usage(
+                "the component was compiled for another engine",
+            ));
         }
         let mut imports = alloc::vec::Vec::with_capacity(component.inner.imports.len());
         for import in component.inner.imports.iter() {
-            imports.push(resolve(&self.root, &import.name, &import.name, &import.kind, component)?);
+            imports.push(resolve(
+                &self.root,
+                &import.name,
+                &import.name,
+                &import.kind,
+                component,
+            )?);
         }
         instance::instantiate(&mut store.as_context_mut(), component, imports)
     }
@@ -172,7 +180,9 @@ fn resolve<T>(
 impl<'a, T: 'static> LinkerInstance<'a, T> {
     fn insert(&mut self, name: &str, def: Definition<T>) -> Result<()> {
         if !self.allow_shadowing && self.ns.items.contains_key(name) {
-            return Err(Error::usage(format!("`{name}` is already defined in this linker namespace")));
+            return Err(Error::usage(format!(
+                "`{name}` is already defined in this linker namespace"
+            )));
         }
         self.ns.items.insert(String::from(name), def);
         Ok(())
@@ -213,8 +223,9 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
                 ns,
                 allow_shadowing: self.allow_shadowing,
             }),
-            Definition::Func(_) => Err(Error::usage(format!("`{name}` is already defined as a function"))),
+            Definition::Func(_) => Err(Error::usage(format!(
+                "`{name}` is already defined as a function"
+            ))),
         }
     }
 }
-

@@ -140,18 +140,30 @@ impl TypeArena {
     }
 
     /// Interns a wasmparser value type.
-    pub(crate) fn intern_val(&mut self, types: &Types, ty: wct::ComponentValType) -> Result<ValType> {
+    pub(crate) fn intern_val(
+        &mut self,
+        types: &Types,
+        ty: wct::ComponentValType,
+    ) -> Result<ValType> {
         match ty {
             wct::ComponentValType::Primitive(p) => prim(p),
             wct::ComponentValType::Type(id) => self.intern_defined(types, id),
         }
     }
 
-    fn intern_opt(&mut self, types: &Types, ty: Option<wct::ComponentValType>) -> Result<Option<ValType>> {
+    fn intern_opt(
+        &mut self,
+        types: &Types,
+        ty: Option<wct::ComponentValType>,
+    ) -> Result<Option<ValType>> {
         ty.map(|t| self.intern_val(types, t)).transpose()
     }
 
-    fn intern_defined(&mut self, types: &Types, id: wct::ComponentDefinedTypeId) -> Result<ValType> {
+    fn intern_defined(
+        &mut self,
+        types: &Types,
+        id: wct::ComponentDefinedTypeId,
+    ) -> Result<ValType> {
         if let Some(&i) = self.interned.get(&id) {
             return Ok(ValType::Def(i));
         }
@@ -171,7 +183,11 @@ impl TypeArena {
         Ok(ValType::Def(i))
     }
 
-    fn convert_defined(&mut self, types: &Types, id: wct::ComponentDefinedTypeId) -> Result<DefType> {
+    fn convert_defined(
+        &mut self,
+        types: &Types,
+        id: wct::ComponentDefinedTypeId,
+    ) -> Result<DefType> {
         use wct::ComponentDefinedType as D;
         let def = match &types[id] {
             D::Primitive(p) => return Err(Error::unsupported(alloc::format!("{p:?}"))),
@@ -200,7 +216,9 @@ impl TypeArena {
                 }
                 DefType::Tuple(elems.into_boxed_slice())
             }
-            D::Flags(names) => DefType::Flags(names.iter().map(|n| Box::from(n.as_str())).collect()),
+            D::Flags(names) => {
+                DefType::Flags(names.iter().map(|n| Box::from(n.as_str())).collect())
+            }
             D::Enum(names) => DefType::Enum(names.iter().map(|n| Box::from(n.as_str())).collect()),
             D::Option(t) => DefType::Option(self.intern_val(types, *t)?),
             D::Result { ok, err } => DefType::Result {
@@ -377,7 +395,11 @@ pub struct FuncType {
 
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn list<T>(f: &mut fmt::Formatter<'_>, items: &[T], each: impl Fn(&mut fmt::Formatter<'_>, &T) -> fmt::Result) -> fmt::Result {
+        fn list<T>(
+            f: &mut fmt::Formatter<'_>,
+            items: &[T],
+            each: impl Fn(&mut fmt::Formatter<'_>, &T) -> fmt::Result,
+        ) -> fmt::Result {
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     f.write_str(", ")?;

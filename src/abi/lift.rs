@@ -59,7 +59,9 @@ pub(crate) fn check_range(ptr: u32, len: u64, mem_len: usize) -> Result<()> {
     if u64::from(ptr) + len > mem_len as u64 {
         return Err(Error::trap(
             TrapKind::PointerOutOfBounds,
-            alloc::format!("{len} bytes at {ptr:#x} reach past the end of memory ({mem_len} bytes)"),
+            alloc::format!(
+                "{len} bytes at {ptr:#x} reach past the end of memory ({mem_len} bytes)"
+            ),
         ));
     }
     Ok(())
@@ -329,5 +331,8 @@ fn variant_val(def: &DefType, case: usize, payload: Option<Box<Val>>) -> Val {
 /// signatures, reported rather than panicking.
 #[cold]
 pub(crate) fn internal() -> Error {
-    Error::trap(TrapKind::Other, "internal: flat values do not match the signature")
+    Error::trap(
+        TrapKind::Other,
+        "internal: flat values do not match the signature",
+    )
 }

@@ -45,7 +45,10 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
             }
             None => Err(Error::trap(
                 TrapKind::PointerOutOfBounds,
-                format!("{} bytes at {ptr:#x} reach past the end of memory ({len} bytes)", bytes.len()),
+                format!(
+                    "{} bytes at {ptr:#x} reach past the end of memory ({len} bytes)",
+                    bytes.len()
+                ),
             )),
         }
     }
@@ -127,7 +130,8 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
             }
             _ => {
                 let (case, payload) = match_case(arena, ValType::Def(i), def, v)?;
-                let (n, payloads) = cases_of(def).ok_or_else(|| mismatch(arena, ValType::Def(i), v))?;
+                let (n, payloads) =
+                    cases_of(def).ok_or_else(|| mismatch(arena, ValType::Def(i), v))?;
                 self.store_uint(ptr, discriminant_size(n), case as u32)?;
                 if let (Some(ty), Some(pv)) = (payloads.get(case), payload) {
                     let at = ptr.wrapping_add(arena.layout(ValType::Def(i)).payload_offset);
@@ -138,7 +142,13 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
         }
     }
 
-    fn check_record(&self, ty: ValType, fields: &[(alloc::boxed::Box<str>, ValType)], v: &Val, vs: &[(alloc::string::String, Val)]) -> Result<()> {
+    fn check_record(
+        &self,
+        ty: ValType,
+        fields: &[(alloc::boxed::Box<str>, ValType)],
+        v: &Val,
+        vs: &[(alloc::string::String, Val)],
+    ) -> Result<()> {
         if fields.len() != vs.len() || fields.iter().zip(vs).any(|((a, _), (b, _))| **a != **b) {
             return Err(mismatch(self.arena, ty, v));
         }
@@ -221,11 +231,18 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
                 }
             }
             (DefType::Flags(names), Val::Flags(set)) => {
-                out.push(u64::from(flags_bits(arena, ValType::Def(i), names, v, set)?));
+                out.push(u64::from(flags_bits(
+                    arena,
+                    ValType::Def(i),
+                    names,
+                    v,
+                    set,
+                )?));
             }
             _ => {
                 let (case, payload) = match_case(arena, ValType::Def(i), def, v)?;
-                let (_, payloads) = cases_of(def).ok_or_else(|| mismatch(arena, ValType::Def(i), v))?;
+                let (_, payloads) =
+                    cases_of(def).ok_or_else(|| mismatch(arena, ValType::Def(i), v))?;
                 let joined = arena.flat(ValType::Def(i)).len();
                 let end = out.len() + joined;
                 out.push(case as u64);
@@ -281,7 +298,13 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
     }
 }
 
-fn flags_bits(arena: &TypeArena, ty: ValType, names: &[alloc::boxed::Box<str>], v: &Val, set: &[alloc::string::String]) -> Result<u32> {
+fn flags_bits(
+    arena: &TypeArena,
+    ty: ValType,
+    names: &[alloc::boxed::Box<str>],
+    v: &Val,
+    set: &[alloc::string::String],
+) -> Result<u32> {
     let mut bits = 0u32;
     for s in set {
         let k = names
@@ -295,18 +318,29 @@ fn flags_bits(arena: &TypeArena, ty: ValType, names: &[alloc::boxed::Box<str>], 
 
 /// Finds the case index of a variant-like value and its payload, checking
 /// that the value has a payload exactly where the case has one.
-fn match_case<'v>(arena: &TypeArena, ty: ValType, def: &DefType, v: &'v Val) -> Result<(usize, Option<&'v Val>)> {
+fn match_case<'v>(
+    arena: &TypeArena,
+    ty: ValType,
+    def: &DefType,
+    v: &'v Val,
+) -> Result<(usize, Option<&'v Val>)> {
     let found = match (def, v) {
         (DefType::Variant(cases), Val::Variant(name, payload)) => cases
             .iter()
             .position(|c| *c.name == **name)
             .filter(|&k| cases[k].ty.is_some() == payload.is_some())
             .map(|k| (k, payload.as_deref())),
-        (DefType::Enum(names), Val::Enum(name)) => names.iter().position(|n| **n == **name).map(|k| (k, None)),
+        (DefType::Enum(names), Val::Enum(name)) => {
+            names.iter().position(|n| **n == **name).map(|k| (k, None))
+        }
         (DefType::Option(_), Val::Option(None)) => Some((0, None)),
         (DefType::Option(_), Val::Option(Some(p))) => Some((1, Some(&**p))),
-        (DefType::Result { ok, .. }, Val::Result(Ok(p))) if ok.is_some() == p.is_some() => Some((0, p.as_deref())),
-        (DefType::Result { err, .. }, Val::Result(Err(p))) if err.is_some() == p.is_some() => Some((1, p.as_deref())),
+        (DefType::Result { ok, .. }, Val::Result(Ok(p))) if ok.is_some() == p.is_some() => {
+            Some((0, p.as_deref()))
+        }
+        (DefType::Result { err, .. }, Val::Result(Err(p))) if err.is_some() == p.is_some() => {
+            Some((1, p.as_deref()))
+        }
         _ => None,
     };
     found.ok_or_else(|| mismatch(arena, ty, v))

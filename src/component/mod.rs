@@ -98,11 +98,7 @@ pub(crate) enum Step {
         kind: CoreKind,
     },
     /// `canon lower` of component function `func`, into core funcs.
-    Lower {
-        func: u32,
-        ty: u32,
-        opts: CanonOpts,
-    },
+    Lower { func: u32, ty: u32, opts: CanonOpts },
     /// `canon lift` of core func `core_func`, into component funcs.
     Lift {
         core_func: u32,

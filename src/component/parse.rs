@@ -8,13 +8,14 @@ use alloc::vec::Vec;
 use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
 use wasmparser::types::Types;
 use wasmparser::{
-    CanonicalFunction, CanonicalOption, ComponentAlias, ComponentExternalKind, ComponentOuterAliasKind,
-    ComponentTypeRef, ExternalKind, Instance, Parser, Payload, Validator, WasmFeatures,
+    CanonicalFunction, CanonicalOption, ComponentAlias, ComponentExternalKind,
+    ComponentOuterAliasKind, ComponentTypeRef, ExternalKind, Instance, Parser, Payload, Validator,
+    WasmFeatures,
 };
 
 use super::{
-    CanonOpts, ComponentInner, ComponentItem, CoreKind, CoreRef, FuncPlan, Import, ImportKind, ItemRef, Space,
-    Step,
+    CanonOpts, ComponentInner, ComponentItem, CoreKind, CoreRef, FuncPlan, Import, ImportKind,
+    ItemRef, Space, Step,
 };
 use crate::abi::layout::FlatType;
 use crate::abi::{StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
@@ -48,7 +49,10 @@ fn validate(bytes: &[u8]) -> Result<Types> {
     match Validator::new_with_features(features()).validate_all(bytes) {
         Ok(types) => Ok(types),
         Err(e) => {
-            if Validator::new_with_features(WasmFeatures::all()).validate_all(bytes).is_ok() {
+            if Validator::new_with_features(WasmFeatures::all())
+                .validate_all(bytes)
+                .is_ok()
+            {
                 Err(Error::unsupported(format!(
                     "{} (at offset {:#x}; a feature beyond component model 0.2 or beyond what wasmi runs)",
                     e.message(),
@@ -109,7 +113,12 @@ pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
     if !saw_component {
         return Err(Error::load(0, "expected a component, found a core module"));
     }
-    let plans = b.arena.funcs.iter().map(|f| plan(&b.arena, &f.params, f.result)).collect();
+    let plans = b
+        .arena
+        .funcs
+        .iter()
+        .map(|f| plan(&b.arena, &f.params, f.result))
+        .collect();
     Ok(ComponentInner {
         engine: engine.clone(),
         arena: b.arena,
@@ -122,7 +131,11 @@ pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
     })
 }
 
-fn plan(arena: &TypeArena, params: &[(Box<str>, crate::types::ValType)], result: Option<crate::types::ValType>) -> FuncPlan {
+fn plan(
+    arena: &TypeArena,
+    params: &[(Box<str>, crate::types::ValType)],
+    result: Option<crate::types::ValType>,
+) -> FuncPlan {
     let mut flat_params: Vec<FlatType> = Vec::new();
     for (_, t) in params {
         flat_params.extend_from_slice(arena.flat(*t));
@@ -160,7 +173,9 @@ fn plan(arena: &TypeArena, params: &[(Box<str>, crate::types::ValType)], result:
 }
 
 fn nested(what: &str) -> Error {
-    Error::unsupported(format!("{what} (nested components and component instantiation come with composition support)"))
+    Error::unsupported(format!(
+        "{what} (nested components and component instantiation come with composition support)"
+    ))
 }
 
 fn core_kind(kind: ExternalKind) -> Result<CoreKind> {
@@ -186,11 +201,13 @@ impl Builder<'_> {
             Payload::Version { encoding, .. } => {
                 *saw_component = matches!(encoding, wasmparser::Encoding::Component);
             }
-            Payload::ModuleSection { unchecked_range, .. } => {
+            Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
                 *depth += 1;
-                let module_bytes = bytes
-                    .get(unchecked_range.clone())
-                    .ok_or_else(|| Error::load(unchecked_range.start, "module section out of range"))?;
+                let module_bytes = bytes.get(unchecked_range.clone()).ok_or_else(|| {
+                    Error::load(unchecked_range.start, "module section out of range")
+                })?;
                 let module = wasmi::Module::new(&engine.inner, module_bytes).map_err(|e| {
                     Error::unsupported(format!("core module rejected by wasmi: {e}"))
                 })?;
@@ -234,7 +251,8 @@ impl Builder<'_> {
                             for e in exports.iter() {
                                 items.push((Box::from(e.name.0), self.item_ref(e.kind, e.index)?));
                             }
-                            self.steps.push(Step::InstanceFromExports(items.into_boxed_slice()));
+                            self.steps
+                                .push(Step::InstanceFromExports(items.into_boxed_slice()));
                             self.n_instances += 1;
                         }
                     }
@@ -251,7 +269,9 @@ impl Builder<'_> {
                 }
             }
             Payload::ComponentStartSection { .. } => {
-                return Err(Error::unsupported("component start functions (component values)"))
+                return Err(Error::unsupported(
+                    "component start functions (component values)",
+                ))
             }
             Payload::ComponentImportSection(s) => {
                 for import in s.clone() {
@@ -266,7 +286,9 @@ impl Builder<'_> {
                     let ety = self
                         .types
                         .component_entity_type_of_export(export.name.0)
-                        .ok_or_else(|| Error::load(0, format!("export `{}` has no type", export.name.0)))?;
+                        .ok_or_else(|| {
+                            Error::load(0, format!("export `{}` has no type", export.name.0))
+                        })?;
                     let ty = entity_item(self.types, &mut self.arena, ety)?;
                     self.exports.push((Box::from(export.name.0), item));
                     self.export_types.push(ty);
@@ -284,7 +306,9 @@ impl Builder<'_> {
             ComponentExternalKind::Func => ItemRef::Func(index),
             ComponentExternalKind::Instance => ItemRef::Instance(index),
             ComponentExternalKind::Type => ItemRef::Type,
-            ComponentExternalKind::Module => return Err(Error::unsupported("exporting core modules")),
+            ComponentExternalKind::Module => {
+                return Err(Error::unsupported("exporting core modules"))
+            }
             ComponentExternalKind::Component => return Err(nested("exporting components")),
             ComponentExternalKind::Value => return Err(Error::unsupported("component values")),
         })
@@ -339,7 +363,9 @@ impl Builder<'_> {
                 self.n_instances += 1;
             }
             ComponentTypeRef::Type(_) => {}
-            ComponentTypeRef::Module(_) => return Err(Error::unsupported("importing core modules")),
+            ComponentTypeRef::Module(_) => {
+                return Err(Error::unsupported("importing core modules"))
+            }
             ComponentTypeRef::Component(_) => return Err(nested("importing components")),
             ComponentTypeRef::Value(_) => return Err(Error::unsupported("component values")),
         }
@@ -367,8 +393,12 @@ impl Builder<'_> {
                     self.n_instances += 1;
                 }
                 ComponentExternalKind::Type => {}
-                ComponentExternalKind::Module => return Err(Error::unsupported("core modules exported by instances")),
-                ComponentExternalKind::Component => return Err(nested("components exported by instances")),
+                ComponentExternalKind::Module => {
+                    return Err(Error::unsupported("core modules exported by instances"))
+                }
+                ComponentExternalKind::Component => {
+                    return Err(nested("components exported by instances"))
+                }
                 ComponentExternalKind::Value => return Err(Error::unsupported("component values")),
             },
             ComponentAlias::CoreInstanceExport {
@@ -386,8 +416,12 @@ impl Builder<'_> {
             }
             ComponentAlias::Outer { kind, .. } => match kind {
                 ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => {}
-                ComponentOuterAliasKind::CoreModule => return Err(nested("outer aliases of core modules")),
-                ComponentOuterAliasKind::Component => return Err(nested("outer aliases of components")),
+                ComponentOuterAliasKind::CoreModule => {
+                    return Err(nested("outer aliases of core modules"))
+                }
+                ComponentOuterAliasKind::Component => {
+                    return Err(nested("outer aliases of components"))
+                }
             },
         }
         Ok(())
@@ -411,7 +445,10 @@ impl Builder<'_> {
                     opts,
                 });
             }
-            CanonicalFunction::Lower { func_index, options } => {
+            CanonicalFunction::Lower {
+                func_index,
+                options,
+            } => {
                 let ty = *self
                     .func_types
                     .get(func_index as usize)
@@ -427,7 +464,9 @@ impl Builder<'_> {
             CanonicalFunction::ResourceNew { .. }
             | CanonicalFunction::ResourceDrop { .. }
             | CanonicalFunction::ResourceRep { .. } => {
-                return Err(Error::unsupported("resource built-ins (resource.new/drop/rep) are not implemented yet"))
+                return Err(Error::unsupported(
+                    "resource built-ins (resource.new/drop/rep) are not implemented yet",
+                ))
             }
             other => {
                 return Err(Error::unsupported(format!(
@@ -457,7 +496,11 @@ fn canon_opts(options: &[CanonicalOption]) -> Result<CanonOpts> {
     Ok(opts)
 }
 
-fn import_kind(types: &Types, arena: &mut TypeArena, ety: ComponentEntityType) -> Result<ImportKind> {
+fn import_kind(
+    types: &Types,
+    arena: &mut TypeArena,
+    ety: ComponentEntityType,
+) -> Result<ImportKind> {
     Ok(match ety {
         ComponentEntityType::Func(id) => ImportKind::Func(arena.intern_func(types, id)?),
         ComponentEntityType::Instance(id) => {
@@ -479,7 +522,11 @@ fn import_kind(types: &Types, arena: &mut TypeArena, ety: ComponentEntityType) -
     })
 }
 
-fn entity_item(types: &Types, arena: &mut TypeArena, ety: ComponentEntityType) -> Result<ComponentItem> {
+fn entity_item(
+    types: &Types,
+    arena: &mut TypeArena,
+    ety: ComponentEntityType,
+) -> Result<ComponentItem> {
     Ok(match ety {
         ComponentEntityType::Func(id) => {
             let f = arena.intern_func(types, id)?;
@@ -488,7 +535,10 @@ fn entity_item(types: &Types, arena: &mut TypeArena, ety: ComponentEntityType) -
         ComponentEntityType::Instance(id) => {
             let mut items = Vec::new();
             for (name, e) in types[id].exports.iter() {
-                items.push((alloc::string::String::from(name.as_str()), entity_item(types, arena, *e)?));
+                items.push((
+                    alloc::string::String::from(name.as_str()),
+                    entity_item(types, arena, *e)?,
+                ));
             }
             ComponentItem::Instance(items)
         }

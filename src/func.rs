@@ -5,9 +5,10 @@ use alloc::format;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
+use core::cell::RefCell;
 use smallvec::SmallVec;
 
-use crate::abi::lift::LiftCx;
+use crate::abi::lift::{LiftCx, StringHints};
 use crate::abi::lower::{Flat, LowerCx};
 use crate::abi::{GuestMemory, StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::component::Component;
@@ -226,21 +227,56 @@ impl Func {
                 let f = host_fn::<T>(host)?;
                 f(cx.as_context_mut(), params, results)
             }
-            FuncKind::Lifted(l) => call_lifted(&mut cx.inner, &self.component, l, params, results),
+            FuncKind::Lifted(l) => {
+                let ctx = &mut cx.inner;
+                let set = enter(ctx, l.options.instance, None)?;
+                let r = (|| {
+                    let (outs, val) = invoke_lifted(ctx, &self.component, l, params, &[], None)?;
+                    if let (Some(slot), Some(v)) = (results.first_mut(), val) {
+                        *slot = v;
+                    }
+                    post_return(ctx, l, &outs)
+                })();
+                leave(ctx, &set, &r)?;
+                r
+            }
         }
     }
 }
 
-fn call_lifted<T: 'static>(
+/// The instances a call enters: the callee and its ancestors, minus those
+/// the caller is already inside (CanonicalABI.md, `entering_set`).
+type EnterSet = SmallVec<[u32; 4]>;
+
+fn self_and_ancestors<T>(data: &StoreData<T>, instance: u32) -> EnterSet {
+    let mut set = EnterSet::new();
+    let mut next = Some(instance);
+    while let Some(i) = next {
+        // Parents are created before children, so this chain ends.
+        if set.contains(&i) {
+            break;
+        }
+        set.push(i);
+        next = data.instances.get(i as usize).and_then(|f| f.parent);
+    }
+    set
+}
+
+/// `may_enter_from` + `enter_from`: traps if any instance of the entering
+/// set may not be entered (or trapped before), then marks them entered.
+fn enter<T>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
-    component: &Component,
-    l: &LiftedFunc,
-    params: &[Val],
-    results: &mut [Val],
-) -> Result<()> {
-    let o = &l.options;
-    {
-        let flags = ctx.data_mut().flags(o.instance)?;
+    callee: u32,
+    caller: Option<u32>,
+) -> Result<EnterSet> {
+    let data = ctx.data_mut();
+    let mut set = self_and_ancestors(data, callee);
+    if let Some(c) = caller {
+        let theirs = self_and_ancestors(data, c);
+        set.retain(|i| !theirs.contains(i));
+    }
+    for &i in set.iter() {
+        let flags = data.flags(i)?;
         if flags.poisoned {
             return Err(Error::trap(
                 TrapKind::Poisoned,
@@ -250,29 +286,45 @@ fn call_lifted<T: 'static>(
         if !flags.may_enter {
             return Err(Error::trap(
                 TrapKind::CannotEnter,
-                "the instance is already on the call stack",
+                "the instance is already on the call stack (reentrance)",
             ));
         }
-        flags.may_enter = false;
     }
-    let r = call_lifted_inner(ctx, component, l, params, results);
-    let flags = ctx.data_mut().flags(o.instance)?;
-    flags.may_enter = true;
-    if let Err(e) = &r {
-        if e.is_trap() {
-            flags.poisoned = true;
-        }
+    for &i in set.iter() {
+        data.flags(i)?.may_enter = false;
     }
-    r
+    Ok(set)
 }
 
-fn call_lifted_inner<T: 'static>(
+/// `leave_to`; a trap poisons every instance the call entered.
+fn leave<T, R>(
+    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+    set: &EnterSet,
+    r: &Result<R>,
+) -> Result<()> {
+    let trapped = matches!(r, Err(e) if e.is_trap());
+    let data = ctx.data_mut();
+    for &i in set.iter() {
+        let flags = data.flags(i)?;
+        flags.may_enter = true;
+        flags.poisoned |= trapped;
+    }
+    Ok(())
+}
+
+/// Lowers `params` into the callee, calls its core function and lifts the
+/// result: `canon lift` up to (not including) post-return. Returns the core
+/// results (for post-return) and the lifted result. `param_hints` are the
+/// source encodings of string params from another component; with
+/// `result_hints`, the result's are recorded.
+fn invoke_lifted<T: 'static>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     component: &Component,
     l: &LiftedFunc,
     params: &[Val],
-    results: &mut [Val],
-) -> Result<()> {
+    param_hints: &[(StringEncoding, u32)],
+    result_hints: Option<&RefCell<StringHints>>,
+) -> Result<(SmallVec<[wasmi::Val; 1]>, Option<Val>)> {
     let inner = &component.inner;
     let arena = &inner.arena;
     let plan = inner
@@ -287,6 +339,7 @@ fn call_lifted_inner<T: 'static>(
             arena,
             mem: &mut mem,
             enc: o.encoding,
+            hints: param_hints,
         };
         lcx.lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat)?;
     }
@@ -300,6 +353,7 @@ fn call_lifted_inner<T: 'static>(
     l.core
         .call(&mut *ctx, &args, &mut outs)
         .map_err(from_wasmi)?;
+    let mut result = None;
     if let Some(rt) = plan.result {
         let raw: SmallVec<[u64; 1]> = outs.iter().map(to_raw).collect();
         let mem = WasmiMem::new(&mut *ctx, o);
@@ -307,20 +361,40 @@ fn call_lifted_inner<T: 'static>(
             arena,
             mem: &mem,
             enc: o.encoding,
+            hints: result_hints,
         };
         let mut vals = Vec::with_capacity(1);
         lcx.lift_values(&[rt], &raw, MAX_FLAT_RESULTS, &mut vals)?;
-        if let (Some(slot), Some(v)) = (results.first_mut(), vals.pop()) {
-            *slot = v;
-        }
+        result = vals.pop();
     }
+    Ok((outs, result))
+}
+
+/// Runs the callee's post-return (with may_leave cleared), if it has one.
+fn post_return<T: 'static>(
+    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+    l: &LiftedFunc,
+    outs: &[wasmi::Val],
+) -> Result<()> {
+    let o = &l.options;
     if let Some(post) = o.post_return {
         set_may_leave(ctx, o.instance, false)?;
-        let r = post.call(&mut *ctx, &outs, &mut []);
+        let r = post.call(&mut *ctx, outs, &mut []);
         set_may_leave(ctx, o.instance, true)?;
         r.map_err(from_wasmi)?;
     }
     Ok(())
+}
+
+/// The core function type of a lowered function of arena type `ty`.
+fn lowered_type(component: &Component, ty: u32) -> wasmi::FuncType {
+    match component.inner.plans.get(ty as usize) {
+        Some(plan) => wasmi::FuncType::new(
+            plan.lower_params.iter().copied(),
+            plan.lower_results.iter().copied(),
+        ),
+        None => wasmi::FuncType::new([], []),
+    }
 }
 
 /// Creates the core function a guest calls for a lowered host function.
@@ -331,11 +405,7 @@ pub(crate) fn lower_host<T: 'static>(
     options: Options,
     host: Arc<HostFn<T>>,
 ) -> wasmi::Func {
-    let plan = &component.inner.plans[ty as usize];
-    let fty = wasmi::FuncType::new(
-        plan.lower_params.iter().copied(),
-        plan.lower_results.iter().copied(),
-    );
+    let fty = lowered_type(component, ty);
     let component = component.clone();
     wasmi::Func::new(&mut store.inner, fty, move |mut caller, args, results| {
         host_call(&component, ty, &options, &host, &mut caller, args, results)
@@ -343,24 +413,136 @@ pub(crate) fn lower_host<T: 'static>(
     })
 }
 
-/// Creates a core function that traps: a lowered lift of the instance's own
-/// function, callable only by re-entering the instance.
-pub(crate) fn lower_reentrant<T: 'static>(
+/// Creates the core function a guest calls for a lowered function that a
+/// component instance lifted: a component-to-component call.
+pub(crate) fn lower_lifted<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     component: &Component,
     ty: u32,
+    options: Options,
+    callee: Func,
 ) -> wasmi::Func {
-    let plan = &component.inner.plans[ty as usize];
-    let fty = wasmi::FuncType::new(
-        plan.lower_params.iter().copied(),
-        plan.lower_results.iter().copied(),
-    );
-    wasmi::Func::new(&mut store.inner, fty, move |_caller, _args, _results| {
-        Err(wasmi::Error::host(Error::trap(
-            TrapKind::CannotEnter,
-            "a component instance may not call its own export",
-        )))
+    let fty = lowered_type(component, ty);
+    let component = component.clone();
+    wasmi::Func::new(&mut store.inner, fty, move |mut caller, args, results| {
+        adapter_call(
+            &component,
+            ty,
+            &options,
+            &callee,
+            &mut caller,
+            args,
+            results,
+        )
+        .map_err(wasmi::Error::host)
     })
+}
+
+/// The lowering side of a call out of a guest: what every lowered function
+/// needs to know to read its params and write its result.
+struct Lowered<'a> {
+    component: &'a Component,
+    plan: &'a crate::component::FuncPlan,
+    o: &'a Options,
+    raw: Flat,
+}
+
+impl<'a> Lowered<'a> {
+    /// Checks `may_leave` and reads the core args.
+    fn new<T>(
+        component: &'a Component,
+        ty: u32,
+        o: &'a Options,
+        caller: &mut wasmi::Caller<'_, StoreData<T>>,
+        args: &[wasmi::Val],
+    ) -> Result<Self> {
+        if !caller.data_mut().flags(o.instance)?.may_leave {
+            return Err(Error::trap(
+                TrapKind::CannotLeave,
+                "an import was called while the instance may not leave (from realloc or post-return)",
+            ));
+        }
+        let plan = component
+            .inner
+            .plans
+            .get(ty as usize)
+            .ok_or_else(|| Error::usage("unknown function type"))?;
+        Ok(Lowered {
+            component,
+            plan,
+            o,
+            raw: args.iter().map(to_raw).collect(),
+        })
+    }
+
+    /// Lifts the params from the caller's flat args or memory.
+    fn params<T: 'static>(
+        &self,
+        caller: &mut wasmi::Caller<'_, StoreData<T>>,
+        hints: Option<&RefCell<StringHints>>,
+    ) -> Result<Vec<Val>> {
+        let n = self
+            .raw
+            .len()
+            .saturating_sub(usize::from(self.plan.result_spilled));
+        let mut vals = Vec::with_capacity(self.plan.params.len());
+        let mem = WasmiMem::new(&mut *caller, self.o);
+        let lcx = LiftCx {
+            arena: &self.component.inner.arena,
+            mem: &mem,
+            enc: self.o.encoding,
+            hints,
+        };
+        lcx.lift_values(
+            &self.plan.params,
+            &self.raw[..n],
+            MAX_FLAT_PARAMS,
+            &mut vals,
+        )?;
+        Ok(vals)
+    }
+
+    /// Lowers the result into the caller: flat, or through its return pointer.
+    fn result<T: 'static>(
+        &self,
+        caller: &mut wasmi::Caller<'_, StoreData<T>>,
+        outs: &[Val],
+        hints: &[(StringEncoding, u32)],
+        results: &mut [wasmi::Val],
+    ) -> Result<()> {
+        let Some(rt) = self.plan.result else {
+            return Ok(());
+        };
+        let mut flat = Flat::new();
+        let out_param = if self.plan.result_spilled {
+            self.raw.last().map(|p| *p as u32)
+        } else {
+            None
+        };
+        let mut mem = WasmiMem::new(&mut *caller, self.o);
+        let mut lcx = LowerCx {
+            arena: &self.component.inner.arena,
+            mem: &mut mem,
+            enc: self.o.encoding,
+            hints,
+        };
+        lcx.lower_values(outs, &[rt], MAX_FLAT_RESULTS, out_param, &mut flat)?;
+        for (slot, (bits, t)) in results
+            .iter_mut()
+            .zip(flat.iter().zip(self.plan.lower_results.iter()))
+        {
+            *slot = from_raw(*bits, *t);
+        }
+        Ok(())
+    }
+
+    fn result_slots(&self) -> SmallVec<[Val; 1]> {
+        let mut outs = SmallVec::new();
+        if self.plan.result.is_some() {
+            outs.push(Val::Bool(false));
+        }
+        outs
+    }
 }
 
 fn host_call<T: 'static>(
@@ -372,39 +554,9 @@ fn host_call<T: 'static>(
     args: &[wasmi::Val],
     results: &mut [wasmi::Val],
 ) -> Result<()> {
-    if !caller.data_mut().flags(o.instance)?.may_leave {
-        return Err(Error::trap(
-            TrapKind::CannotLeave,
-            "an import was called while the instance may not leave (from realloc or post-return)",
-        ));
-    }
-    let inner = &component.inner;
-    let arena = &inner.arena;
-    let plan = inner
-        .plans
-        .get(ty as usize)
-        .ok_or_else(|| Error::usage("unknown function type"))?;
-    let raw: Flat = args.iter().map(to_raw).collect();
-    let n_param_flat = raw.len() - usize::from(plan.result_spilled);
-    let mut vals = Vec::with_capacity(plan.params.len());
-    {
-        let mem = WasmiMem::new(&mut *caller, o);
-        let lcx = LiftCx {
-            arena,
-            mem: &mem,
-            enc: o.encoding,
-        };
-        lcx.lift_values(
-            &plan.params,
-            &raw[..n_param_flat],
-            MAX_FLAT_PARAMS,
-            &mut vals,
-        )?;
-    }
-    let mut outs: SmallVec<[Val; 1]> = SmallVec::new();
-    if plan.result.is_some() {
-        outs.push(Val::Bool(false));
-    }
+    let lowered = Lowered::new(component, ty, o, caller, args)?;
+    let vals = lowered.params(caller, None)?;
+    let mut outs = lowered.result_slots();
     host(
         StoreContextMut {
             inner: wasmi::AsContextMut::as_context_mut(caller),
@@ -412,33 +564,59 @@ fn host_call<T: 'static>(
         &vals,
         &mut outs,
     )?;
-    if let Some(rt) = plan.result {
-        let mut flat = Flat::new();
-        let out_param = if plan.result_spilled {
-            raw.last().map(|p| *p as u32)
-        } else {
-            None
-        };
-        let mut mem = WasmiMem::new(&mut *caller, o);
-        let mut lcx = LowerCx {
-            arena,
-            mem: &mut mem,
-            enc: o.encoding,
-        };
-        lcx.lower_values(&outs, &[rt], MAX_FLAT_RESULTS, out_param, &mut flat)
-            .map_err(|e| match e.kind() {
-                ErrorKind::Usage => Error::trap(
-                    TrapKind::Host,
-                    format!("host function returned a bad result: {}", e.message()),
-                ),
-                _ => e,
-            })?;
-        for (slot, (bits, t)) in results
-            .iter_mut()
-            .zip(flat.iter().zip(plan.lower_results.iter()))
-        {
-            *slot = from_raw(*bits, *t);
+    lowered
+        .result(caller, &outs, &[], results)
+        .map_err(|e| match e.kind() {
+            ErrorKind::Usage => Error::trap(
+                TrapKind::Host,
+                format!("host function returned a bad result: {}", e.message()),
+            ),
+            _ => e,
+        })
+}
+
+/// A component-to-component call: lift from the caller, lower into the
+/// callee, call, lift from the callee, lower into the caller, then the
+/// callee's post-return. String source encodings travel with the values so
+/// transcoding follows the spec's realloc sequences.
+fn adapter_call<T: 'static>(
+    component: &Component,
+    ty: u32,
+    o: &Options,
+    callee: &Func,
+    caller: &mut wasmi::Caller<'_, StoreData<T>>,
+    args: &[wasmi::Val],
+    results: &mut [wasmi::Val],
+) -> Result<()> {
+    let FuncKind::Lifted(l) = &callee.kind else {
+        return Err(Error::usage("a lowered component function is not lifted"));
+    };
+    let lowered = Lowered::new(component, ty, o, caller, args)?;
+    let param_hints = RefCell::new(StringHints::new());
+    let vals = lowered.params(caller, Some(&param_hints))?;
+    let param_hints = param_hints.into_inner();
+    let set = enter(
+        &mut wasmi::AsContextMut::as_context_mut(caller),
+        l.options.instance,
+        Some(o.instance),
+    )?;
+    let r = (|| {
+        let result_hints = RefCell::new(StringHints::new());
+        let (outs, val) = invoke_lifted(
+            &mut wasmi::AsContextMut::as_context_mut(caller),
+            &callee.component,
+            l,
+            &vals,
+            &param_hints,
+            Some(&result_hints),
+        )?;
+        let mut slots = lowered.result_slots();
+        if let (Some(slot), Some(v)) = (slots.first_mut(), val) {
+            *slot = v;
         }
-    }
-    Ok(())
+        lowered.result(caller, &slots, &result_hints.into_inner(), results)?;
+        post_return(&mut wasmi::AsContextMut::as_context_mut(caller), l, &outs)
+    })();
+    leave(&mut wasmi::AsContextMut::as_context_mut(caller), &set, &r)?;
+    r
 }

@@ -19,6 +19,10 @@ use crate::store::{AsContextMut, InstanceFlags, StoreContextMut, StoreData};
 pub(crate) enum Item {
     Func(Func),
     Instance(Arc<Exports>),
+    /// A core module: index into the component's `modules`.
+    Module(u32),
+    /// A component definition: index into the component's `defs`.
+    Component(u32),
 }
 
 /// The named items of a component instance.
@@ -94,7 +98,7 @@ impl Instance {
         }
         match name.lookup(self)?.item {
             Item::Func(f) => Some(f),
-            Item::Instance(_) => None,
+            _ => None,
         }
     }
 
@@ -114,7 +118,7 @@ impl Instance {
             None => self.exports.items.get(name)?.clone(),
             Some(idx) if idx.store_id == self.store_id => match &idx.item {
                 Item::Instance(e) => e.items.get(name)?.clone(),
-                Item::Func(_) => return None,
+                _ => return None,
             },
             Some(_) => return None,
         };
@@ -154,6 +158,8 @@ struct Spaces {
     globals: Vec<wasmi::Global>,
     funcs: Vec<Func>,
     instances: Vec<Arc<Exports>>,
+    modules: Vec<u32>,
+    components: Vec<u32>,
 }
 
 fn bad_index(what: &str, i: u32) -> Error {
@@ -199,8 +205,22 @@ impl Spaces {
             ItemRef::Instance(i) => {
                 Some(Item::Instance(get(&self.instances, i, "instance")?.clone()))
             }
+            ItemRef::Module(i) => Some(Item::Module(*get(&self.modules, i, "module")?)),
+            ItemRef::Component(i) => Some(Item::Component(*get(&self.components, i, "component")?)),
             ItemRef::Type => None,
         })
+    }
+
+    /// Appends `item` to the index space `space`.
+    fn push(&mut self, item: Item, space: Space, what: &str) -> Result<()> {
+        match (item, space) {
+            (Item::Func(f), Space::Func) => self.funcs.push(f),
+            (Item::Instance(i), Space::Instance) => self.instances.push(i),
+            (Item::Module(m), Space::Module) => self.modules.push(m),
+            (Item::Component(c), Space::Component) => self.components.push(c),
+            _ => return Err(Error::link(format!("{what} is of the wrong kind"))),
+        }
+        Ok(())
     }
 
     fn options<T>(
@@ -255,27 +275,46 @@ fn provided_item<T: 'static>(
     }
 }
 
-/// Runs `component`'s init program in `store` with the linker's `imports`
-/// (one per component import, in order).
+/// Instantiates the root of `component` in `store` with the linker's
+/// `imports` (one per root import, in order).
 pub(crate) fn instantiate<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     component: &Component,
     imports: Vec<Provided<T>>,
 ) -> Result<Instance> {
-    let inner = &component.inner;
+    let store_id = store.inner.data().id;
+    let imports = imports
+        .into_iter()
+        .map(|p| provided_item(store_id, component, p))
+        .collect();
+    let root = component.inner.defs.len() as u32 - 1;
+    let exports = instantiate_def(store, component, root, imports, None)?;
+    Ok(Instance { store_id, exports })
+}
+
+/// Runs the init program of component definition `def` with `imports`
+/// (one per import of `def`; `None` for type imports), as a child of
+/// instance `parent`.
+fn instantiate_def<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    component: &Component,
+    def: u32,
+    imports: Vec<Option<Item>>,
+    parent: Option<u32>,
+) -> Result<Arc<Exports>> {
+    let d = get(&component.inner.defs, def, "component")?;
     let data: &mut StoreData<T> = store.inner.data_mut();
     let instance_idx = data.instances.len() as u32;
     data.instances.push(InstanceFlags {
         may_leave: true,
         may_enter: true,
         poisoned: false,
+        parent,
     });
-    let store_id = data.id;
-
-    let mut imports: Vec<Option<Provided<T>>> = imports.into_iter().map(Some).collect();
+    let mut imports = imports;
     let mut s = Spaces::default();
     let result = (|| -> Result<()> {
-        for step in inner.steps.iter() {
+        for step in d.steps.iter() {
             run_step(store, component, &mut s, &mut imports, step, instance_idx)?;
         }
         Ok(())
@@ -287,29 +326,54 @@ pub(crate) fn instantiate<T: 'static>(
         return Err(e);
     }
     let mut exports = Exports::default();
-    for (name, r) in inner.exports.iter() {
+    for (name, r) in d.exports.iter() {
         if let Some(item) = s.item(*r)? {
             exports.items.insert(String::from(&**name), item);
         }
     }
-    Ok(Instance {
-        store_id,
-        exports: Arc::new(exports),
-    })
+    Ok(Arc::new(exports))
 }
 
 fn run_step<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     component: &Component,
     s: &mut Spaces,
-    imports: &mut [Option<Provided<T>>],
+    imports: &mut [Option<Item>],
     step: &Step,
     instance_idx: u32,
 ) -> Result<()> {
     let inner = &component.inner;
     match step {
+        Step::Module(m) => s.modules.push(*m),
+        Step::ComponentDef(d) => s.components.push(*d),
+        Step::Instantiate { component: c, args } => {
+            let def = *get(&s.components, *c, "component")?;
+            let child = get(&inner.defs, def, "component")?;
+            let mut child_imports = Vec::with_capacity(child.imports.len());
+            for import in child.imports.iter() {
+                let arg = args.iter().find(|(n, _)| **n == *import.name);
+                let item = match arg {
+                    Some((_, r)) => s.item(*r)?,
+                    None => None,
+                };
+                if item.is_none() && !matches!(import.kind, crate::component::ImportKind::Type) {
+                    return Err(Error::link(format!(
+                        "instantiation argument `{}` is missing",
+                        import.name
+                    )));
+                }
+                child_imports.push(item);
+            }
+            let exports =
+                instantiate_def(store, component, def, child_imports, Some(instance_idx))?;
+            s.instances.push(exports);
+        }
         Step::CoreInstantiate { module, args } => {
-            let m = get(&inner.modules, *module, "module")?;
+            let m = get(
+                &inner.modules,
+                *get(&s.modules, *module, "module")?,
+                "module",
+            )?;
             let mut externs = Vec::new();
             for imp in m.imports() {
                 let (_, arg) =
@@ -352,9 +416,9 @@ fn run_step<T: 'static>(
                     let host = func::host_fn::<T>(host)?;
                     func::lower_host(store, component, *ty, options, host)
                 }
-                // In a single component instance, a lowered lift of the same
-                // instance can only be called by re-entering it: the spec traps.
-                FuncKind::Lifted(_) => func::lower_reentrant(store, component, *ty),
+                FuncKind::Lifted(_) => {
+                    func::lower_lifted(store, component, *ty, options, callee.clone())
+                }
             };
             s.core_funcs.push(core);
         }
@@ -376,18 +440,11 @@ fn run_step<T: 'static>(
             ));
         }
         Step::Import { import, space } => {
-            let provided = imports
+            let item = imports
                 .get_mut(*import as usize)
                 .and_then(Option::take)
                 .ok_or_else(|| bad_index("import", *import))?;
-            match (
-                provided_item(store.inner.data().id, component, provided),
-                space,
-            ) {
-                (Some(Item::Func(f)), Space::Func) => s.funcs.push(f),
-                (Some(Item::Instance(i)), Space::Instance) => s.instances.push(i),
-                _ => return Err(Error::link(format!("import {import} is of the wrong kind"))),
-            }
+            s.push(item, *space, "an import")?;
         }
         Step::Alias {
             instance,
@@ -398,11 +455,7 @@ fn run_step<T: 'static>(
             let item = exports.items.get(&**name).cloned().ok_or_else(|| {
                 Error::link(format!("instance {instance} has no export `{name}`"))
             })?;
-            match (item, space) {
-                (Item::Func(f), Space::Func) => s.funcs.push(f),
-                (Item::Instance(i), Space::Instance) => s.instances.push(i),
-                _ => return Err(Error::link(format!("export `{name}` is of the wrong kind"))),
-            }
+            s.push(item, *space, "an instance export")?;
         }
         Step::InstanceFromExports(items) => {
             let mut exports = Exports::default();
@@ -413,11 +466,18 @@ fn run_step<T: 'static>(
             }
             s.instances.push(Arc::new(exports));
         }
-        Step::Reexport(r) => match s.item(*r)? {
-            Some(Item::Func(f)) => s.funcs.push(f),
-            Some(Item::Instance(i)) => s.instances.push(i),
-            None => {}
-        },
+        Step::Reexport(r) => {
+            let space = match r {
+                ItemRef::Func(_) => Space::Func,
+                ItemRef::Instance(_) => Space::Instance,
+                ItemRef::Module(_) => Space::Module,
+                ItemRef::Component(_) => Space::Component,
+                ItemRef::Type => return Ok(()),
+            };
+            if let Some(item) = s.item(*r)? {
+                s.push(item, space, "an export")?;
+            }
+        }
     }
     Ok(())
 }

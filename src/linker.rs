@@ -111,8 +111,8 @@ impl<T: 'static> Linker<T> {
                 "the component was compiled for another engine",
             ));
         }
-        let mut imports = alloc::vec::Vec::with_capacity(component.inner.imports.len());
-        for import in component.inner.imports.iter() {
+        let mut imports = alloc::vec::Vec::with_capacity(component.inner.root().imports.len());
+        for import in component.inner.root().imports.iter() {
             imports.push(resolve(
                 &self.root,
                 &import.name,
@@ -138,6 +138,8 @@ fn describe(component: &Component, kind: &ImportKind) -> String {
         ImportKind::Func(ty) => format!("{}", component.inner.arena.func_to_public(*ty)),
         ImportKind::Instance(_) => String::from("instance"),
         ImportKind::Type => String::from("type"),
+        ImportKind::Module => String::from("core module"),
+        ImportKind::Component => String::from("component"),
     }
 }
 

@@ -16,6 +16,8 @@ pub(crate) struct InstanceFlags {
     pub may_enter: bool,
     /// Set when the instance trapped; later calls trap.
     pub poisoned: bool,
+    /// The instance that instantiated this one, if not the host.
+    pub parent: Option<u32>,
 }
 
 /// What the wasmi store holds: the user's data and the component state.

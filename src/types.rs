@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use hashbrown::HashMap;
 use wasmparser::component_types as wct;
-use wasmparser::types::Types;
+use wasmparser::types::TypesRef;
 
 use crate::abi::layout::{self, FlatType, Layout};
 use crate::error::{Error, Result};
@@ -115,7 +115,7 @@ impl TypeArena {
     /// Interns a wasmparser function type, returning its index in `funcs`.
     pub(crate) fn intern_func(
         &mut self,
-        types: &Types,
+        types: &TypesRef<'_>,
         id: wct::ComponentFuncTypeId,
     ) -> Result<u32> {
         if let Some(&i) = self.interned_funcs.get(&id) {
@@ -142,7 +142,7 @@ impl TypeArena {
     /// Interns a wasmparser value type.
     pub(crate) fn intern_val(
         &mut self,
-        types: &Types,
+        types: &TypesRef<'_>,
         ty: wct::ComponentValType,
     ) -> Result<ValType> {
         match ty {
@@ -153,7 +153,7 @@ impl TypeArena {
 
     fn intern_opt(
         &mut self,
-        types: &Types,
+        types: &TypesRef<'_>,
         ty: Option<wct::ComponentValType>,
     ) -> Result<Option<ValType>> {
         ty.map(|t| self.intern_val(types, t)).transpose()
@@ -161,7 +161,7 @@ impl TypeArena {
 
     fn intern_defined(
         &mut self,
-        types: &Types,
+        types: &TypesRef<'_>,
         id: wct::ComponentDefinedTypeId,
     ) -> Result<ValType> {
         if let Some(&i) = self.interned.get(&id) {
@@ -185,7 +185,7 @@ impl TypeArena {
 
     fn convert_defined(
         &mut self,
-        types: &Types,
+        types: &TypesRef<'_>,
         id: wct::ComponentDefinedTypeId,
     ) -> Result<DefType> {
         use wct::ComponentDefinedType as D;

@@ -6,6 +6,7 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use super::layout::{cases_of, discriminant_size, flags_size};
 use super::{string, GuestMemory, StringEncoding, MAX_BYTE_LENGTH};
@@ -18,7 +19,14 @@ pub(crate) struct LiftCx<'a, M: ?Sized> {
     pub arena: &'a TypeArena,
     pub mem: &'a M,
     pub enc: StringEncoding,
+    /// When set, each lifted string's source encoding and tagged length are
+    /// recorded, in lift order: a component-to-component call passes them to
+    /// the lowering side, whose realloc sequence depends on them.
+    pub hints: Option<&'a RefCell<StringHints>>,
 }
+
+/// The `(encoding, tagged code units)` of each string of a value, in order.
+pub(crate) type StringHints = Vec<(StringEncoding, u32)>;
 
 pub(crate) fn canonicalize_f32(bits: u32) -> f32 {
     let f = f32::from_bits(bits);
@@ -92,6 +100,14 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
             })
     }
 
+    fn load_string(&self, ptr: u32, tagged_len: u32) -> Result<String> {
+        let s = string::load_string(self.mem, self.enc, ptr, tagged_len)?;
+        if let Some(h) = self.hints {
+            h.borrow_mut().push((self.enc, tagged_len));
+        }
+        Ok(s)
+    }
+
     fn load_uint(&self, ptr: u32, size: u32) -> Result<u32> {
         Ok(match size {
             1 => u32::from(self.bytes::<1>(ptr)?[0]),
@@ -119,7 +135,7 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
             ValType::String => {
                 let begin = u32::from_le_bytes(self.bytes(ptr)?);
                 let len = u32::from_le_bytes(self.bytes(ptr.wrapping_add(4))?);
-                Val::String(string::load_string(self.mem, self.enc, begin, len)?)
+                Val::String(self.load_string(begin, len)?)
             }
             ValType::Def(i) => self.load_def(i, ptr)?,
         })
@@ -227,7 +243,7 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
             ValType::String => {
                 let ptr = next()? as u32;
                 let len = next()? as u32;
-                Val::String(string::load_string(self.mem, self.enc, ptr, len)?)
+                Val::String(self.load_string(ptr, len)?)
             }
             ValType::Def(i) => self.lift_flat_def(i, flat, pos)?,
         })

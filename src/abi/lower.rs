@@ -22,6 +22,10 @@ pub(crate) struct LowerCx<'a, M: ?Sized> {
     pub arena: &'a TypeArena,
     pub mem: &'a mut M,
     pub enc: StringEncoding,
+    /// The source encodings of the strings being lowered, in order, when
+    /// they come from another component (see `LiftCx::hints`); host strings
+    /// are UTF-8.
+    pub hints: &'a [(StringEncoding, u32)],
 }
 
 /// A value does not match the type it is lowered as.
@@ -50,6 +54,16 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
                     bytes.len()
                 ),
             )),
+        }
+    }
+
+    fn store_string(&mut self, s: &str) -> Result<(u32, u32)> {
+        match self.hints.split_first() {
+            Some((&(src_enc, src_len), rest)) => {
+                self.hints = rest;
+                string::store_transcoded(self.mem, self.enc, src_enc, s, src_len)
+            }
+            None => string::store_string(self.mem, self.enc, s),
         }
     }
 
@@ -85,7 +99,7 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
             (ValType::F64, Val::Float64(x)) => self.write(ptr, &x.to_bits().to_le_bytes()),
             (ValType::Char, Val::Char(c)) => self.write(ptr, &u32::from(*c).to_le_bytes()),
             (ValType::String, Val::String(s)) => {
-                let (begin, len) = string::store_string(self.mem, self.enc, s)?;
+                let (begin, len) = self.store_string(s)?;
                 self.write(ptr, &begin.to_le_bytes())?;
                 self.write(ptr.wrapping_add(4), &len.to_le_bytes())
             }
@@ -200,7 +214,7 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
             (ValType::F64, Val::Float64(x)) => out.push(x.to_bits()),
             (ValType::Char, Val::Char(c)) => out.push(u64::from(u32::from(*c))),
             (ValType::String, Val::String(s)) => {
-                let (ptr, len) = string::store_string(self.mem, self.enc, s)?;
+                let (ptr, len) = self.store_string(s)?;
                 out.push(u64::from(ptr));
                 out.push(u64::from(len));
             }

@@ -24,15 +24,31 @@ pub struct Component {
 pub(crate) struct ComponentInner {
     pub engine: Engine,
     pub arena: TypeArena,
+    /// Every core module of the binary, at any nesting depth.
     pub modules: Vec<wasmi::Module>,
-    pub steps: Vec<Step>,
-    pub imports: Vec<Import>,
-    /// The component's own exports: name → item in the runtime index spaces.
-    pub exports: Vec<(Box<str>, ItemRef)>,
+    /// Every component definition of the binary; the last one is the root.
+    pub defs: Vec<ComponentDef>,
     /// The flat core signature of each function type, by arena func index.
     pub plans: Vec<FuncPlan>,
-    /// The types of the component's exports, in `exports` order.
+    /// The types of the root's exports, in `exports` order.
     pub export_types: Vec<ComponentItem>,
+}
+
+/// One component definition (the root or a nested one): its init program,
+/// imports and exports.
+pub(crate) struct ComponentDef {
+    pub steps: Vec<Step>,
+    pub imports: Vec<Import>,
+    /// Exports: name → item in the runtime index spaces.
+    pub exports: Vec<(Box<str>, ItemRef)>,
+}
+
+impl ComponentInner {
+    /// The root component definition.
+    pub(crate) fn root(&self) -> &ComponentDef {
+        // `parse` always pushes the root last.
+        &self.defs[self.defs.len() - 1]
+    }
 }
 
 /// A reference to an item in one of the component-level index spaces.
@@ -40,6 +56,8 @@ pub(crate) struct ComponentInner {
 pub(crate) enum ItemRef {
     Func(u32),
     Instance(u32),
+    Module(u32),
+    Component(u32),
     /// Types carry no runtime state; kept so exports list them.
     Type,
 }
@@ -69,6 +87,10 @@ pub(crate) enum ImportKind {
     Instance(Vec<(Box<str>, ImportKind)>),
     /// A type import (`eq` bound): nothing to provide.
     Type,
+    /// A core module (nested components only).
+    Module,
+    /// A component (nested components only).
+    Component,
 }
 
 /// Canonical options, with core indices still unresolved.
@@ -84,6 +106,15 @@ pub(crate) struct CanonOpts {
 /// runtime index space, in binary order, so indices match the binary's.
 #[derive(Debug, Clone)]
 pub(crate) enum Step {
+    /// A core module of the binary (index into `modules`), into modules.
+    Module(u32),
+    /// A component definition (index into `defs`), into components.
+    ComponentDef(u32),
+    /// Instantiate component `component` of the component space with args.
+    Instantiate {
+        component: u32,
+        args: Box<[(Box<str>, ItemRef)]>,
+    },
     /// Instantiate core module `module` with named core instances as imports.
     CoreInstantiate {
         module: u32,
@@ -133,6 +164,8 @@ pub(crate) enum CoreKind {
 pub(crate) enum Space {
     Func,
     Instance,
+    Module,
+    Component,
 }
 
 /// The flat core signature of a component function, computed once.
@@ -171,6 +204,7 @@ impl Component {
     /// The component's imports: name and what is expected there.
     pub fn imports(&self) -> impl ExactSizeIterator<Item = (&str, ComponentItem)> + '_ {
         self.inner
+            .root()
             .imports
             .iter()
             .map(|i| (&*i.name, self.inner.item_of_import(&i.kind)))
@@ -179,6 +213,7 @@ impl Component {
     /// The component's exports: name and type.
     pub fn exports(&self) -> Vec<(String, ComponentItem)> {
         self.inner
+            .root()
             .exports
             .iter()
             .zip(&self.inner.export_types)
@@ -196,6 +231,10 @@ pub enum ComponentItem {
     Instance(Vec<(String, ComponentItem)>),
     /// A type.
     Type,
+    /// A core module.
+    Module,
+    /// A component.
+    Component,
 }
 
 impl ComponentInner {
@@ -209,6 +248,8 @@ impl ComponentInner {
                     .collect(),
             ),
             ImportKind::Type => ComponentItem::Type,
+            ImportKind::Module => ComponentItem::Module,
+            ImportKind::Component => ComponentItem::Component,
         }
     }
 }

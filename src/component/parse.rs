@@ -1,27 +1,28 @@
-//! Decoding a component binary into a [`ComponentInner`]: validation by
-//! wasmparser, then one pass over the top-level sections that records each
-//! index-space entry as a step of the init program.
+//! Decoding a component binary into a [`ComponentInner`]: one pass over the
+//! payloads that feeds wasmparser's validator and records, for each
+//! (possibly nested) component, each index-space entry as a step of its
+//! init program.
 
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::vec::Vec;
 use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
-use wasmparser::types::Types;
+use wasmparser::types::TypesRef;
 use wasmparser::{
     CanonicalFunction, CanonicalOption, ComponentAlias, ComponentExternalKind,
-    ComponentOuterAliasKind, ComponentTypeRef, ExternalKind, Instance, Parser, Payload, Validator,
-    WasmFeatures,
+    ComponentOuterAliasKind, ComponentTypeRef, Encoding, ExternalKind, FuncValidatorAllocations,
+    Instance, Parser, Payload, ValidPayload, Validator, WasmFeatures,
 };
 
 use super::{
-    CanonOpts, ComponentInner, ComponentItem, CoreKind, CoreRef, FuncPlan, Import, ImportKind,
-    ItemRef, Space, Step,
+    CanonOpts, ComponentDef, ComponentInner, ComponentItem, CoreKind, CoreRef, FuncPlan, Import,
+    ImportKind, ItemRef, Space, Step,
 };
 use crate::abi::layout::FlatType;
 use crate::abi::{StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::types::TypeArena;
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::{TypeArena, ValType};
 
 /// The feature set of component model 0.2 over the core features wasmi runs.
 pub(crate) fn features() -> WasmFeatures {
@@ -43,99 +44,164 @@ fn load_err(e: wasmparser::BinaryReaderError) -> Error {
     Error::load(e.offset(), e.message())
 }
 
-/// Validates `bytes`. A binary that is invalid under 0.2 but valid with
-/// every feature on uses a feature we do not run: that is `unsupported`.
-fn validate(bytes: &[u8]) -> Result<Types> {
-    match Validator::new_with_features(features()).validate_all(bytes) {
-        Ok(types) => Ok(types),
-        Err(e) => {
-            if Validator::new_with_features(WasmFeatures::all())
-                .validate_all(bytes)
-                .is_ok()
-            {
+pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
+    match parse_validated(engine, bytes) {
+        Err(e) if matches!(e.kind(), ErrorKind::Load { .. }) => {
+            // Invalid under 0.2 but valid with every feature on: the binary
+            // uses a feature we do not run.
+            let mut all = Validator::new_with_features(WasmFeatures::all());
+            if all.validate_all(bytes).is_ok() {
                 Err(Error::unsupported(format!(
-                    "{} (at offset {:#x}; a feature beyond component model 0.2 or beyond what wasmi runs)",
-                    e.message(),
-                    e.offset()
+                    "{} (a feature beyond component model 0.2 or beyond what wasmi runs)",
+                    e.message()
                 )))
             } else {
-                Err(load_err(e))
+                Err(e)
             }
         }
+        other => other,
     }
 }
 
-/// Index-space counters and the init program under construction.
-struct Builder<'t> {
-    types: &'t Types,
-    arena: TypeArena,
+/// Where an entry of a module or component index space comes from.
+#[derive(Clone, Copy)]
+enum Source {
+    /// A definition of the binary: index into `modules` or `defs`.
+    Static(u32),
+    /// Known only at instantiation (an import or an instance export).
+    Dynamic,
+}
+
+/// The component being decoded at one nesting level.
+#[derive(Default)]
+struct Builder {
     steps: Vec<Step>,
     imports: Vec<Import>,
     exports: Vec<(Box<str>, ItemRef)>,
     export_types: Vec<ComponentItem>,
-    modules: Vec<wasmi::Module>,
-    /// Arena func type of each component function, by function index.
-    func_types: Vec<u32>,
-    n_instances: u32,
-    n_core_instances: u32,
-    n_core: [u32; 4],
+    n_funcs: u32,
+    modules: Vec<Source>,
+    components: Vec<Source>,
 }
 
-pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
-    let types = validate(bytes)?;
-    let mut b = Builder {
-        types: &types,
+struct Shared {
+    arena: TypeArena,
+    modules: Vec<wasmi::Module>,
+    defs: Vec<ComponentDef>,
+}
+
+fn parse_validated(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
+    let mut validator = Validator::new_with_features(features());
+    let mut parser = Parser::new(0);
+    parser.set_features(features());
+    let mut shared = Shared {
         arena: TypeArena::default(),
-        steps: Vec::new(),
-        imports: Vec::new(),
-        exports: Vec::new(),
-        export_types: Vec::new(),
         modules: Vec::new(),
-        func_types: Vec::new(),
-        n_instances: 0,
-        n_core_instances: 0,
-        n_core: [0; 4],
+        defs: Vec::new(),
     };
-    let mut depth = 0u32;
-    let mut saw_component = false;
-    for payload in Parser::new(0).parse_all(bytes) {
+    let mut stack: Vec<Builder> = Vec::new();
+    let mut in_module = false;
+    let mut bodies = Vec::new();
+    let mut root_export_types = Vec::new();
+    for payload in parser.parse_all(bytes) {
         let payload = payload.map_err(load_err)?;
-        if depth > 0 {
-            match payload {
-                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
-                Payload::End(_) => depth -= 1,
-                _ => {}
+        if let ValidPayload::Func(f, body) = validator.payload(&payload).map_err(load_err)? {
+            bodies.push((f, body));
+        }
+        if in_module {
+            if let Payload::End(_) = payload {
+                in_module = false;
             }
             continue;
         }
-        b.payload(engine, bytes, &payload, &mut depth, &mut saw_component)?;
+        match &payload {
+            Payload::Version {
+                encoding, range, ..
+            } => match encoding {
+                Encoding::Component => stack.push(Builder::default()),
+                Encoding::Module => {
+                    return Err(Error::load(
+                        range.start,
+                        "expected a component, found a core module",
+                    ))
+                }
+            },
+            Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
+                in_module = true;
+                let module_bytes = bytes.get(unchecked_range.clone()).ok_or_else(|| {
+                    Error::load(unchecked_range.start, "module section out of range")
+                })?;
+                let module = wasmi::Module::new(&engine.inner, module_bytes).map_err(|e| {
+                    Error::unsupported(format!("core module rejected by wasmi: {e}"))
+                })?;
+                let index = shared.modules.len() as u32;
+                shared.modules.push(module);
+                let b = top(&mut stack)?;
+                b.steps.push(Step::Module(index));
+                b.modules.push(Source::Static(index));
+            }
+            Payload::ComponentSection { .. } => {}
+            Payload::End(_) => {
+                let b = stack
+                    .pop()
+                    .ok_or_else(|| Error::load(0, "unbalanced end"))?;
+                let index = shared.defs.len() as u32;
+                if stack.is_empty() {
+                    root_export_types = b.export_types;
+                }
+                shared.defs.push(ComponentDef {
+                    steps: b.steps,
+                    imports: b.imports,
+                    exports: b.exports,
+                });
+                if let Some(parent) = stack.last_mut() {
+                    parent.steps.push(Step::ComponentDef(index));
+                    parent.components.push(Source::Static(index));
+                }
+            }
+            other => {
+                let types = validator
+                    .types(0)
+                    .ok_or_else(|| Error::load(0, "section outside a component"))?;
+                let depth = stack.len();
+                section(&mut shared, &mut stack, depth == 1, &types, other)?;
+            }
+        }
     }
-    if !saw_component {
-        return Err(Error::load(0, "expected a component, found a core module"));
+    let mut allocs = FuncValidatorAllocations::default();
+    for (f, body) in bodies {
+        let mut v = f.into_validator(allocs);
+        v.validate(&body).map_err(load_err)?;
+        allocs = v.into_allocations();
     }
-    let plans = b
-        .arena
+    if shared.defs.is_empty() || !stack.is_empty() {
+        return Err(Error::load(bytes.len(), "unexpected end of component"));
+    }
+    let arena = shared.arena;
+    let plans = arena
         .funcs
         .iter()
-        .map(|f| plan(&b.arena, &f.params, f.result))
+        .map(|f| plan(&arena, &f.params, f.result))
         .collect();
     Ok(ComponentInner {
         engine: engine.clone(),
-        arena: b.arena,
-        modules: b.modules,
-        steps: b.steps,
-        imports: b.imports,
-        exports: b.exports,
+        arena,
+        modules: shared.modules,
+        defs: shared.defs,
         plans,
-        export_types: b.export_types,
+        export_types: root_export_types,
     })
 }
 
-fn plan(
-    arena: &TypeArena,
-    params: &[(Box<str>, crate::types::ValType)],
-    result: Option<crate::types::ValType>,
-) -> FuncPlan {
+fn top(stack: &mut [Builder]) -> Result<&mut Builder> {
+    stack
+        .last_mut()
+        .ok_or_else(|| Error::load(0, "section outside a component"))
+}
+
+fn plan(arena: &TypeArena, params: &[(Box<str>, ValType)], result: Option<ValType>) -> FuncPlan {
     let mut flat_params: Vec<FlatType> = Vec::new();
     for (_, t) in params {
         flat_params.extend_from_slice(arena.flat(*t));
@@ -144,9 +210,8 @@ fn plan(
         Some(t) => arena.flat(t),
         None => &[],
     };
-    let params_spilled = flat_params.len() > MAX_FLAT_PARAMS;
     let result_spilled = flat_results.len() > MAX_FLAT_RESULTS;
-    if params_spilled {
+    if flat_params.len() > MAX_FLAT_PARAMS {
         flat_params = alloc::vec![FlatType::I32];
     }
     let core_results: Vec<FlatType> = if result_spilled {
@@ -172,12 +237,6 @@ fn plan(
     }
 }
 
-fn nested(what: &str) -> Error {
-    Error::unsupported(format!(
-        "{what} (nested components and component instantiation come with composition support)"
-    ))
-}
-
 fn core_kind(kind: ExternalKind) -> Result<CoreKind> {
     Ok(match kind {
         ExternalKind::Func => CoreKind::Func,
@@ -188,294 +247,329 @@ fn core_kind(kind: ExternalKind) -> Result<CoreKind> {
     })
 }
 
-impl Builder<'_> {
-    fn payload(
-        &mut self,
-        engine: &Engine,
-        bytes: &[u8],
-        payload: &Payload<'_>,
-        depth: &mut u32,
-        saw_component: &mut bool,
-    ) -> Result<()> {
-        match payload {
-            Payload::Version { encoding, .. } => {
-                *saw_component = matches!(encoding, wasmparser::Encoding::Component);
-            }
-            Payload::ModuleSection {
-                unchecked_range, ..
-            } => {
-                *depth += 1;
-                let module_bytes = bytes.get(unchecked_range.clone()).ok_or_else(|| {
-                    Error::load(unchecked_range.start, "module section out of range")
-                })?;
-                let module = wasmi::Module::new(&engine.inner, module_bytes).map_err(|e| {
-                    Error::unsupported(format!("core module rejected by wasmi: {e}"))
-                })?;
-                self.modules.push(module);
-            }
-            Payload::ComponentSection { .. } => return Err(nested("nested component definitions")),
-            Payload::InstanceSection(s) => {
-                for inst in s.clone() {
-                    let step = match inst.map_err(load_err)? {
-                        Instance::Instantiate { module_index, args } => Step::CoreInstantiate {
-                            module: module_index,
-                            args: args.iter().map(|a| (Box::from(a.name), a.index)).collect(),
-                        },
-                        Instance::FromExports(exports) => {
-                            let mut items = Vec::with_capacity(exports.len());
-                            for e in exports.iter() {
-                                let r = match core_kind(e.kind)? {
-                                    CoreKind::Func => CoreRef::Func(e.index),
-                                    CoreKind::Memory => CoreRef::Memory(e.index),
-                                    CoreKind::Table => CoreRef::Table(e.index),
-                                    CoreKind::Global => CoreRef::Global(e.index),
-                                };
-                                items.push((Box::from(e.name), r));
-                            }
-                            Step::CoreInstanceFromExports(items.into_boxed_slice())
+fn values() -> Error {
+    Error::unsupported("component values (the 🪙 feature)")
+}
+
+fn item_ref(kind: ComponentExternalKind, index: u32) -> Result<ItemRef> {
+    Ok(match kind {
+        ComponentExternalKind::Func => ItemRef::Func(index),
+        ComponentExternalKind::Instance => ItemRef::Instance(index),
+        ComponentExternalKind::Type => ItemRef::Type,
+        ComponentExternalKind::Module => ItemRef::Module(index),
+        ComponentExternalKind::Component => ItemRef::Component(index),
+        ComponentExternalKind::Value => return Err(values()),
+    })
+}
+
+/// Decodes one section of the component at the top of `stack`.
+fn section(
+    shared: &mut Shared,
+    stack: &mut [Builder],
+    is_root: bool,
+    types: &TypesRef<'_>,
+    payload: &Payload<'_>,
+) -> Result<()> {
+    let n = stack.len();
+    match payload {
+        Payload::InstanceSection(s) => {
+            let b = top(stack)?;
+            for inst in s.clone() {
+                let step = match inst.map_err(load_err)? {
+                    Instance::Instantiate { module_index, args } => Step::CoreInstantiate {
+                        module: module_index,
+                        args: args.iter().map(|a| (Box::from(a.name), a.index)).collect(),
+                    },
+                    Instance::FromExports(exports) => {
+                        let mut items = Vec::with_capacity(exports.len());
+                        for e in exports.iter() {
+                            let r = match core_kind(e.kind)? {
+                                CoreKind::Func => CoreRef::Func(e.index),
+                                CoreKind::Memory => CoreRef::Memory(e.index),
+                                CoreKind::Table => CoreRef::Table(e.index),
+                                CoreKind::Global => CoreRef::Global(e.index),
+                            };
+                            items.push((Box::from(e.name), r));
                         }
-                    };
-                    self.steps.push(step);
-                    self.n_core_instances += 1;
-                }
+                        Step::CoreInstanceFromExports(items.into_boxed_slice())
+                    }
+                };
+                b.steps.push(step);
             }
-            Payload::CoreTypeSection(_) | Payload::ComponentTypeSection(_) => {}
-            Payload::ComponentInstanceSection(s) => {
-                for inst in s.clone() {
-                    match inst.map_err(load_err)? {
-                        wasmparser::ComponentInstance::Instantiate { .. } => {
-                            return Err(nested("instantiating a component"))
+        }
+        Payload::ComponentInstanceSection(s) => {
+            let b = top(stack)?;
+            for inst in s.clone() {
+                let step = match inst.map_err(load_err)? {
+                    wasmparser::ComponentInstance::Instantiate {
+                        component_index,
+                        args,
+                    } => {
+                        let mut items = Vec::with_capacity(args.len());
+                        for a in args.iter() {
+                            items.push((Box::from(a.name), item_ref(a.kind, a.index)?));
                         }
-                        wasmparser::ComponentInstance::FromExports(exports) => {
-                            let mut items = Vec::with_capacity(exports.len());
-                            for e in exports.iter() {
-                                items.push((Box::from(e.name.0), self.item_ref(e.kind, e.index)?));
-                            }
-                            self.steps
-                                .push(Step::InstanceFromExports(items.into_boxed_slice()));
-                            self.n_instances += 1;
+                        Step::Instantiate {
+                            component: component_index,
+                            args: items.into_boxed_slice(),
                         }
                     }
+                    wasmparser::ComponentInstance::FromExports(exports) => {
+                        let mut items = Vec::with_capacity(exports.len());
+                        for e in exports.iter() {
+                            items.push((Box::from(e.name.0), item_ref(e.kind, e.index)?));
+                        }
+                        Step::InstanceFromExports(items.into_boxed_slice())
+                    }
+                };
+                b.steps.push(step);
+            }
+        }
+        Payload::ComponentAliasSection(s) => {
+            for alias in s.clone() {
+                alias_step(stack, alias.map_err(load_err)?)?;
+            }
+        }
+        Payload::ComponentCanonicalSection(s) => {
+            let b = top(stack)?;
+            for canon in s.clone() {
+                canon_step(shared, b, types, canon.map_err(load_err)?)?;
+            }
+        }
+        Payload::ComponentStartSection { .. } => return Err(values()),
+        Payload::ComponentImportSection(s) => {
+            let b = top(stack)?;
+            for import in s.clone() {
+                let import = import.map_err(load_err)?;
+                let name = import.name.0;
+                let ety = types
+                    .component_entity_type_of_import(name)
+                    .ok_or_else(|| Error::load(0, format!("import `{name}` has no type")))?;
+                let kind = import_kind(types, &mut shared.arena, ety)?;
+                if is_root && matches!(kind, ImportKind::Module | ImportKind::Component) {
+                    return Err(Error::unsupported(format!(
+                        "import `{name}`: a linker cannot provide core modules or components"
+                    )));
                 }
+                let import_index = b.imports.len() as u32;
+                b.imports.push(Import {
+                    name: Box::from(name),
+                    kind,
+                });
+                let space = match import.ty {
+                    ComponentTypeRef::Func(_) => Space::Func,
+                    ComponentTypeRef::Instance(_) => Space::Instance,
+                    ComponentTypeRef::Module(_) => Space::Module,
+                    ComponentTypeRef::Component(_) => Space::Component,
+                    ComponentTypeRef::Type(_) => continue,
+                    ComponentTypeRef::Value(_) => return Err(values()),
+                };
+                b.push_entry(
+                    space,
+                    Step::Import {
+                        import: import_index,
+                        space,
+                    },
+                );
             }
-            Payload::ComponentAliasSection(s) => {
-                for alias in s.clone() {
-                    self.alias(alias.map_err(load_err)?)?;
-                }
-            }
-            Payload::ComponentCanonicalSection(s) => {
-                for canon in s.clone() {
-                    self.canon(canon.map_err(load_err)?)?;
-                }
-            }
-            Payload::ComponentStartSection { .. } => {
-                return Err(Error::unsupported(
-                    "component start functions (component values)",
-                ))
-            }
-            Payload::ComponentImportSection(s) => {
-                for import in s.clone() {
-                    let import = import.map_err(load_err)?;
-                    self.import(import.name.0, import.ty)?;
-                }
-            }
-            Payload::ComponentExportSection(s) => {
-                for export in s.clone() {
-                    let export = export.map_err(load_err)?;
-                    let item = self.item_ref(export.kind, export.index)?;
-                    let ety = self
-                        .types
+        }
+        Payload::ComponentExportSection(s) => {
+            let b = top(stack)?;
+            for export in s.clone() {
+                let export = export.map_err(load_err)?;
+                let item = item_ref(export.kind, export.index)?;
+                if is_root {
+                    let ety = types
                         .component_entity_type_of_export(export.name.0)
                         .ok_or_else(|| {
                             Error::load(0, format!("export `{}` has no type", export.name.0))
                         })?;
-                    let ty = entity_item(self.types, &mut self.arena, ety)?;
-                    self.exports.push((Box::from(export.name.0), item));
-                    self.export_types.push(ty);
-                    // An export adds a new index for what it exports.
-                    self.push_copy(item);
+                    let ty = entity_item(types, &mut shared.arena, ety)?;
+                    b.export_types.push(ty);
                 }
+                b.exports.push((Box::from(export.name.0), item));
+                // An export adds a new index for what it exports.
+                b.push_copy(item);
             }
-            _ => {}
         }
-        Ok(())
+        Payload::CoreTypeSection(_)
+        | Payload::ComponentTypeSection(_)
+        | Payload::CustomSection(_) => {}
+        other => {
+            return Err(Error::unsupported(format!(
+                "section {:?} in a component",
+                other.as_section().map(|s| s.0)
+            )))
+        }
     }
+    let _ = n;
+    Ok(())
+}
 
-    fn item_ref(&self, kind: ComponentExternalKind, index: u32) -> Result<ItemRef> {
-        Ok(match kind {
-            ComponentExternalKind::Func => ItemRef::Func(index),
-            ComponentExternalKind::Instance => ItemRef::Instance(index),
-            ComponentExternalKind::Type => ItemRef::Type,
-            ComponentExternalKind::Module => {
-                return Err(Error::unsupported("exporting core modules"))
-            }
-            ComponentExternalKind::Component => return Err(nested("exporting components")),
-            ComponentExternalKind::Value => return Err(Error::unsupported("component values")),
-        })
-    }
-
-    /// Records a new function entry (its arena type from the validator).
-    fn push_func(&mut self, step: Step) -> Result<()> {
-        let index = self.func_types.len() as u32;
-        let id = self.types.component_function_at(index);
-        let ty = self.arena.intern_func(self.types, id)?;
-        self.func_types.push(ty);
+impl Builder {
+    /// Records the step that appends one entry to `space`.
+    fn push_entry(&mut self, space: Space, step: Step) {
+        match space {
+            Space::Func => self.n_funcs += 1,
+            Space::Module => self.modules.push(Source::Dynamic),
+            Space::Component => self.components.push(Source::Dynamic),
+            Space::Instance => {}
+        }
         self.steps.push(step);
-        Ok(())
     }
 
     fn push_copy(&mut self, item: ItemRef) {
         match item {
-            ItemRef::Func(f) => {
-                let ty = self.func_types.get(f as usize).copied().unwrap_or(0);
-                self.func_types.push(ty);
-                self.steps.push(Step::Reexport(item));
+            ItemRef::Func(_) => self.n_funcs += 1,
+            ItemRef::Instance(_) => {}
+            ItemRef::Module(i) => {
+                let src = self
+                    .modules
+                    .get(i as usize)
+                    .copied()
+                    .unwrap_or(Source::Dynamic);
+                self.modules.push(src);
             }
-            ItemRef::Instance(_) => {
-                self.n_instances += 1;
-                self.steps.push(Step::Reexport(item));
+            ItemRef::Component(i) => {
+                let src = self
+                    .components
+                    .get(i as usize)
+                    .copied()
+                    .unwrap_or(Source::Dynamic);
+                self.components.push(src);
             }
-            ItemRef::Type => {}
+            ItemRef::Type => return,
         }
+        self.steps.push(Step::Reexport(item));
     }
+}
 
-    fn import(&mut self, name: &str, ty: ComponentTypeRef) -> Result<()> {
-        let ety = self
-            .types
-            .component_entity_type_of_import(name)
-            .ok_or_else(|| Error::load(0, format!("import `{name}` has no type")))?;
-        let kind = import_kind(self.types, &mut self.arena, ety)?;
-        let import = self.imports.len() as u32;
-        self.imports.push(Import {
-            name: Box::from(name),
+fn alias_step(stack: &mut [Builder], alias: ComponentAlias<'_>) -> Result<()> {
+    let n = stack.len();
+    match alias {
+        ComponentAlias::InstanceExport {
             kind,
-        });
-        match ty {
-            ComponentTypeRef::Func(_) => self.push_func(Step::Import {
-                import,
-                space: Space::Func,
-            })?,
-            ComponentTypeRef::Instance(_) => {
-                self.steps.push(Step::Import {
-                    import,
-                    space: Space::Instance,
-                });
-                self.n_instances += 1;
-            }
-            ComponentTypeRef::Type(_) => {}
-            ComponentTypeRef::Module(_) => {
-                return Err(Error::unsupported("importing core modules"))
-            }
-            ComponentTypeRef::Component(_) => return Err(nested("importing components")),
-            ComponentTypeRef::Value(_) => return Err(Error::unsupported("component values")),
+            instance_index,
+            name,
+        } => {
+            let space = match kind {
+                ComponentExternalKind::Func => Space::Func,
+                ComponentExternalKind::Instance => Space::Instance,
+                ComponentExternalKind::Module => Space::Module,
+                ComponentExternalKind::Component => Space::Component,
+                ComponentExternalKind::Type => return Ok(()),
+                ComponentExternalKind::Value => return Err(values()),
+            };
+            top(stack)?.push_entry(
+                space,
+                Step::Alias {
+                    instance: instance_index,
+                    name: Box::from(name),
+                    space,
+                },
+            );
         }
-        Ok(())
-    }
-
-    fn alias(&mut self, alias: ComponentAlias<'_>) -> Result<()> {
-        match alias {
-            ComponentAlias::InstanceExport {
+        ComponentAlias::CoreInstanceExport {
+            kind,
+            instance_index,
+            name,
+        } => {
+            let kind = core_kind(kind)?;
+            top(stack)?.steps.push(Step::CoreAlias {
+                instance: instance_index,
+                name: Box::from(name),
                 kind,
-                instance_index,
-                name,
-            } => match kind {
-                ComponentExternalKind::Func => self.push_func(Step::Alias {
-                    instance: instance_index,
-                    name: Box::from(name),
-                    space: Space::Func,
-                })?,
-                ComponentExternalKind::Instance => {
-                    self.steps.push(Step::Alias {
-                        instance: instance_index,
-                        name: Box::from(name),
-                        space: Space::Instance,
-                    });
-                    self.n_instances += 1;
-                }
-                ComponentExternalKind::Type => {}
-                ComponentExternalKind::Module => {
-                    return Err(Error::unsupported("core modules exported by instances"))
-                }
-                ComponentExternalKind::Component => {
-                    return Err(nested("components exported by instances"))
-                }
-                ComponentExternalKind::Value => return Err(Error::unsupported("component values")),
-            },
-            ComponentAlias::CoreInstanceExport {
-                kind,
-                instance_index,
-                name,
-            } => {
-                let kind = core_kind(kind)?;
-                self.steps.push(Step::CoreAlias {
-                    instance: instance_index,
-                    name: Box::from(name),
-                    kind,
-                });
-                self.n_core[kind as usize] += 1;
-            }
-            ComponentAlias::Outer { kind, .. } => match kind {
-                ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => {}
+            });
+        }
+        ComponentAlias::Outer { kind, count, index } => {
+            let outer = (n as u64)
+                .checked_sub(1 + u64::from(count))
+                .and_then(|i| stack.get(i as usize))
+                .ok_or_else(|| Error::load(0, "outer alias count out of range"))?;
+            let (src, is_module) = match kind {
+                ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => return Ok(()),
                 ComponentOuterAliasKind::CoreModule => {
-                    return Err(nested("outer aliases of core modules"))
+                    (outer.modules.get(index as usize).copied(), true)
                 }
                 ComponentOuterAliasKind::Component => {
-                    return Err(nested("outer aliases of components"))
+                    (outer.components.get(index as usize).copied(), false)
                 }
-            },
+            };
+            let Some(Source::Static(def)) = src else {
+                return Err(Error::unsupported(
+                    "an outer alias of an imported core module or component",
+                ));
+            };
+            let b = top(stack)?;
+            if is_module {
+                b.modules.push(Source::Static(def));
+                b.steps.push(Step::Module(def));
+            } else {
+                b.components.push(Source::Static(def));
+                b.steps.push(Step::ComponentDef(def));
+            }
         }
-        Ok(())
     }
+    Ok(())
+}
 
-    fn canon(&mut self, canon: CanonicalFunction) -> Result<()> {
-        match canon {
-            CanonicalFunction::Lift {
-                core_func_index,
-                options,
-                ..
-            } => {
-                let index = self.func_types.len() as u32;
-                let id = self.types.component_function_at(index);
-                let ty = self.arena.intern_func(self.types, id)?;
-                let opts = canon_opts(&options)?;
-                self.func_types.push(ty);
-                self.steps.push(Step::Lift {
+fn canon_step(
+    shared: &mut Shared,
+    b: &mut Builder,
+    types: &TypesRef<'_>,
+    canon: CanonicalFunction,
+) -> Result<()> {
+    match canon {
+        CanonicalFunction::Lift {
+            core_func_index,
+            options,
+            ..
+        } => {
+            let index = b.n_funcs;
+            let ty = shared
+                .arena
+                .intern_func(types, types.component_function_at(index))?;
+            let opts = canon_opts(&options)?;
+            b.push_entry(
+                Space::Func,
+                Step::Lift {
                     core_func: core_func_index,
                     ty,
                     opts,
-                });
-            }
-            CanonicalFunction::Lower {
-                func_index,
-                options,
-            } => {
-                let ty = *self
-                    .func_types
-                    .get(func_index as usize)
-                    .ok_or_else(|| Error::load(0, "canon lower of an unknown function"))?;
-                let opts = canon_opts(&options)?;
-                self.steps.push(Step::Lower {
-                    func: func_index,
-                    ty,
-                    opts,
-                });
-                self.n_core[CoreKind::Func as usize] += 1;
-            }
-            CanonicalFunction::ResourceNew { .. }
-            | CanonicalFunction::ResourceDrop { .. }
-            | CanonicalFunction::ResourceRep { .. } => {
-                return Err(Error::unsupported(
-                    "resource built-ins (resource.new/drop/rep) are not implemented yet",
-                ))
-            }
-            other => {
-                return Err(Error::unsupported(format!(
-                    "canonical built-in {other:?} (async, threads or error-context)"
-                )))
-            }
+                },
+            );
         }
-        Ok(())
+        CanonicalFunction::Lower {
+            func_index,
+            options,
+        } => {
+            if func_index >= b.n_funcs {
+                return Err(Error::load(0, "canon lower of an unknown function"));
+            }
+            let ty = shared
+                .arena
+                .intern_func(types, types.component_function_at(func_index))?;
+            let opts = canon_opts(&options)?;
+            b.steps.push(Step::Lower {
+                func: func_index,
+                ty,
+                opts,
+            });
+        }
+        CanonicalFunction::ResourceNew { .. }
+        | CanonicalFunction::ResourceDrop { .. }
+        | CanonicalFunction::ResourceRep { .. } => {
+            return Err(Error::unsupported(
+                "resource built-ins (resource.new/drop/rep) are not implemented yet",
+            ))
+        }
+        other => {
+            return Err(Error::unsupported(format!(
+                "canonical built-in {other:?} (async, threads or error-context)"
+            )))
+        }
     }
+    Ok(())
 }
 
 fn canon_opts(options: &[CanonicalOption]) -> Result<CanonOpts> {
@@ -496,8 +590,12 @@ fn canon_opts(options: &[CanonicalOption]) -> Result<CanonOpts> {
     Ok(opts)
 }
 
+fn resource_unsupported() -> Error {
+    Error::unsupported("resource types are not implemented yet")
+}
+
 fn import_kind(
-    types: &Types,
+    types: &TypesRef<'_>,
     arena: &mut TypeArena,
     ety: ComponentEntityType,
 ) -> Result<ImportKind> {
@@ -512,18 +610,18 @@ fn import_kind(
         }
         ComponentEntityType::Type { created, .. } => {
             if let ComponentAnyTypeId::Resource(_) = created {
-                return Err(Error::unsupported("resource types are not implemented yet"));
+                return Err(resource_unsupported());
             }
             ImportKind::Type
         }
-        ComponentEntityType::Module(_) => return Err(Error::unsupported("importing core modules")),
-        ComponentEntityType::Component(_) => return Err(nested("importing components")),
-        ComponentEntityType::Value(_) => return Err(Error::unsupported("component values")),
+        ComponentEntityType::Module(_) => ImportKind::Module,
+        ComponentEntityType::Component(_) => ImportKind::Component,
+        ComponentEntityType::Value(_) => return Err(values()),
     })
 }
 
 fn entity_item(
-    types: &Types,
+    types: &TypesRef<'_>,
     arena: &mut TypeArena,
     ety: ComponentEntityType,
 ) -> Result<ComponentItem> {
@@ -544,12 +642,12 @@ fn entity_item(
         }
         ComponentEntityType::Type { created, .. } => {
             if let ComponentAnyTypeId::Resource(_) = created {
-                return Err(Error::unsupported("resource types are not implemented yet"));
+                return Err(resource_unsupported());
             }
             ComponentItem::Type
         }
-        ComponentEntityType::Module(_) => return Err(Error::unsupported("exporting core modules")),
-        ComponentEntityType::Component(_) => return Err(nested("exporting components")),
-        ComponentEntityType::Value(_) => return Err(Error::unsupported("component values")),
+        ComponentEntityType::Module(_) => ComponentItem::Module,
+        ComponentEntityType::Component(_) => ComponentItem::Component,
+        ComponentEntityType::Value(_) => return Err(values()),
     })
 }

@@ -63,7 +63,7 @@ pub(crate) fn host_fn<T: 'static>(host: &Arc<dyn Any + Send + Sync>) -> Result<A
         .ok_or_else(|| Error::usage("host function of another store data type"))
 }
 
-fn to_raw(v: &wasmi::Val) -> u64 {
+pub(crate) fn to_raw(v: &wasmi::Val) -> u64 {
     match v {
         wasmi::Val::I32(x) => u64::from(*x as u32),
         wasmi::Val::I64(x) => *x as u64,
@@ -73,7 +73,7 @@ fn to_raw(v: &wasmi::Val) -> u64 {
     }
 }
 
-fn from_raw(bits: u64, ty: wasmi::ValType) -> wasmi::Val {
+pub(crate) fn from_raw(bits: u64, ty: wasmi::ValType) -> wasmi::Val {
     match ty {
         wasmi::ValType::I64 => wasmi::Val::I64(bits as i64),
         wasmi::ValType::F32 => wasmi::Val::F32(wasmi::F32::from_bits(bits as u32)),
@@ -83,7 +83,7 @@ fn from_raw(bits: u64, ty: wasmi::ValType) -> wasmi::Val {
 }
 
 /// Guest memory and realloc over a wasmi store context.
-struct WasmiMem<'a, C> {
+pub(crate) struct WasmiMem<'a, C> {
     ctx: &'a mut C,
     memory: Option<wasmi::Memory>,
     realloc: Option<wasmi::TypedFunc<(i32, i32, i32, i32), i32>>,
@@ -91,7 +91,7 @@ struct WasmiMem<'a, C> {
 }
 
 impl<'a, C> WasmiMem<'a, C> {
-    fn new(ctx: &'a mut C, o: &Options) -> Self {
+    pub(crate) fn new(ctx: &'a mut C, o: &Options) -> Self {
         WasmiMem {
             ctx,
             memory: o.memory,
@@ -246,7 +246,7 @@ impl Func {
 
 /// The instances a call enters: the callee and its ancestors, minus those
 /// the caller is already inside (CanonicalABI.md, `entering_set`).
-type EnterSet = SmallVec<[u32; 4]>;
+pub(crate) type EnterSet = SmallVec<[u32; 4]>;
 
 fn self_and_ancestors<T>(data: &StoreData<T>, instance: u32) -> EnterSet {
     let mut set = EnterSet::new();
@@ -264,7 +264,7 @@ fn self_and_ancestors<T>(data: &StoreData<T>, instance: u32) -> EnterSet {
 
 /// `may_enter_from` + `enter_from`: traps if any instance of the entering
 /// set may not be entered (or trapped before), then marks them entered.
-fn enter<T>(
+pub(crate) fn enter<T>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     callee: u32,
     caller: Option<u32>,
@@ -297,7 +297,7 @@ fn enter<T>(
 }
 
 /// `leave_to`; a trap poisons every instance the call entered.
-fn leave<T, R>(
+pub(crate) fn leave<T, R>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     set: &EnterSet,
     r: &Result<R>,
@@ -371,7 +371,7 @@ fn invoke_lifted<T: 'static>(
 }
 
 /// Runs the callee's post-return (with may_leave cleared), if it has one.
-fn post_return<T: 'static>(
+pub(crate) fn post_return<T: 'static>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     l: &LiftedFunc,
     outs: &[wasmi::Val],
@@ -387,7 +387,7 @@ fn post_return<T: 'static>(
 }
 
 /// The core function type of a lowered function of arena type `ty`.
-fn lowered_type(component: &Component, ty: u32) -> wasmi::FuncType {
+pub(crate) fn lowered_type(component: &Component, ty: u32) -> wasmi::FuncType {
     match component.inner.plans.get(ty as usize) {
         Some(plan) => wasmi::FuncType::new(
             plan.lower_params.iter().copied(),

@@ -53,6 +53,18 @@ pub enum TrapKind {
     CannotLeave,
     /// A component instance that trapped earlier was called again.
     Poisoned,
+    /// A resource handle index is not in the instance's table.
+    InvalidHandle,
+    /// A handle is of another resource type than expected.
+    WrongResourceType,
+    /// An `own` handle was expected but a `borrow` was given, or vice versa.
+    WrongHandleKind,
+    /// An owned handle was moved or dropped while borrows of it were lent out.
+    HandleLent,
+    /// A call returned while still holding borrowed handles.
+    BorrowsOutstanding,
+    /// A handle table would grow past 2^28-1 entries.
+    TooManyHandles,
     /// A host function returned an error.
     Host,
     /// Any other trap (the message says which).
@@ -83,6 +95,12 @@ impl TrapKind {
             TrapKind::CannotEnter => "cannot enter component instance",
             TrapKind::CannotLeave => "cannot leave component instance",
             TrapKind::Poisoned => "instance poisoned by an earlier trap",
+            TrapKind::InvalidHandle => "invalid handle",
+            TrapKind::WrongResourceType => "wrong resource type",
+            TrapKind::WrongHandleKind => "wrong handle kind",
+            TrapKind::HandleLent => "handle has outstanding borrows",
+            TrapKind::BorrowsOutstanding => "borrowed handles not dropped before return",
+            TrapKind::TooManyHandles => "too many handles",
             TrapKind::Host => "host error",
             TrapKind::Other => "trap",
         }

@@ -14,6 +14,7 @@ use crate::abi::{GuestMemory, StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS}
 use crate::component::Component;
 use crate::error::{from_wasmi, Error, ErrorKind, Result, TrapKind};
 use crate::linker::HostFn;
+use crate::resources::ResourceAny;
 use crate::store::{AsContextMut, StoreContextMut, StoreData};
 use crate::types::FuncType;
 use crate::values::Val;
@@ -88,6 +89,30 @@ pub(crate) struct WasmiMem<'a, C> {
     memory: Option<wasmi::Memory>,
     realloc: Option<wasmi::TypedFunc<(i32, i32, i32, i32), i32>>,
     instance: u32,
+    /// The callee's call, for borrows lowered into it.
+    pub(crate) task: Option<u32>,
+    /// Borrows lifted from this instance: handles lent for the call.
+    pub(crate) lent: Lent,
+}
+
+/// What lifting borrows for a call leaves behind, released after the call:
+/// the lending handles `(instance, handle)` and the host's temporary handles.
+#[derive(Default)]
+pub(crate) struct Lent {
+    pub lenders: SmallVec<[(u32, u32); 2]>,
+    pub temps: SmallVec<[u32; 2]>,
+}
+
+impl Lent {
+    /// Ends the loans: after the call, borrowed handles may be dropped again.
+    pub(crate) fn release<T>(self, data: &mut StoreData<T>) {
+        for (inst, h) in self.lenders {
+            data.unlend(inst, h);
+        }
+        for t in self.temps {
+            let _ = data.host_handles.remove(t);
+        }
+    }
 }
 
 impl<'a, C> WasmiMem<'a, C> {
@@ -97,6 +122,8 @@ impl<'a, C> WasmiMem<'a, C> {
             memory: o.memory,
             realloc: o.realloc,
             instance: o.instance,
+            task: None,
+            lent: Lent::default(),
         }
     }
 }
@@ -133,6 +160,26 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
         );
         set_may_leave(self.ctx, self.instance, true)?;
         r.map(|p| p as u32).map_err(from_wasmi)
+    }
+
+    fn lift_own(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
+        self.ctx.as_context_mut().data_mut().lift_own(self.instance, r, i)
+    }
+
+    fn lift_borrow(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
+        let v = self.ctx.as_context_mut().data_mut().lift_borrow(self.instance, r, i)?;
+        self.lent.lenders.push((self.instance, i));
+        self.lent.temps.push(v.index);
+        Ok(v)
+    }
+
+    fn lower_own(&mut self, r: u32, v: &ResourceAny) -> Result<u32> {
+        self.ctx.as_context_mut().data_mut().lower_own(self.instance, r, v)
+    }
+
+    fn lower_borrow(&mut self, r: u32, v: &ResourceAny) -> Result<u32> {
+        let task = self.task;
+        self.ctx.as_context_mut().data_mut().lower_borrow(self.instance, task, r, v)
     }
 }
 
@@ -332,34 +379,50 @@ fn invoke_lifted<T: 'static>(
         .get(l.ty as usize)
         .ok_or_else(|| Error::usage("unknown function type"))?;
     let o = &l.options;
-    let mut flat = Flat::new();
-    {
-        let mut mem = WasmiMem::new(&mut *ctx, o);
-        let mut lcx = LowerCx {
-            arena,
-            mem: &mut mem,
-            enc: o.encoding,
-            hints: param_hints,
-        };
-        lcx.lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat)?;
-    }
-    let args: SmallVec<[wasmi::Val; 16]> = flat
-        .iter()
-        .zip(plan.core_params.iter())
-        .map(|(b, t)| from_raw(*b, *t))
-        .collect();
-    let mut outs: SmallVec<[wasmi::Val; 1]> =
-        plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
-    l.core
-        .call(&mut *ctx, &args, &mut outs)
-        .map_err(from_wasmi)?;
+    // The call's task counts the borrows lowered into the callee; they must
+    // all be dropped before it returns.
+    let task = ctx.data().tasks.len();
+    ctx.data_mut().tasks.push(0);
+    let r = (|| {
+        let mut flat = Flat::new();
+        {
+            let mut mem = WasmiMem::new(&mut *ctx, o);
+            mem.task = Some(task as u32);
+            let mut lcx = LowerCx {
+                arena,
+                mem: &mut mem,
+                enc: o.encoding,
+                hints: param_hints,
+            };
+            lcx.lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat)?;
+        }
+        let args: SmallVec<[wasmi::Val; 16]> = flat
+            .iter()
+            .zip(plan.core_params.iter())
+            .map(|(b, t)| from_raw(*b, *t))
+            .collect();
+        let mut outs: SmallVec<[wasmi::Val; 1]> =
+            plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
+        l.core
+            .call(&mut *ctx, &args, &mut outs)
+            .map_err(from_wasmi)?;
+        if ctx.data().tasks.get(task).copied().unwrap_or(0) > 0 {
+            return Err(Error::trap(
+                TrapKind::BorrowsOutstanding,
+                "the callee returned without dropping the borrowed handles it was given",
+            ));
+        }
+        Ok(outs)
+    })();
+    ctx.data_mut().tasks.truncate(task);
+    let outs = r?;
     let mut result = None;
     if let Some(rt) = plan.result {
         let raw: SmallVec<[u64; 1]> = outs.iter().map(to_raw).collect();
-        let mem = WasmiMem::new(&mut *ctx, o);
-        let lcx = LiftCx {
+        let mut mem = WasmiMem::new(&mut *ctx, o);
+        let mut lcx = LiftCx {
             arena,
-            mem: &mem,
+            mem: &mut mem,
             enc: o.encoding,
             hints: result_hints,
         };
@@ -480,26 +543,31 @@ impl<'a> Lowered<'a> {
         &self,
         caller: &mut wasmi::Caller<'_, StoreData<T>>,
         hints: Option<&RefCell<StringHints>>,
-    ) -> Result<Vec<Val>> {
+    ) -> Result<(Vec<Val>, Lent)> {
         let n = self
             .raw
             .len()
             .saturating_sub(usize::from(self.plan.result_spilled));
         let mut vals = Vec::with_capacity(self.plan.params.len());
-        let mem = WasmiMem::new(&mut *caller, self.o);
-        let lcx = LiftCx {
+        let mut mem = WasmiMem::new(&mut *caller, self.o);
+        let mut lcx = LiftCx {
             arena: &self.component.inner.arena,
-            mem: &mem,
+            mem: &mut mem,
             enc: self.o.encoding,
             hints,
         };
-        lcx.lift_values(
+        let r = lcx.lift_values(
             &self.plan.params,
             &self.raw[..n],
             MAX_FLAT_PARAMS,
             &mut vals,
-        )?;
-        Ok(vals)
+        );
+        let lent = core::mem::take(&mut mem.lent);
+        if let Err(e) = r {
+            lent.release(caller.data_mut());
+            return Err(e);
+        }
+        Ok((vals, lent))
     }
 
     /// Lowers the result into the caller: flat, or through its return pointer.
@@ -555,15 +623,17 @@ fn host_call<T: 'static>(
     results: &mut [wasmi::Val],
 ) -> Result<()> {
     let lowered = Lowered::new(component, ty, o, caller, args)?;
-    let vals = lowered.params(caller, None)?;
+    let (vals, lent) = lowered.params(caller, None)?;
     let mut outs = lowered.result_slots();
-    host(
+    let r = host(
         StoreContextMut {
             inner: wasmi::AsContextMut::as_context_mut(caller),
         },
         &vals,
         &mut outs,
-    )?;
+    );
+    lent.release(caller.data_mut());
+    r?;
     lowered
         .result(caller, &outs, &[], results)
         .map_err(|e| match e.kind() {
@@ -593,7 +663,7 @@ fn adapter_call<T: 'static>(
     };
     let lowered = Lowered::new(component, ty, o, caller, args)?;
     let param_hints = RefCell::new(StringHints::new());
-    let vals = lowered.params(caller, Some(&param_hints))?;
+    let (vals, lent) = lowered.params(caller, Some(&param_hints))?;
     let param_hints = param_hints.into_inner();
     let set = enter(
         &mut wasmi::AsContextMut::as_context_mut(caller),
@@ -617,6 +687,7 @@ fn adapter_call<T: 'static>(
         lowered.result(caller, &slots, &result_hints.into_inner(), results)?;
         post_return(&mut wasmi::AsContextMut::as_context_mut(caller), l, &outs)
     })();
+    lent.release(caller.data_mut());
     leave(&mut wasmi::AsContextMut::as_context_mut(caller), &set, &r)?;
     r
 }

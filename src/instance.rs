@@ -8,7 +8,8 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use crate::component::{CanonOpts, Component, CoreKind, CoreRef, ItemRef, Space, Step};
+use crate::component::{CanonOpts, Component, CoreKind, CoreRef, ImportKind, ItemRef, Space, Step};
+use crate::resources::ResourceTypeInfo;
 use crate::error::{from_wasmi, Error, Result};
 use crate::func::{self, Func, FuncKind, LiftedFunc, Options};
 use crate::linker::Provided;
@@ -23,6 +24,8 @@ pub(crate) enum Item {
     Module(u32),
     /// A component definition: index into the component's `defs`.
     Component(u32),
+    /// A resource type: index into the store's runtime resource types.
+    Resource(u32),
 }
 
 /// The named items of a component instance.
@@ -199,8 +202,9 @@ impl Spaces {
         })
     }
 
-    fn item(&self, r: ItemRef) -> Result<Option<Item>> {
+    fn item<T>(&self, data: &mut StoreData<T>, inst: u32, r: ItemRef) -> Result<Option<Item>> {
         Ok(match r {
+            ItemRef::Resource(static_r) => Some(Item::Resource(data.flags(inst)?.resource(static_r)?)),
             ItemRef::Func(i) => Some(Item::Func(get(&self.funcs, i, "func")?.clone())),
             ItemRef::Instance(i) => {
                 Some(Item::Instance(get(&self.instances, i, "instance")?.clone()))
@@ -212,8 +216,9 @@ impl Spaces {
     }
 
     /// Appends `item` to the index space `space`.
-    fn push(&mut self, item: Item, space: Space, what: &str) -> Result<()> {
+    fn push<T>(&mut self, data: &mut StoreData<T>, inst: u32, item: Item, space: Space, what: &str) -> Result<()> {
         match (item, space) {
+            (Item::Resource(rt), Space::Resource(r)) => bind(data, inst, r, rt)?,
             (Item::Func(f), Space::Func) => self.funcs.push(f),
             (Item::Instance(i), Space::Instance) => self.instances.push(i),
             (Item::Module(m), Space::Module) => self.modules.push(m),
@@ -255,17 +260,28 @@ impl Spaces {
     }
 }
 
+/// Binds static resource `r` of instance `inst` to runtime type `rt`.
+fn bind<T>(data: &mut StoreData<T>, inst: u32, r: u32, rt: u32) -> Result<()> {
+    let map = &mut data.flags(inst)?.resource_map;
+    match map.get_mut(r as usize) {
+        Some(slot) => *slot = rt,
+        None => return Err(bad_index("resource", r)),
+    }
+    Ok(())
+}
+
 fn provided_item<T: 'static>(
-    store_id: usize,
+    data: &mut StoreData<T>,
     component: &Component,
     p: Provided<T>,
 ) -> Option<Item> {
     match p {
-        Provided::Func(host, ty) => Some(Item::Func(Func::host(store_id, component, host, ty))),
+        Provided::Func(host, ty) => Some(Item::Func(Func::host(data.id, component, host, ty))),
+        Provided::Resource(id, dtor) => Some(Item::Resource(data.host_resource_type(id, dtor))),
         Provided::Instance(items) => {
             let mut exports = Exports::default();
             for (name, p) in items {
-                if let Some(item) = provided_item(store_id, component, p) {
+                if let Some(item) = provided_item(data, component, p) {
                     exports.items.insert(name, item);
                 }
             }
@@ -283,9 +299,10 @@ pub(crate) fn instantiate<T: 'static>(
     imports: Vec<Provided<T>>,
 ) -> Result<Instance> {
     let store_id = store.inner.data().id;
+    let data = store.inner.data_mut();
     let imports = imports
         .into_iter()
-        .map(|p| provided_item(store_id, component, p))
+        .map(|p| provided_item(data, component, p))
         .collect();
     let root = component.inner.defs.len() as u32 - 1;
     let exports = instantiate_def(store, component, root, imports, None)?;
@@ -305,11 +322,18 @@ fn instantiate_def<T: 'static>(
     let d = get(&component.inner.defs, def, "component")?;
     let data: &mut StoreData<T> = store.inner.data_mut();
     let instance_idx = data.instances.len() as u32;
+    // A child sees its parent's resource types through outer aliases.
+    let resource_map = match parent.and_then(|p| data.instances.get(p as usize)) {
+        Some(p) => p.resource_map.clone(),
+        None => alloc::vec![u32::MAX; component.inner.arena.resource_count()],
+    };
     data.instances.push(InstanceFlags {
         may_leave: true,
         may_enter: true,
         poisoned: false,
         parent,
+        handles: Default::default(),
+        resource_map,
     });
     let mut imports = imports;
     let mut s = Spaces::default();
@@ -327,7 +351,7 @@ fn instantiate_def<T: 'static>(
     }
     let mut exports = Exports::default();
     for (name, r) in d.exports.iter() {
-        if let Some(item) = s.item(*r)? {
+        if let Some(item) = s.item(store.inner.data_mut(), instance_idx, *r)? {
             exports.items.insert(String::from(&**name), item);
         }
     }
@@ -353,10 +377,10 @@ fn run_step<T: 'static>(
             for import in child.imports.iter() {
                 let arg = args.iter().find(|(n, _)| **n == *import.name);
                 let item = match arg {
-                    Some((_, r)) => s.item(*r)?,
+                    Some((_, r)) => s.item(store.inner.data_mut(), instance_idx, *r)?,
                     None => None,
                 };
-                if item.is_none() && !matches!(import.kind, crate::component::ImportKind::Type) {
+                if item.is_none() && !matches!(import.kind, ImportKind::Type) {
                     return Err(Error::link(format!(
                         "instantiation argument `{}` is missing",
                         import.name
@@ -444,7 +468,7 @@ fn run_step<T: 'static>(
                 .get_mut(*import as usize)
                 .and_then(Option::take)
                 .ok_or_else(|| bad_index("import", *import))?;
-            s.push(item, *space, "an import")?;
+            s.push(store.inner.data_mut(), instance_idx, item, *space, "an import")?;
         }
         Step::Alias {
             instance,
@@ -455,12 +479,12 @@ fn run_step<T: 'static>(
             let item = exports.items.get(&**name).cloned().ok_or_else(|| {
                 Error::link(format!("instance {instance} has no export `{name}`"))
             })?;
-            s.push(item, *space, "an instance export")?;
+            s.push(store.inner.data_mut(), instance_idx, item, *space, "an instance export")?;
         }
         Step::InstanceFromExports(items) => {
             let mut exports = Exports::default();
             for (name, r) in items.iter() {
-                if let Some(item) = s.item(*r)? {
+                if let Some(item) = s.item(store.inner.data_mut(), instance_idx, *r)? {
                     exports.items.insert(String::from(&**name), item);
                 }
             }
@@ -472,11 +496,31 @@ fn run_step<T: 'static>(
                 ItemRef::Instance(_) => Space::Instance,
                 ItemRef::Module(_) => Space::Module,
                 ItemRef::Component(_) => Space::Component,
-                ItemRef::Type => return Ok(()),
+                ItemRef::Type | ItemRef::Resource(_) => return Ok(()),
             };
-            if let Some(item) = s.item(*r)? {
-                s.push(item, space, "an export")?;
+            if let Some(item) = s.item(store.inner.data_mut(), instance_idx, *r)? {
+                s.push(store.inner.data_mut(), instance_idx, item, space, "an export")?;
             }
+        }
+        Step::DefineResource { r, dtor } => {
+            let dtor = dtor.map(|d| get(&s.core_funcs, d, "core func").copied()).transpose()?;
+            let data = store.inner.data_mut();
+            let rt = data.resource_types.len() as u32;
+            data.resource_types.push(ResourceTypeInfo {
+                instance: Some(instance_idx),
+                dtor,
+                host: None,
+            });
+            bind(data, instance_idx, *r, rt)?;
+        }
+        Step::BindResource { r, from } => {
+            let data = store.inner.data_mut();
+            let rt = data.flags(instance_idx)?.resource(*from)?;
+            bind(data, instance_idx, *r, rt)?;
+        }
+        Step::ResourceBuiltin { kind, r } => {
+            let f = crate::handles::builtin(store, *kind, instance_idx, *r);
+            s.core_funcs.push(f);
         }
     }
     Ok(())

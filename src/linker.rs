@@ -10,7 +10,8 @@ use crate::component::{Component, ImportKind};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::instance::{self, Instance};
-use crate::store::{AsContextMut, StoreContextMut};
+use crate::resources::ResourceType;
+use crate::store::{AsContextMut, HostDtor, StoreContextMut};
 use crate::values::Val;
 
 /// A host function taking and returning dynamic values.
@@ -19,6 +20,7 @@ pub(crate) type HostFn<T> =
 
 pub(crate) enum Definition<T> {
     Func(Arc<HostFn<T>>),
+    Resource(ResourceType, Option<Arc<HostDtor<T>>>),
     Instance(Namespace<T>),
 }
 
@@ -131,6 +133,8 @@ pub(crate) enum Provided<T> {
     Func(Arc<HostFn<T>>, u32),
     Instance(BTreeMap<String, Provided<T>>),
     Type,
+    /// A host resource type and its destructor.
+    Resource(core::any::TypeId, Option<Arc<HostDtor<T>>>),
 }
 
 fn describe(component: &Component, kind: &ImportKind) -> String {
@@ -138,6 +142,7 @@ fn describe(component: &Component, kind: &ImportKind) -> String {
         ImportKind::Func(ty) => format!("{}", component.inner.arena.func_to_public(*ty)),
         ImportKind::Instance(_) => String::from("instance"),
         ImportKind::Type => String::from("type"),
+        ImportKind::Resource => String::from("resource type"),
         ImportKind::Module => String::from("core module"),
         ImportKind::Component => String::from("component"),
     }
@@ -155,6 +160,7 @@ fn resolve<T>(
     match (kind, found) {
         (ImportKind::Type, _) => Ok(Provided::Type),
         (ImportKind::Func(ty), Some(Definition::Func(f))) => Ok(Provided::Func(f.clone(), *ty)),
+        (ImportKind::Resource, Some(Definition::Resource(rt, dtor))) => Ok(Provided::Resource(rt.id, dtor.clone())),
         (ImportKind::Instance(items), Some(Definition::Instance(inner))) => {
             let mut out = BTreeMap::new();
             for (item_name, item_kind) in items {
@@ -174,6 +180,7 @@ fn resolve<T>(
             match def {
                 Definition::Func(_) => "a host function",
                 Definition::Instance(_) => "an instance",
+                Definition::Resource(..) => "a resource type",
             }
         ))),
     }
@@ -204,6 +211,18 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         self.insert(name, Definition::Func(Arc::new(func)))
     }
 
+    /// Defines the host resource type `ty` under `name`, for a component's
+    /// `(import "name" (type (sub resource)))`. `dtor` runs with the
+    /// resource's `rep` when a component drops an owned handle to it.
+    pub fn resource(
+        &mut self,
+        name: &str,
+        ty: ResourceType,
+        dtor: impl Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        self.insert(name, Definition::Resource(ty, Some(Arc::new(dtor))))
+    }
+
     /// The nested instance namespace `name`, created if absent.
     pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
         let allow = self.allow_shadowing;
@@ -225,8 +244,8 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
                 ns,
                 allow_shadowing: self.allow_shadowing,
             }),
-            Definition::Func(_) => Err(Error::usage(format!(
-                "`{name}` is already defined as a function"
+            _ => Err(Error::usage(format!(
+                "`{name}` is already defined as a function or type"
             ))),
         }
     }

@@ -1,13 +1,18 @@
 //! `Store<T>`: the wasmi store plus per-instance component state.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::any::TypeId;
 use core::sync::atomic::{AtomicUsize, Ordering};
+use hashbrown::HashMap;
+
+use crate::resources::{Handle, HostHandle, ResourceTypeInfo, Slab};
 
 use crate::engine::Engine;
 use crate::error::{from_wasmi, Error, Result};
 
-/// Per component instance flags, as the canonical ABI defines them.
-#[derive(Debug, Clone, Copy)]
+/// Per component instance state, as the canonical ABI defines it.
+#[derive(Default)]
 pub(crate) struct InstanceFlags {
     /// False while the instance runs `realloc` or `post-return`: it may not
     /// call imports then.
@@ -18,13 +23,43 @@ pub(crate) struct InstanceFlags {
     pub poisoned: bool,
     /// The instance that instantiated this one, if not the host.
     pub parent: Option<u32>,
+    /// The resource handles this instance holds.
+    pub handles: Slab<Handle>,
+    /// The runtime resource type of each static resource id the instance's
+    /// types use (`u32::MAX` where unbound).
+    pub resource_map: Vec<u32>,
 }
+
+impl InstanceFlags {
+    /// The runtime resource type of static resource `r`.
+    pub(crate) fn resource(&self, r: u32) -> crate::error::Result<u32> {
+        match self.resource_map.get(r as usize) {
+            Some(&rt) if rt != u32::MAX => Ok(rt),
+            _ => Err(Error::trap(
+                crate::error::TrapKind::Other,
+                "internal: resource type not bound in this instance",
+            )),
+        }
+    }
+}
+
+/// A host resource destructor.
+pub(crate) type HostDtor<T> = dyn Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync;
 
 /// What the wasmi store holds: the user's data and the component state.
 pub(crate) struct StoreData<T> {
     pub data: T,
     pub id: usize,
     pub instances: Vec<InstanceFlags>,
+    pub resource_types: Vec<ResourceTypeInfo>,
+    /// Runtime resource type of each host resource type used in this store.
+    pub host_types: HashMap<TypeId, u32>,
+    pub host_dtors: Vec<Arc<HostDtor<T>>>,
+    /// Handles the host holds ([`crate::ResourceAny`]).
+    pub host_handles: Slab<HostHandle>,
+    pub next_generation: u32,
+    /// The borrow count of each call in progress (the spec's `Task.num_borrows`).
+    pub tasks: Vec<u32>,
 }
 
 impl<T> StoreData<T> {
@@ -56,6 +91,12 @@ impl<T> Store<T> {
                     data,
                     id,
                     instances: Vec::new(),
+                    resource_types: Vec::new(),
+                    host_types: HashMap::new(),
+                    host_dtors: Vec::new(),
+                    host_handles: Slab::default(),
+                    next_generation: 0,
+                    tasks: Vec::new(),
                 },
             ),
         }

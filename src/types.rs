@@ -33,6 +33,10 @@ pub(crate) enum ValType {
     F64,
     Char,
     String,
+    /// `own<R>`: R is a static resource index ([`TypeArena::resource`]).
+    Own(u32),
+    /// `borrow<R>`.
+    Borrow(u32),
     Def(u32),
 }
 
@@ -61,6 +65,13 @@ pub(crate) enum DefType {
     Flags(Box<[Box<str>]>),
 }
 
+/// A converted defined type: a compound type, or a handle (which is a
+/// value type of its own).
+enum DefOrVal {
+    Def(DefType),
+    Val(ValType),
+}
+
 /// A component function type: named parameters and an optional result.
 #[derive(Debug, Clone)]
 pub(crate) struct FuncTy {
@@ -81,6 +92,8 @@ pub(crate) struct TypeArena {
     interned_funcs: HashMap<wct::ComponentFuncTypeId, u32>,
     /// Nesting depth while interning, bounded by [`MAX_TYPE_DEPTH`].
     depth: u32,
+    /// Static index of each resource type id seen in the binary.
+    resources: HashMap<wct::ResourceId, u32>,
 }
 
 /// How deeply value types may nest. Lifting and lowering recurse over
@@ -178,16 +191,31 @@ impl TypeArena {
         self.depth += 1;
         let def = self.convert_defined(types, id);
         self.depth -= 1;
-        let i = self.push_def(def?)?;
+        let def = match def? {
+            DefOrVal::Def(d) => d,
+            DefOrVal::Val(v) => return Ok(v),
+        };
+        let i = self.push_def(def)?;
         self.interned.insert(id, i);
         Ok(ValType::Def(i))
+    }
+
+    /// The static index of resource type `id` (interned on first sight).
+    pub(crate) fn resource(&mut self, id: wct::ResourceId) -> u32 {
+        let n = self.resources.len() as u32;
+        *self.resources.entry(id).or_insert(n)
+    }
+
+    /// How many static resource types the component uses.
+    pub(crate) fn resource_count(&self) -> usize {
+        self.resources.len()
     }
 
     fn convert_defined(
         &mut self,
         types: &TypesRef<'_>,
         id: wct::ComponentDefinedTypeId,
-    ) -> Result<DefType> {
+    ) -> Result<DefOrVal> {
         use wct::ComponentDefinedType as D;
         let def = match &types[id] {
             D::Primitive(p) => return Err(Error::unsupported(alloc::format!("{p:?}"))),
@@ -225,18 +253,15 @@ impl TypeArena {
                 ok: self.intern_opt(types, *ok)?,
                 err: self.intern_opt(types, *err)?,
             },
-            D::Own(_) | D::Borrow(_) => {
-                return Err(Error::unsupported(
-                    "resource handle types (own/borrow) are not implemented yet",
-                ))
-            }
+            D::Own(r) => return Ok(DefOrVal::Val(ValType::Own(self.resource(r.resource())))),
+            D::Borrow(r) => return Ok(DefOrVal::Val(ValType::Borrow(self.resource(r.resource())))),
             D::Future(_) | D::Stream(_) => {
                 return Err(Error::unsupported(
                     "future and stream types (component-model async) are not implemented",
                 ))
             }
         };
-        Ok(def)
+        Ok(DefOrVal::Def(def))
     }
 
     /// Adds a defined type whose parts are already interned, computing its layout.
@@ -268,6 +293,8 @@ impl TypeArena {
             ValType::F64 => Type::Float64,
             ValType::Char => Type::Char,
             ValType::String => Type::String,
+            ValType::Own(_) => Type::Own,
+            ValType::Borrow(_) => Type::Borrow,
             ValType::Def(i) => match self.def(i) {
                 DefType::List(t) => Type::List(Box::new(self.to_public(*t))),
                 DefType::Record(fields) => Type::Record(
@@ -382,6 +409,10 @@ pub enum Type {
     },
     /// `flags { name, … }`
     Flags(Vec<String>),
+    /// `own<R>`: an owned resource handle.
+    Own,
+    /// `borrow<R>`: a borrowed resource handle.
+    Borrow,
 }
 
 /// A component function type, for introspection.
@@ -422,6 +453,8 @@ impl fmt::Display for Type {
             Type::Float64 => f.write_str("f64"),
             Type::Char => f.write_str("char"),
             Type::String => f.write_str("string"),
+            Type::Own => f.write_str("own<resource>"),
+            Type::Borrow => f.write_str("borrow<resource>"),
             Type::List(t) => write!(f, "list<{t}>"),
             Type::Record(fields) => {
                 f.write_str("record { ")?;

@@ -56,6 +56,8 @@ pub enum Val {
     Result(Result<Option<Box<Val>>, Option<Box<Val>>>),
     /// `flags`: the names of the flags that are set.
     Flags(Vec<String>),
+    /// `own<R>` or `borrow<R>`: a resource handle held by the host.
+    Resource(crate::ResourceAny),
 }
 
 impl Val {
@@ -83,6 +85,7 @@ impl Val {
             Val::Option(_) => "option",
             Val::Result(_) => "result",
             Val::Flags(_) => "flags",
+            Val::Resource(_) => "resource",
         }
     }
 }
@@ -144,6 +147,7 @@ impl fmt::Display for Val {
             Val::Option(v @ Some(_)) => payload(f, "some", v),
             Val::Result(Ok(v)) => payload(f, "ok", v),
             Val::Result(Err(v)) => payload(f, "err", v),
+            Val::Resource(r) => write!(f, "resource#{}", r.index),
             Val::Flags(names) => {
                 f.write_str("{")?;
                 for (i, n) in names.iter().enumerate() {

@@ -57,6 +57,7 @@ pub(crate) fn prim_layout(ty: ValType) -> Layout {
         ValType::Bool | ValType::S8 | ValType::U8 => (1, 1),
         ValType::S16 | ValType::U16 => (2, 2),
         ValType::S32 | ValType::U32 | ValType::F32 | ValType::Char => (4, 4),
+        ValType::Own(_) | ValType::Borrow(_) => (4, 4),
         ValType::S64 | ValType::U64 | ValType::F64 => (8, 8),
         ValType::String => (8, 4),
         ValType::Def(_) => unreachable_def(),

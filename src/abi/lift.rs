@@ -17,7 +17,7 @@ use crate::values::Val;
 /// What lifting needs: the types, the memory to read, the string encoding.
 pub(crate) struct LiftCx<'a, M: ?Sized> {
     pub arena: &'a TypeArena,
-    pub mem: &'a M,
+    pub mem: &'a mut M,
     pub enc: StringEncoding,
     /// When set, each lifted string's source encoding and tagged length are
     /// recorded, in lift order: a component-to-component call passes them to
@@ -87,7 +87,7 @@ pub(crate) fn check_align(ptr: u32, align: u32) -> Result<()> {
 }
 
 impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
-    fn bytes<const N: usize>(&self, ptr: u32) -> Result<[u8; N]> {
+    fn bytes<const N: usize>(&mut self, ptr: u32) -> Result<[u8; N]> {
         let mem = self.mem.bytes();
         let start = ptr as usize;
         mem.get(start..start.wrapping_add(N))
@@ -100,15 +100,15 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
             })
     }
 
-    fn load_string(&self, ptr: u32, tagged_len: u32) -> Result<String> {
-        let s = string::load_string(self.mem, self.enc, ptr, tagged_len)?;
+    fn load_string(&mut self, ptr: u32, tagged_len: u32) -> Result<String> {
+        let s = string::load_string(&*self.mem, self.enc, ptr, tagged_len)?;
         if let Some(h) = self.hints {
             h.borrow_mut().push((self.enc, tagged_len));
         }
         Ok(s)
     }
 
-    fn load_uint(&self, ptr: u32, size: u32) -> Result<u32> {
+    fn load_uint(&mut self, ptr: u32, size: u32) -> Result<u32> {
         Ok(match size {
             1 => u32::from(self.bytes::<1>(ptr)?[0]),
             2 => u32::from(u16::from_le_bytes(self.bytes(ptr)?)),
@@ -118,7 +118,7 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
 
     /// `load`: reads a value of type `ty` at `ptr` (already aligned and in
     /// bounds as a whole; each access is checked again regardless).
-    pub(crate) fn load(&self, ty: ValType, ptr: u32) -> Result<Val> {
+    pub(crate) fn load(&mut self, ty: ValType, ptr: u32) -> Result<Val> {
         Ok(match ty {
             ValType::Bool => Val::Bool(self.bytes::<1>(ptr)?[0] != 0),
             ValType::U8 => Val::U8(self.bytes::<1>(ptr)?[0]),
@@ -137,11 +137,19 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
                 let len = u32::from_le_bytes(self.bytes(ptr.wrapping_add(4))?);
                 Val::String(self.load_string(begin, len)?)
             }
+            ValType::Own(r) => {
+                let h = u32::from_le_bytes(self.bytes(ptr)?);
+                Val::Resource(self.mem.lift_own(r, h)?)
+            }
+            ValType::Borrow(r) => {
+                let h = u32::from_le_bytes(self.bytes(ptr)?);
+                Val::Resource(self.mem.lift_borrow(r, h)?)
+            }
             ValType::Def(i) => self.load_def(i, ptr)?,
         })
     }
 
-    fn load_def(&self, i: u32, ptr: u32) -> Result<Val> {
+    fn load_def(&mut self, i: u32, ptr: u32) -> Result<Val> {
         let arena = self.arena;
         let def = arena.def(i);
         Ok(match def {
@@ -184,7 +192,7 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
         })
     }
 
-    fn load_fields(&self, tys: &[ValType], ptr: u32) -> Result<Vec<Val>> {
+    fn load_fields(&mut self, tys: &[ValType], ptr: u32) -> Result<Vec<Val>> {
         let mut out = Vec::with_capacity(tys.len());
         let mut off = ptr;
         for ty in tys {
@@ -197,7 +205,7 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
     }
 
     /// `load_list_from_range`.
-    fn load_list(&self, elem: ValType, ptr: u32, len: u32) -> Result<Vec<Val>> {
+    fn load_list(&mut self, elem: ValType, ptr: u32, len: u32) -> Result<Vec<Val>> {
         let l = self.arena.layout(elem);
         let byte_len = u64::from(len) * u64::from(l.size);
         if byte_len > u64::from(MAX_BYTE_LENGTH) {
@@ -221,7 +229,7 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
     }
 
     /// `lift_flat`: reads `ty` from `flat[*pos..]`, advancing `pos`.
-    pub(crate) fn lift_flat(&self, ty: ValType, flat: &[u64], pos: &mut usize) -> Result<Val> {
+    pub(crate) fn lift_flat(&mut self, ty: ValType, flat: &[u64], pos: &mut usize) -> Result<Val> {
         let mut next = || -> Result<u64> {
             let v = flat.get(*pos).copied().ok_or_else(internal)?;
             *pos += 1;
@@ -245,11 +253,19 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
                 let len = next()? as u32;
                 Val::String(self.load_string(ptr, len)?)
             }
+            ValType::Own(r) => {
+                let h = next()? as u32;
+                Val::Resource(self.mem.lift_own(r, h)?)
+            }
+            ValType::Borrow(r) => {
+                let h = next()? as u32;
+                Val::Resource(self.mem.lift_borrow(r, h)?)
+            }
             ValType::Def(i) => self.lift_flat_def(i, flat, pos)?,
         })
     }
 
-    fn lift_flat_def(&self, i: u32, flat: &[u64], pos: &mut usize) -> Result<Val> {
+    fn lift_flat_def(&mut self, i: u32, flat: &[u64], pos: &mut usize) -> Result<Val> {
         let def = self.arena.def(i);
         Ok(match def {
             DefType::List(elem) => {
@@ -300,7 +316,7 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
     /// `lift_flat_values`: the params or results of a call. If they do not
     /// fit in `max_flat` core values, `flat[0]` points at them in memory.
     pub(crate) fn lift_values(
-        &self,
+        &mut self,
         tys: &[ValType],
         flat: &[u64],
         max_flat: usize,

@@ -103,6 +103,14 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
                 self.write(ptr, &begin.to_le_bytes())?;
                 self.write(ptr.wrapping_add(4), &len.to_le_bytes())
             }
+            (ValType::Own(r), Val::Resource(res)) => {
+                let h = self.mem.lower_own(r, res)?;
+                self.write(ptr, &h.to_le_bytes())
+            }
+            (ValType::Borrow(r), Val::Resource(res)) => {
+                let h = self.mem.lower_borrow(r, res)?;
+                self.write(ptr, &h.to_le_bytes())
+            }
             (ValType::Def(i), v) => self.store_def(i, v, ptr),
             (ty, v) => Err(mismatch(self.arena, ty, v)),
         }
@@ -218,6 +226,8 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
                 out.push(u64::from(ptr));
                 out.push(u64::from(len));
             }
+            (ValType::Own(r), Val::Resource(res)) => out.push(u64::from(self.mem.lower_own(r, res)?)),
+            (ValType::Borrow(r), Val::Resource(res)) => out.push(u64::from(self.mem.lower_borrow(r, res)?)),
             (ValType::Def(i), v) => self.lower_flat_def(i, v, out)?,
             (ty, v) => return Err(mismatch(self.arena, ty, v)),
         }

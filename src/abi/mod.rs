@@ -8,7 +8,12 @@ pub(crate) mod lift;
 pub(crate) mod lower;
 pub(crate) mod string;
 
-use crate::error::Result;
+use crate::error::{Error, Result, TrapKind};
+use crate::resources::ResourceAny;
+
+fn no_resources() -> Error {
+    Error::trap(TrapKind::Other, "internal: no resource context")
+}
 
 /// `MAX_FLAT_PARAMS` of the canonical ABI.
 pub(crate) const MAX_FLAT_PARAMS: usize = 16;
@@ -43,4 +48,30 @@ pub(crate) trait GuestMemory {
     /// Does not check the returned pointer: callers check alignment and
     /// bounds as the spec says at each call site.
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32>;
+
+    /// `lift_own`: takes handle `i` of static resource type `r` out of the
+    /// instance's table and gives it to the host.
+    fn lift_own(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
+        let _ = (r, i);
+        Err(no_resources())
+    }
+
+    /// `lift_borrow`: lends handle `i` of static resource type `r` for the
+    /// duration of the call.
+    fn lift_borrow(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
+        let _ = (r, i);
+        Err(no_resources())
+    }
+
+    /// `lower_own`: moves the host's owned handle `v` into the instance's table.
+    fn lower_own(&mut self, r: u32, v: &ResourceAny) -> Result<u32> {
+        let _ = (r, v);
+        Err(no_resources())
+    }
+
+    /// `lower_borrow`: lends the host's handle `v` to the callee for the call.
+    fn lower_borrow(&mut self, r: u32, v: &ResourceAny) -> Result<u32> {
+        let _ = (r, v);
+        Err(no_resources())
+    }
 }

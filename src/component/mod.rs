@@ -60,6 +60,8 @@ pub(crate) enum ItemRef {
     Component(u32),
     /// Types carry no runtime state; kept so exports list them.
     Type,
+    /// A resource type: a static resource index, bound per instance.
+    Resource(u32),
 }
 
 /// A reference to an item in one of the core index spaces.
@@ -87,6 +89,8 @@ pub(crate) enum ImportKind {
     Instance(Vec<(Box<str>, ImportKind)>),
     /// A type import (`eq` bound): nothing to provide.
     Type,
+    /// A resource type import (`sub resource` bound).
+    Resource,
     /// A core module (nested components only).
     Module,
     /// A component (nested components only).
@@ -148,6 +152,21 @@ pub(crate) enum Step {
     InstanceFromExports(Box<[(Box<str>, ItemRef)]>),
     /// A copy of an existing item (exports re-index what they export).
     Reexport(ItemRef),
+    /// A resource type defined here: a new runtime type per instance, bound
+    /// to static resource `r`, with destructor core func `dtor`.
+    DefineResource { r: u32, dtor: Option<u32> },
+    /// Binds static resource `r` to the same runtime type as `from`.
+    BindResource { r: u32, from: u32 },
+    /// A `resource.new/drop/rep` built-in for static resource `r`, into core funcs.
+    ResourceBuiltin { kind: ResourceBuiltin, r: u32 },
+}
+
+/// The resource built-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResourceBuiltin {
+    New,
+    Drop,
+    Rep,
 }
 
 /// A core index space.
@@ -166,6 +185,8 @@ pub(crate) enum Space {
     Instance,
     Module,
     Component,
+    /// The type space, for a resource type: binds static resource `r`.
+    Resource(u32),
 }
 
 /// The flat core signature of a component function, computed once.
@@ -247,7 +268,7 @@ impl ComponentInner {
                     .map(|(n, k)| (String::from(&**n), self.item_of_import(k)))
                     .collect(),
             ),
-            ImportKind::Type => ComponentItem::Type,
+            ImportKind::Type | ImportKind::Resource => ComponentItem::Type,
             ImportKind::Module => ComponentItem::Module,
             ImportKind::Component => ComponentItem::Component,
         }

@@ -16,7 +16,7 @@ use wasmparser::{
 
 use super::{
     CanonOpts, ComponentDef, ComponentInner, ComponentItem, CoreKind, CoreRef, FuncPlan, Import,
-    ImportKind, ItemRef, Space, Step,
+    ImportKind, ItemRef, ResourceBuiltin, Space, Step,
 };
 use crate::abi::layout::FlatType;
 use crate::abi::{StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
@@ -80,6 +80,8 @@ struct Builder {
     exports: Vec<(Box<str>, ItemRef)>,
     export_types: Vec<ComponentItem>,
     n_funcs: u32,
+    /// The static resource index of each type index that is a resource.
+    types: Vec<Option<u32>>,
     modules: Vec<Source>,
     components: Vec<Source>,
 }
@@ -251,11 +253,14 @@ fn values() -> Error {
     Error::unsupported("component values (the 🪙 feature)")
 }
 
-fn item_ref(kind: ComponentExternalKind, index: u32) -> Result<ItemRef> {
+fn item_ref(b: &Builder, kind: ComponentExternalKind, index: u32) -> Result<ItemRef> {
     Ok(match kind {
         ComponentExternalKind::Func => ItemRef::Func(index),
         ComponentExternalKind::Instance => ItemRef::Instance(index),
-        ComponentExternalKind::Type => ItemRef::Type,
+        ComponentExternalKind::Type => match b.types.get(index as usize).copied().flatten() {
+            Some(r) => ItemRef::Resource(r),
+            None => ItemRef::Type,
+        },
         ComponentExternalKind::Module => ItemRef::Module(index),
         ComponentExternalKind::Component => ItemRef::Component(index),
         ComponentExternalKind::Value => return Err(values()),
@@ -307,7 +312,7 @@ fn section(
                     } => {
                         let mut items = Vec::with_capacity(args.len());
                         for a in args.iter() {
-                            items.push((Box::from(a.name), item_ref(a.kind, a.index)?));
+                            items.push((Box::from(a.name), item_ref(b, a.kind, a.index)?));
                         }
                         Step::Instantiate {
                             component: component_index,
@@ -317,7 +322,7 @@ fn section(
                     wasmparser::ComponentInstance::FromExports(exports) => {
                         let mut items = Vec::with_capacity(exports.len());
                         for e in exports.iter() {
-                            items.push((Box::from(e.name.0), item_ref(e.kind, e.index)?));
+                            items.push((Box::from(e.name.0), item_ref(b, e.kind, e.index)?));
                         }
                         Step::InstanceFromExports(items.into_boxed_slice())
                     }
@@ -327,7 +332,7 @@ fn section(
         }
         Payload::ComponentAliasSection(s) => {
             for alias in s.clone() {
-                alias_step(stack, alias.map_err(load_err)?)?;
+                alias_step(shared, types, stack, alias.map_err(load_err)?)?;
             }
         }
         Payload::ComponentCanonicalSection(s) => {
@@ -361,7 +366,14 @@ fn section(
                     ComponentTypeRef::Instance(_) => Space::Instance,
                     ComponentTypeRef::Module(_) => Space::Module,
                     ComponentTypeRef::Component(_) => Space::Component,
-                    ComponentTypeRef::Type(_) => continue,
+                    ComponentTypeRef::Type(_) => {
+                        let r = resource_at(shared, types, b.types.len() as u32);
+                        b.types.push(r);
+                        match r {
+                            Some(r) => Space::Resource(r),
+                            None => continue,
+                        }
+                    }
                     ComponentTypeRef::Value(_) => return Err(values()),
                 };
                 b.push_entry(
@@ -377,7 +389,7 @@ fn section(
             let b = top(stack)?;
             for export in s.clone() {
                 let export = export.map_err(load_err)?;
-                let item = item_ref(export.kind, export.index)?;
+                let item = item_ref(b, export.kind, export.index)?;
                 if is_root {
                     let ety = types
                         .component_entity_type_of_export(export.name.0)
@@ -389,12 +401,33 @@ fn section(
                 }
                 b.exports.push((Box::from(export.name.0), item));
                 // An export adds a new index for what it exports.
-                b.push_copy(item);
+                if export.kind == ComponentExternalKind::Type {
+                    let r = resource_at(shared, types, b.types.len() as u32);
+                    if let (Some(r), ItemRef::Resource(from)) = (r, item) {
+                        if r != from {
+                            b.steps.push(Step::BindResource { r, from });
+                        }
+                    }
+                    b.types.push(r);
+                } else {
+                    b.push_copy(item);
+                }
             }
         }
-        Payload::CoreTypeSection(_)
-        | Payload::ComponentTypeSection(_)
-        | Payload::CustomSection(_) => {}
+        Payload::ComponentTypeSection(s) => {
+            let b = top(stack)?;
+            for ty in s.clone() {
+                let index = b.types.len() as u32;
+                let r = resource_at(shared, types, index);
+                if let (wasmparser::ComponentType::Resource { dtor, .. }, Some(r)) =
+                    (ty.map_err(load_err)?, r)
+                {
+                    b.steps.push(Step::DefineResource { r, dtor });
+                }
+                b.types.push(r);
+            }
+        }
+        Payload::CoreTypeSection(_) | Payload::CustomSection(_) => {}
         other => {
             return Err(Error::unsupported(format!(
                 "section {:?} in a component",
@@ -413,7 +446,7 @@ impl Builder {
             Space::Func => self.n_funcs += 1,
             Space::Module => self.modules.push(Source::Dynamic),
             Space::Component => self.components.push(Source::Dynamic),
-            Space::Instance => {}
+            Space::Instance | Space::Resource(_) => {}
         }
         self.steps.push(step);
     }
@@ -438,13 +471,13 @@ impl Builder {
                     .unwrap_or(Source::Dynamic);
                 self.components.push(src);
             }
-            ItemRef::Type => return,
+            ItemRef::Type | ItemRef::Resource(_) => return,
         }
         self.steps.push(Step::Reexport(item));
     }
 }
 
-fn alias_step(stack: &mut [Builder], alias: ComponentAlias<'_>) -> Result<()> {
+fn alias_step(shared: &mut Shared, types: &TypesRef<'_>, stack: &mut [Builder], alias: ComponentAlias<'_>) -> Result<()> {
     let n = stack.len();
     match alias {
         ComponentAlias::InstanceExport {
@@ -487,7 +520,15 @@ fn alias_step(stack: &mut [Builder], alias: ComponentAlias<'_>) -> Result<()> {
                 .and_then(|i| stack.get(i as usize))
                 .ok_or_else(|| Error::load(0, "outer alias count out of range"))?;
             let (src, is_module) = match kind {
-                ComponentOuterAliasKind::CoreType | ComponentOuterAliasKind::Type => return Ok(()),
+                ComponentOuterAliasKind::CoreType => return Ok(()),
+                ComponentOuterAliasKind::Type => {
+                    // Same resource id as the outer one: the binding is
+                    // inherited from the parent instance.
+                    let b = top(stack)?;
+                    let r = resource_at(shared, types, b.types.len() as u32);
+                    b.types.push(r);
+                    return Ok(());
+                }
                 ComponentOuterAliasKind::CoreModule => {
                     (outer.modules.get(index as usize).copied(), true)
                 }
@@ -556,13 +597,9 @@ fn canon_step(
                 opts,
             });
         }
-        CanonicalFunction::ResourceNew { .. }
-        | CanonicalFunction::ResourceDrop { .. }
-        | CanonicalFunction::ResourceRep { .. } => {
-            return Err(Error::unsupported(
-                "resource built-ins (resource.new/drop/rep) are not implemented yet",
-            ))
-        }
+        CanonicalFunction::ResourceNew { resource } => resource_builtin(shared, b, types, ResourceBuiltin::New, resource)?,
+        CanonicalFunction::ResourceDrop { resource } => resource_builtin(shared, b, types, ResourceBuiltin::Drop, resource)?,
+        CanonicalFunction::ResourceRep { resource } => resource_builtin(shared, b, types, ResourceBuiltin::Rep, resource)?,
         other => {
             return Err(Error::unsupported(format!(
                 "canonical built-in {other:?} (async, threads or error-context)"
@@ -570,6 +607,31 @@ fn canon_step(
         }
     }
     Ok(())
+}
+
+fn resource_builtin(
+    shared: &mut Shared,
+    b: &mut Builder,
+    types: &TypesRef<'_>,
+    kind: ResourceBuiltin,
+    resource: u32,
+) -> Result<()> {
+    let r = resource_at(shared, types, resource)
+        .ok_or_else(|| Error::load(0, "resource built-in of a type that is not a resource"))?;
+    b.steps.push(Step::ResourceBuiltin { kind, r });
+    Ok(())
+}
+
+/// The static resource index of type `index` of the current component, if
+/// that type is a resource.
+fn resource_at(shared: &mut Shared, types: &TypesRef<'_>, index: u32) -> Option<u32> {
+    if index >= types.component_type_count() {
+        return None;
+    }
+    match types.component_any_type_at(index) {
+        ComponentAnyTypeId::Resource(id) => Some(shared.arena.resource(id.resource())),
+        _ => None,
+    }
 }
 
 fn canon_opts(options: &[CanonicalOption]) -> Result<CanonOpts> {
@@ -590,10 +652,6 @@ fn canon_opts(options: &[CanonicalOption]) -> Result<CanonOpts> {
     Ok(opts)
 }
 
-fn resource_unsupported() -> Error {
-    Error::unsupported("resource types are not implemented yet")
-}
-
 fn import_kind(
     types: &TypesRef<'_>,
     arena: &mut TypeArena,
@@ -608,12 +666,10 @@ fn import_kind(
             }
             ImportKind::Instance(items)
         }
-        ComponentEntityType::Type { created, .. } => {
-            if let ComponentAnyTypeId::Resource(_) = created {
-                return Err(resource_unsupported());
-            }
-            ImportKind::Type
-        }
+        ComponentEntityType::Type { created, .. } => match created {
+            ComponentAnyTypeId::Resource(_) => ImportKind::Resource,
+            _ => ImportKind::Type,
+        },
         ComponentEntityType::Module(_) => ImportKind::Module,
         ComponentEntityType::Component(_) => ImportKind::Component,
         ComponentEntityType::Value(_) => return Err(values()),
@@ -640,12 +696,7 @@ fn entity_item(
             }
             ComponentItem::Instance(items)
         }
-        ComponentEntityType::Type { created, .. } => {
-            if let ComponentAnyTypeId::Resource(_) = created {
-                return Err(resource_unsupported());
-            }
-            ComponentItem::Type
-        }
+        ComponentEntityType::Type { .. } => ComponentItem::Type,
         ComponentEntityType::Module(_) => ComponentItem::Module,
         ComponentEntityType::Component(_) => ComponentItem::Component,
         ComponentEntityType::Value(_) => return Err(values()),

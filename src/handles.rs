@@ -1,0 +1,359 @@
+//! The canonical ABI's handle operations over a store: moving handles
+//! between component instances' tables and the host, lending borrows, the
+//! `resource.new/drop/rep` built-ins and destructor calls.
+
+use alloc::format;
+use alloc::sync::Arc;
+
+use crate::error::{from_wasmi, Error, Result, TrapKind};
+use crate::resources::{Handle, HostHandle, Resource, ResourceAny, ResourceTypeInfo};
+use crate::store::{HostDtor, StoreContextMut, StoreData};
+
+fn wrong_type() -> Error {
+    Error::trap(TrapKind::WrongResourceType, "handle is of another resource type")
+}
+
+impl<T> StoreData<T> {
+    /// Gives the host a handle to `(rt, rep)`.
+    pub(crate) fn host_add(&mut self, rt: u32, rep: u32, own: bool) -> Result<ResourceAny> {
+        self.next_generation = self.next_generation.wrapping_add(1);
+        let generation = self.next_generation;
+        let index = self.host_handles.add(HostHandle {
+            rt,
+            rep,
+            own,
+            generation,
+        })?;
+        Ok(ResourceAny {
+            store_id: self.id,
+            index,
+            generation,
+            own,
+        })
+    }
+
+    /// The host's handle behind `v`, checked against the store and generation.
+    pub(crate) fn host_get(&self, v: &ResourceAny) -> Result<HostHandle> {
+        let stale = || Error::usage("resource handle was already moved, dropped, or belongs to another store");
+        if v.store_id != self.id {
+            return Err(stale());
+        }
+        match self.host_handles.get(v.index) {
+            Ok(h) if h.generation == v.generation => Ok(*h),
+            _ => Err(stale()),
+        }
+    }
+
+    /// `lift_own`: takes handle `i` (static type `r`) out of `inst`'s table.
+    pub(crate) fn lift_own(&mut self, inst: u32, r: u32, i: u32) -> Result<ResourceAny> {
+        let state = self.flags(inst)?;
+        let rt = state.resource(r)?;
+        let h = state.handles.remove(i)?;
+        if h.rt != rt {
+            return Err(wrong_type());
+        }
+        if h.lends != 0 {
+            return Err(Error::trap(TrapKind::HandleLent, "owned handle moved while lent out"));
+        }
+        if !h.own {
+            return Err(Error::trap(TrapKind::WrongHandleKind, "a borrow handle was passed as own"));
+        }
+        self.host_add(rt, h.rep, true)
+    }
+
+    /// `lift_borrow`: lends handle `i` (static type `r`) of `inst` for a call;
+    /// returns the host handle and records the lender.
+    pub(crate) fn lift_borrow(&mut self, inst: u32, r: u32, i: u32) -> Result<ResourceAny> {
+        let state = self.flags(inst)?;
+        let rt = state.resource(r)?;
+        let h = state.handles.get_mut(i)?;
+        if h.rt != rt {
+            return Err(wrong_type());
+        }
+        h.lends += 1;
+        let rep = h.rep;
+        self.host_add(rt, rep, false)
+    }
+
+    /// Ends the lending of handle `i` of `inst` (after the call).
+    pub(crate) fn unlend(&mut self, inst: u32, i: u32) {
+        if let Ok(state) = self.flags(inst) {
+            if let Ok(h) = state.handles.get_mut(i) {
+                h.lends = h.lends.saturating_sub(1);
+            }
+        }
+    }
+
+    /// `lower_own`: moves the host's owned handle `v` into `inst`'s table.
+    pub(crate) fn lower_own(&mut self, inst: u32, r: u32, v: &ResourceAny) -> Result<u32> {
+        let hh = self.host_get(v)?;
+        if !hh.own {
+            return Err(Error::usage("a borrowed resource was passed where `own` is expected"));
+        }
+        let state = self.flags(inst)?;
+        if hh.rt != state.resource(r)? {
+            return Err(Error::usage("resource of another type than the parameter's"));
+        }
+        let i = state.handles.add(Handle {
+            rt: hh.rt,
+            rep: hh.rep,
+            own: true,
+            scope: 0,
+            lends: 0,
+        })?;
+        self.host_handles.remove(v.index)?;
+        Ok(i)
+    }
+
+    /// `lower_borrow`: lends the host's handle `v` to `inst` for call `task`.
+    pub(crate) fn lower_borrow(&mut self, inst: u32, task: Option<u32>, r: u32, v: &ResourceAny) -> Result<u32> {
+        let hh = self.host_get(v)?;
+        if hh.rt != self.flags(inst)?.resource(r)? {
+            return Err(Error::usage("resource of another type than the parameter's"));
+        }
+        let implementer = self.resource_types.get(hh.rt as usize).and_then(|t| t.instance);
+        if implementer == Some(inst) {
+            // The implementer only needs the representation.
+            return Ok(hh.rep);
+        }
+        let task = task.ok_or_else(|| Error::trap(TrapKind::Other, "internal: borrow lowered outside a call"))?;
+        if let Some(n) = self.tasks.get_mut(task as usize) {
+            *n += 1;
+        }
+        self.flags(inst)?.handles.add(Handle {
+            rt: hh.rt,
+            rep: hh.rep,
+            own: false,
+            scope: task,
+            lends: 0,
+        })
+    }
+
+    /// `resource.new`: a new owned handle in `inst`'s table.
+    pub(crate) fn resource_new(&mut self, inst: u32, r: u32, rep: u32) -> Result<u32> {
+        let state = self.flags(inst)?;
+        if !state.may_leave {
+            return Err(cannot_leave());
+        }
+        let rt = state.resource(r)?;
+        state.handles.add(Handle {
+            rt,
+            rep,
+            own: true,
+            scope: 0,
+            lends: 0,
+        })
+    }
+
+    /// `resource.rep`: the representation behind handle `i`.
+    pub(crate) fn resource_rep(&mut self, inst: u32, r: u32, i: u32) -> Result<u32> {
+        let state = self.flags(inst)?;
+        let rt = state.resource(r)?;
+        let h = state.handles.get(i)?;
+        if h.rt != rt {
+            return Err(wrong_type());
+        }
+        Ok(h.rep)
+    }
+
+    /// The first half of `resource.drop`: removes handle `i` from `inst`'s
+    /// table. Returns the `(rt, rep)` whose destructor must run, for owned
+    /// handles.
+    pub(crate) fn resource_drop(&mut self, inst: u32, r: u32, i: u32) -> Result<Option<(u32, u32)>> {
+        let state = self.flags(inst)?;
+        if !state.may_leave {
+            return Err(cannot_leave());
+        }
+        let rt = state.resource(r)?;
+        let h = state.handles.remove(i)?;
+        if h.rt != rt {
+            return Err(wrong_type());
+        }
+        if h.lends != 0 {
+            return Err(Error::trap(TrapKind::HandleLent, "owned handle dropped while lent out"));
+        }
+        if h.own {
+            Ok(Some((h.rt, h.rep)))
+        } else {
+            if let Some(n) = self.tasks.get_mut(h.scope as usize) {
+                *n = n.saturating_sub(1);
+            }
+            Ok(None)
+        }
+    }
+
+    /// Registers (once per store) the runtime type of a host resource type.
+    pub(crate) fn host_resource_type(&mut self, id: core::any::TypeId, dtor: Option<Arc<HostDtor<T>>>) -> u32 {
+        if let Some(&rt) = self.host_types.get(&id) {
+            return rt;
+        }
+        let dtor = dtor.map(|d| {
+            self.host_dtors.push(d);
+            self.host_dtors.len() as u32 - 1
+        });
+        let rt = self.resource_types.len() as u32;
+        self.resource_types.push(ResourceTypeInfo {
+            instance: None,
+            dtor: None,
+            host: Some((id, dtor)),
+        });
+        self.host_types.insert(id, rt);
+        rt
+    }
+}
+
+fn cannot_leave() -> Error {
+    Error::trap(
+        TrapKind::CannotLeave,
+        "a built-in was called while the instance may not leave (from realloc or post-return)",
+    )
+}
+
+/// Runs the destructor of resource `(rt, rep)`, called from instance
+/// `caller` (`None` for the host): a guest destructor is a call into the
+/// implementing instance with the usual reentrance rules.
+pub(crate) fn run_dtor<T: 'static>(
+    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+    caller: Option<u32>,
+    rt: u32,
+    rep: u32,
+) -> Result<()> {
+    let (instance, dtor, host) = match ctx.data().resource_types.get(rt as usize) {
+        Some(t) => (t.instance, t.dtor, t.host),
+        None => return Err(Error::trap(TrapKind::Other, format!("internal: unknown resource type {rt}"))),
+    };
+    if let Some((_, Some(d))) = host {
+        let f = ctx.data().host_dtors.get(d as usize).cloned();
+        if let Some(f) = f {
+            return f(
+                StoreContextMut {
+                    inner: wasmi::AsContextMut::as_context_mut(ctx),
+                },
+                rep,
+            );
+        }
+        return Ok(());
+    }
+    let (Some(instance), Some(dtor)) = (instance, dtor) else {
+        return Ok(());
+    };
+    let set = crate::func::enter(ctx, instance, caller)?;
+    let r = dtor.call(&mut *ctx, &[wasmi::Val::I32(rep as i32)], &mut []).map_err(from_wasmi);
+    crate::func::leave(ctx, &set, &r)?;
+    r
+}
+
+/// `ResourceAny::resource_drop`.
+pub(crate) fn host_drop<T: 'static>(ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>, v: ResourceAny) -> Result<()> {
+    let hh = ctx.data().host_get(&v)?;
+    ctx.data_mut().host_handles.remove(v.index)?;
+    if hh.own {
+        run_dtor(ctx, None, hh.rt, hh.rep)?;
+    }
+    Ok(())
+}
+
+/// Creates the core function of a `resource.new`, `resource.drop` or
+/// `resource.rep` built-in for static resource type `r` of instance `inst`.
+pub(crate) fn builtin<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    kind: crate::component::ResourceBuiltin,
+    inst: u32,
+    r: u32,
+) -> wasmi::Func {
+    use crate::component::ResourceBuiltin as B;
+    use wasmi::ValType::I32;
+    let ty = match kind {
+        B::New | B::Rep => wasmi::FuncType::new([I32], [I32]),
+        B::Drop => wasmi::FuncType::new([I32], []),
+    };
+    wasmi::Func::new(&mut store.inner, ty, move |mut caller, args, results| {
+        let arg = match args.first() {
+            Some(wasmi::Val::I32(x)) => *x as u32,
+            _ => 0,
+        };
+        let r = (|| -> Result<()> {
+            match kind {
+                B::New => {
+                    let h = caller.data_mut().resource_new(inst, r, arg)?;
+                    if let Some(slot) = results.first_mut() {
+                        *slot = wasmi::Val::I32(h as i32);
+                    }
+                }
+                B::Rep => {
+                    let rep = caller.data_mut().resource_rep(inst, r, arg)?;
+                    if let Some(slot) = results.first_mut() {
+                        *slot = wasmi::Val::I32(rep as i32);
+                    }
+                }
+                B::Drop => {
+                    if let Some((rt, rep)) = caller.data_mut().resource_drop(inst, r, arg)? {
+                        let mut ctx = wasmi::AsContextMut::as_context_mut(&mut caller);
+                        run_dtor(&mut ctx, Some(inst), rt, rep)?;
+                    }
+                }
+            }
+            Ok(())
+        })();
+        r.map_err(wasmi::Error::host)
+    })
+}
+
+impl ResourceAny {
+    /// Drops the handle: for an owned handle, runs the resource's destructor
+    /// (a guest destructor is a call into the implementing instance). Fails
+    /// if the handle was already moved or dropped, or with the destructor's trap.
+    pub fn resource_drop<S: crate::AsContextMut>(self, mut store: S) -> Result<()>
+    where
+        S::Data: 'static,
+    {
+        let mut cx = store.as_context_mut();
+        host_drop(&mut cx.inner, self)
+    }
+
+    /// Wraps a host resource `r` of type `U` for dynamic calls. `U` must be a
+    /// host resource type ([`ResourceType::host`](crate::ResourceType::host));
+    /// it is registered in the store if no linker has defined it yet.
+    pub fn try_from_resource<U: 'static, S: crate::AsContextMut>(r: Resource<U>, mut store: S) -> Result<Self> {
+        let mut cx = store.as_context_mut();
+        let data = cx.inner.data_mut();
+        let rt = data.host_resource_type(core::any::TypeId::of::<U>(), None);
+        data.host_add(rt, r.rep(), r.owned())
+    }
+
+    /// Unwraps a handle to a host resource of type `U`. An owned handle is
+    /// moved out of the store's host table. Fails if the handle is stale or
+    /// of another resource type.
+    pub fn try_into_resource<U: 'static, S: crate::AsContextMut>(self, mut store: S) -> Result<Resource<U>> {
+        let mut cx = store.as_context_mut();
+        let data = cx.inner.data_mut();
+        let hh = data.host_get(&self)?;
+        let is_u = data
+            .resource_types
+            .get(hh.rt as usize)
+            .and_then(|t| t.host)
+            .is_some_and(|(id, _)| id == core::any::TypeId::of::<U>());
+        if !is_u {
+            return Err(Error::usage("the resource is not of the requested host type"));
+        }
+        if hh.own {
+            data.host_handles.remove(self.index)?;
+            Ok(Resource::new_own(hh.rep))
+        } else {
+            Ok(Resource::new_borrow(hh.rep))
+        }
+    }
+}
+
+impl<T> crate::Store<T> {
+    /// Resource handle statistics: for each component instance of this
+    /// store, the number of handle-table slots ever used (the high-water
+    /// mark: freed slots are reused), and the same for the host's table.
+    pub fn handle_table_high_water(&self) -> (alloc::vec::Vec<usize>, usize) {
+        let data = self.inner.data();
+        (
+            data.instances.iter().map(|i| i.handles.capacity_used()).collect(),
+            data.host_handles.capacity_used(),
+        )
+    }
+}

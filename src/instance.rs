@@ -518,6 +518,24 @@ fn run_step<T: 'static>(
             let rt = data.flags(instance_idx)?.resource(*from)?;
             bind(data, instance_idx, *r, rt)?;
         }
+        Step::BindInstanceResources { instance, binds } => {
+            let exports = get(&s.instances, *instance, "instance")?.clone();
+            let data = store.inner.data_mut();
+            for (path, r) in binds.iter() {
+                let mut item = None;
+                let mut scope = &exports;
+                for (k, name) in path.iter().enumerate() {
+                    match scope.items.get(&**name) {
+                        Some(Item::Instance(inner)) if k + 1 < path.len() => scope = inner,
+                        Some(Item::Resource(rt)) if k + 1 == path.len() => item = Some(*rt),
+                        _ => break,
+                    }
+                }
+                if let Some(rt) = item {
+                    bind(data, instance_idx, *r, rt)?;
+                }
+            }
+        }
         Step::ResourceBuiltin { kind, r } => {
             let f = crate::handles::builtin(store, *kind, instance_idx, *r);
             s.core_funcs.push(f);

@@ -159,6 +159,12 @@ pub(crate) enum Step {
     BindResource { r: u32, from: u32 },
     /// A `resource.new/drop/rep` built-in for static resource `r`, into core funcs.
     ResourceBuiltin { kind: ResourceBuiltin, r: u32 },
+    /// Binds the static resources an instance's type exports (by export
+    /// path) to the runtime types the instance carries.
+    BindInstanceResources {
+        instance: u32,
+        binds: Box<[(Box<[Box<str>]>, u32)]>,
+    },
 }
 
 /// The resource built-ins.

@@ -82,6 +82,7 @@ struct Builder {
     n_funcs: u32,
     /// The static resource index of each type index that is a resource.
     types: Vec<Option<u32>>,
+    n_instances: u32,
     modules: Vec<Source>,
     components: Vec<Source>,
 }
@@ -328,6 +329,9 @@ fn section(
                     }
                 };
                 b.steps.push(step);
+                let index = b.n_instances;
+                b.n_instances += 1;
+                bind_instance(shared, types, b, index);
             }
         }
         Payload::ComponentAliasSection(s) => {
@@ -351,12 +355,7 @@ fn section(
                     .component_entity_type_of_import(name)
                     .ok_or_else(|| Error::load(0, format!("import `{name}` has no type")))?;
                 let kind = import_kind(types, &mut shared.arena, ety)?;
-                if is_root && matches!(kind, ImportKind::Module | ImportKind::Component) {
-                    return Err(Error::unsupported(format!(
-                        "import `{name}`: a linker cannot provide core modules or components"
-                    )));
-                }
-                let import_index = b.imports.len() as u32;
+                                let import_index = b.imports.len() as u32;
                 b.imports.push(Import {
                     name: Box::from(name),
                     kind,
@@ -442,6 +441,9 @@ fn section(
 impl Builder {
     /// Records the step that appends one entry to `space`.
     fn push_entry(&mut self, space: Space, step: Step) {
+        if space == Space::Instance {
+            self.n_instances += 1;
+        }
         match space {
             Space::Func => self.n_funcs += 1,
             Space::Module => self.modules.push(Source::Dynamic),
@@ -454,7 +456,7 @@ impl Builder {
     fn push_copy(&mut self, item: ItemRef) {
         match item {
             ItemRef::Func(_) => self.n_funcs += 1,
-            ItemRef::Instance(_) => {}
+            ItemRef::Instance(_) => self.n_instances += 1,
             ItemRef::Module(i) => {
                 let src = self
                     .modules
@@ -490,7 +492,15 @@ fn alias_step(shared: &mut Shared, types: &TypesRef<'_>, stack: &mut [Builder], 
                 ComponentExternalKind::Instance => Space::Instance,
                 ComponentExternalKind::Module => Space::Module,
                 ComponentExternalKind::Component => Space::Component,
-                ComponentExternalKind::Type => return Ok(()),
+                ComponentExternalKind::Type => {
+                    let b = top(stack)?;
+                    let r = resource_at(shared, types, b.types.len() as u32);
+                    b.types.push(r);
+                    match r {
+                        Some(r) => Space::Resource(r),
+                        None => return Ok(()),
+                    }
+                }
                 ComponentExternalKind::Value => return Err(values()),
             };
             top(stack)?.push_entry(
@@ -649,6 +659,13 @@ fn canon_opts(options: &[CanonicalOption]) -> Result<CanonOpts> {
             }
         }
     }
+    // wasmparser 0.228 does not check this rule of the spec's canonopt validation.
+    if opts.realloc.is_some() && opts.memory.is_none() {
+        return Err(Error::load(
+            0,
+            "canonical option `realloc` requires `memory` to also be specified",
+        ));
+    }
     Ok(opts)
 }
 
@@ -701,4 +718,51 @@ fn entity_item(
         ComponentEntityType::Component(_) => ComponentItem::Component,
         ComponentEntityType::Value(_) => return Err(values()),
     })
+}
+
+/// After instance `index` enters the instance space: binds the static
+/// resource ids its type exports (at any depth) to the runtime types the
+/// instance carries, so function types using them lift and lower.
+fn bind_instance(shared: &mut Shared, types: &TypesRef<'_>, b: &mut Builder, index: u32) {
+    if index as usize >= types.component_instance_count() as usize {
+        return;
+    }
+    let mut binds = Vec::new();
+    let mut path = Vec::new();
+    collect_resources(shared, types, types.component_instance_at(index), &mut path, &mut binds);
+    if !binds.is_empty() {
+        b.steps.push(Step::BindInstanceResources {
+            instance: index,
+            binds: binds.into_boxed_slice(),
+        });
+    }
+}
+
+fn collect_resources(
+    shared: &mut Shared,
+    types: &TypesRef<'_>,
+    id: wasmparser::component_types::ComponentInstanceTypeId,
+    path: &mut Vec<Box<str>>,
+    out: &mut Vec<(Box<[Box<str>]>, u32)>,
+) {
+    // Bounded: instance types nest no deeper than the binary does.
+    if path.len() > 32 {
+        return;
+    }
+    for (name, ety) in types[id].exports.iter() {
+        path.push(Box::from(name.as_str()));
+        match ety {
+            ComponentEntityType::Type { referenced, created } => {
+                for t in [referenced, created] {
+                    if let ComponentAnyTypeId::Resource(r) = t {
+                        let r = shared.arena.resource(r.resource());
+                        out.push((path.clone().into_boxed_slice(), r));
+                    }
+                }
+            }
+            ComponentEntityType::Instance(inner) => collect_resources(shared, types, *inner, path, out),
+            _ => {}
+        }
+        path.pop();
+    }
 }

@@ -2,16 +2,109 @@
 
 use alloc::sync::Arc;
 
-/// Settings for an [`Engine`].
-#[derive(Debug, Clone, Default)]
+/// Settings for an [`Engine`]: fuel metering, limits, and the
+/// deterministic profile. Every limit is enforced with an error or a trap
+/// whose message names the limit.
+#[derive(Debug, Clone)]
 pub struct Config {
     pub(crate) consume_fuel: bool,
+    pub(crate) deterministic: bool,
+    pub(crate) limits: Limits,
+}
+
+/// The limits of a [`Config`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub max_memory_bytes: Option<usize>,
+    pub max_table_elements: Option<usize>,
+    pub max_handles: u32,
+    pub max_lift_bytes: u32,
+    pub max_type_depth: u32,
+    pub max_instances: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_memory_bytes: None,
+            max_table_elements: None,
+            max_handles: crate::resources::MAX_HANDLES,
+            max_lift_bytes: crate::abi::MAX_BYTE_LENGTH,
+            max_type_depth: crate::types::MAX_TYPE_DEPTH,
+            max_instances: 10_000,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            consume_fuel: false,
+            deterministic: false,
+            limits: Limits::default(),
+        }
+    }
 }
 
 impl Config {
-    /// The default configuration: no fuel metering.
+    /// The default configuration: no fuel metering, the spec's limits
+    /// (2^28-1 handles per instance and bytes per string or list), value
+    /// types nested at most 100 deep, at most 10,000 component instances per
+    /// store, unlimited memory and table growth.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The deterministic profile: NaNs are canonicalized when they cross the
+    /// boundary in both directions (lifting always canonicalizes; this adds
+    /// lowering). With the same component, inputs, host behaviour and fuel,
+    /// every run then gives bitwise-identical results and remaining fuel.
+    /// The host must still avoid nondeterminism of its own (clocks,
+    /// randomness, iteration over unordered maps, threads).
+    pub fn deterministic(&mut self, enable: bool) -> &mut Self {
+        self.deterministic = enable;
+        self
+    }
+
+    /// The largest size in bytes a linear memory may grow to; growing past
+    /// it traps ([`TrapKind::GrowthOperationLimited`](crate::TrapKind)).
+    pub fn max_memory_bytes(&mut self, bytes: usize) -> &mut Self {
+        self.limits.max_memory_bytes = Some(bytes);
+        self
+    }
+
+    /// The largest number of elements a table may grow to; growing past it traps.
+    pub fn max_table_elements(&mut self, elements: usize) -> &mut Self {
+        self.limits.max_table_elements = Some(elements);
+        self
+    }
+
+    /// The most resource handles one component instance may hold at once
+    /// (at most 2^28-1, the spec's limit); past it, the call traps.
+    pub fn max_handles_per_instance(&mut self, handles: u32) -> &mut Self {
+        self.limits.max_handles = handles.min(crate::resources::MAX_HANDLES);
+        self
+    }
+
+    /// The most bytes one string or list may have when lifted from a guest
+    /// (at most 2^28-1, the spec's limit); a longer one traps.
+    pub fn max_lift_bytes(&mut self, bytes: u32) -> &mut Self {
+        self.limits.max_lift_bytes = bytes.min(crate::abi::MAX_BYTE_LENGTH);
+        self
+    }
+
+    /// How deeply value types may nest (default and maximum 100); a component
+    /// with deeper types fails to load.
+    pub fn max_type_depth(&mut self, depth: u32) -> &mut Self {
+        self.limits.max_type_depth = depth.min(crate::types::MAX_TYPE_DEPTH);
+        self
+    }
+
+    /// The most component instances (nested ones included) one store may
+    /// create; instantiating past it fails.
+    pub fn max_instances(&mut self, instances: usize) -> &mut Self {
+        self.limits.max_instances = instances;
+        self
     }
 
     /// Meter execution with fuel (see wasmi's fuel metering). Stores of such

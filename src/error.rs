@@ -65,6 +65,8 @@ pub enum TrapKind {
     BorrowsOutstanding,
     /// A handle table would grow past 2^28-1 entries.
     TooManyHandles,
+    /// A configured limit was reached (the message names it).
+    LimitExceeded,
     /// A host function returned an error.
     Host,
     /// Any other trap (the message says which).
@@ -101,6 +103,7 @@ impl TrapKind {
             TrapKind::HandleLent => "handle has outstanding borrows",
             TrapKind::BorrowsOutstanding => "borrowed handles not dropped before return",
             TrapKind::TooManyHandles => "too many handles",
+            TrapKind::LimitExceeded => "limit exceeded",
             TrapKind::Host => "host error",
             TrapKind::Other => "trap",
         }

@@ -147,6 +147,7 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
         let f = self
             .realloc
             .ok_or_else(|| Error::trap(TrapKind::Other, "no `realloc` canonical option"))?;
+        charge_fuel(self.ctx, crate::abi::FUEL_PER_REALLOC)?;
         // realloc runs with may_leave cleared: it may not call imports.
         set_may_leave(self.ctx, self.instance, false)?;
         let r = f.call(
@@ -166,6 +167,18 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
         self.ctx.as_context_mut().data_mut().lift_own(self.instance, r, i)
     }
 
+    fn charge(&mut self, units: u64) -> Result<()> {
+        charge_fuel(self.ctx, units)
+    }
+
+    fn max_lift_bytes(&self) -> u32 {
+        self.ctx.as_context().data().limits.max_lift_bytes
+    }
+
+    fn canonicalize_nans(&self) -> bool {
+        self.ctx.as_context().data().deterministic
+    }
+
     fn lift_borrow(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
         let v = self.ctx.as_context_mut().data_mut().lift_borrow(self.instance, r, i)?;
         self.lent.lenders.push((self.instance, i));
@@ -181,6 +194,24 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
         let task = self.task;
         self.ctx.as_context_mut().data_mut().lower_borrow(self.instance, task, r, v)
     }
+}
+
+/// Charges `units` of fuel for the component layer's work, if the engine
+/// meters fuel: a deterministic trap when it runs out.
+pub(crate) fn charge_fuel<T>(ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>, units: u64) -> Result<()> {
+    let mut cx = ctx.as_context_mut();
+    if !cx.data().consume_fuel || units == 0 {
+        return Ok(());
+    }
+    let fuel = cx.get_fuel().map_err(from_wasmi)?;
+    if fuel < units {
+        cx.set_fuel(0).map_err(from_wasmi)?;
+        return Err(Error::trap(
+            TrapKind::OutOfFuel,
+            "all fuel consumed by the component layer (lifting, lowering or a call)",
+        ));
+    }
+    cx.set_fuel(fuel - units).map_err(from_wasmi)
 }
 
 fn set_may_leave<T>(
@@ -525,6 +556,7 @@ impl<'a> Lowered<'a> {
                 "an import was called while the instance may not leave (from realloc or post-return)",
             ));
         }
+        charge_fuel(caller, crate::abi::FUEL_PER_CALL)?;
         let plan = component
             .inner
             .plans

@@ -90,17 +90,21 @@ impl<T> StoreData<T> {
         if !hh.own {
             return Err(Error::usage("a borrowed resource was passed where `own` is expected"));
         }
+        let max = self.limits.max_handles;
         let state = self.flags(inst)?;
         if hh.rt != state.resource(r)? {
             return Err(Error::usage("resource of another type than the parameter's"));
         }
-        let i = state.handles.add(Handle {
-            rt: hh.rt,
-            rep: hh.rep,
-            own: true,
-            scope: 0,
-            lends: 0,
-        })?;
+        let i = state.handles.add_within(
+            Handle {
+                rt: hh.rt,
+                rep: hh.rep,
+                own: true,
+                scope: 0,
+                lends: 0,
+            },
+            max,
+        )?;
         self.host_handles.remove(v.index)?;
         Ok(i)
     }
@@ -120,29 +124,37 @@ impl<T> StoreData<T> {
         if let Some(n) = self.tasks.get_mut(task as usize) {
             *n += 1;
         }
-        self.flags(inst)?.handles.add(Handle {
-            rt: hh.rt,
-            rep: hh.rep,
-            own: false,
-            scope: task,
-            lends: 0,
-        })
+        let max = self.limits.max_handles;
+        self.flags(inst)?.handles.add_within(
+            Handle {
+                rt: hh.rt,
+                rep: hh.rep,
+                own: false,
+                scope: task,
+                lends: 0,
+            },
+            max,
+        )
     }
 
     /// `resource.new`: a new owned handle in `inst`'s table.
     pub(crate) fn resource_new(&mut self, inst: u32, r: u32, rep: u32) -> Result<u32> {
+        let max = self.limits.max_handles;
         let state = self.flags(inst)?;
         if !state.may_leave {
             return Err(cannot_leave());
         }
         let rt = state.resource(r)?;
-        state.handles.add(Handle {
-            rt,
-            rep,
-            own: true,
-            scope: 0,
-            lends: 0,
-        })
+        state.handles.add_within(
+            Handle {
+                rt,
+                rep,
+                own: true,
+                scope: 0,
+                lends: 0,
+            },
+            max,
+        )
     }
 
     /// `resource.rep`: the representation behind handle `i`.

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 
 use crate::component::{CanonOpts, Component, CoreKind, CoreRef, ImportKind, ItemRef, Space, Step};
 use crate::resources::ResourceTypeInfo;
-use crate::error::{from_wasmi, Error, Result};
+use crate::error::{from_wasmi, Error, Result, TrapKind};
 use crate::func::{self, Func, FuncKind, LiftedFunc, Options};
 use crate::linker::Provided;
 use crate::store::{AsContextMut, InstanceFlags, StoreContextMut, StoreData};
@@ -321,6 +321,15 @@ fn instantiate_def<T: 'static>(
 ) -> Result<Arc<Exports>> {
     let d = get(&component.inner.defs, def, "component")?;
     let data: &mut StoreData<T> = store.inner.data_mut();
+    if data.instances.len() >= data.limits.max_instances {
+        return Err(Error::trap(
+            TrapKind::LimitExceeded,
+            format!(
+                "the store reached its max_instances limit of {} component instances",
+                data.limits.max_instances
+            ),
+        ));
+    }
     let instance_idx = data.instances.len() as u32;
     // A child sees its parent's resource types through outer aliases.
     let resource_map = match parent.and_then(|p| data.instances.get(p as usize)) {

@@ -17,6 +17,7 @@ pub(crate) const MAX_HANDLES: u32 = (1 << 28) - 1;
 pub(crate) struct Slab<E> {
     entries: Vec<Option<E>>,
     free: Vec<u32>,
+    live: u32,
 }
 
 impl<E> Default for Slab<E> {
@@ -24,6 +25,7 @@ impl<E> Default for Slab<E> {
         Slab {
             entries: Vec::new(),
             free: Vec::new(),
+            live: 0,
         }
     }
 }
@@ -35,6 +37,18 @@ fn bad_handle(i: u32) -> Error {
 impl<E> Slab<E> {
     /// Adds `e`, returning its index. Traps past [`MAX_HANDLES`].
     pub(crate) fn add(&mut self, e: E) -> Result<u32> {
+        self.add_within(e, MAX_HANDLES)
+    }
+
+    /// Adds `e` if fewer than `max` entries are live; traps otherwise.
+    pub(crate) fn add_within(&mut self, e: E, max: u32) -> Result<u32> {
+        if self.live >= max {
+            return Err(Error::trap(
+                TrapKind::TooManyHandles,
+                format!("handle table full: the limit is {max} handles per table"),
+            ));
+        }
+        self.live += 1;
         if let Some(i) = self.free.pop() {
             if let Some(slot) = self.entries.get_mut(i as usize) {
                 *slot = Some(e);
@@ -73,6 +87,7 @@ impl<E> Slab<E> {
             .and_then(Option::take)
             .ok_or_else(|| bad_handle(i))?;
         self.free.push(i);
+        self.live -= 1;
         Ok(e)
     }
 

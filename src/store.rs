@@ -60,6 +60,12 @@ pub(crate) struct StoreData<T> {
     pub next_generation: u32,
     /// The borrow count of each call in progress (the spec's `Task.num_borrows`).
     pub tasks: Vec<u32>,
+    /// The engine's limits, and whether fuel is metered / NaNs canonicalized.
+    pub limits: crate::engine::Limits,
+    pub consume_fuel: bool,
+    pub deterministic: bool,
+    /// Memory and table growth limits, enforced by wasmi.
+    pub wasmi_limits: wasmi::StoreLimits,
 }
 
 impl<T> StoreData<T> {
@@ -84,8 +90,15 @@ impl<T> Store<T> {
     /// Creates a store for `engine` holding `data`.
     pub fn new(engine: &Engine, data: T) -> Self {
         let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
-        Store {
-            inner: wasmi::Store::new(
+        let config = &engine.config;
+        let mut wl = wasmi::StoreLimitsBuilder::new().trap_on_grow_failure(true);
+        if let Some(m) = config.limits.max_memory_bytes {
+            wl = wl.memory_size(m);
+        }
+        if let Some(t) = config.limits.max_table_elements {
+            wl = wl.table_elements(t);
+        }
+        let mut inner = wasmi::Store::new(
                 &engine.inner,
                 StoreData {
                     data,
@@ -97,9 +110,14 @@ impl<T> Store<T> {
                     host_handles: Slab::default(),
                     next_generation: 0,
                     tasks: Vec::new(),
+                    limits: config.limits,
+                    consume_fuel: config.consume_fuel,
+                    deterministic: config.deterministic,
+                    wasmi_limits: wl.build(),
                 },
-            ),
-        }
+            );
+        inner.limiter(|d| &mut d.wasmi_limits);
+        Store { inner }
     }
 
     /// The host data.

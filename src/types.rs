@@ -90,8 +90,10 @@ pub(crate) struct TypeArena {
     pub funcs: Vec<FuncTy>,
     interned: HashMap<wct::ComponentDefinedTypeId, u32>,
     interned_funcs: HashMap<wct::ComponentFuncTypeId, u32>,
-    /// Nesting depth while interning, bounded by [`MAX_TYPE_DEPTH`].
+    /// Nesting depth while interning, bounded by `max_depth`.
     depth: u32,
+    /// The configured bound on nesting ([`MAX_TYPE_DEPTH`] at most).
+    pub max_depth: u32,
     /// Static index of each resource type id seen in the binary.
     resources: HashMap<wct::ResourceId, u32>,
 }
@@ -101,6 +103,14 @@ pub(crate) struct TypeArena {
 pub(crate) const MAX_TYPE_DEPTH: u32 = 100;
 
 impl TypeArena {
+    /// An empty arena whose types may nest at most `max_depth` deep.
+    pub(crate) fn with_max_depth(max_depth: u32) -> Self {
+        TypeArena {
+            max_depth,
+            ..TypeArena::default()
+        }
+    }
+
     /// The layout (size, alignment, flat count) of `ty`.
     pub(crate) fn layout(&self, ty: ValType) -> Layout {
         match ty {
@@ -183,9 +193,10 @@ impl TypeArena {
         if let wct::ComponentDefinedType::Primitive(p) = &types[id] {
             return prim(*p);
         }
-        if self.depth >= MAX_TYPE_DEPTH {
+        if self.depth >= self.max_depth.min(MAX_TYPE_DEPTH) {
             return Err(Error::unsupported(alloc::format!(
-                "value types nested deeper than {MAX_TYPE_DEPTH} levels"
+                "value types nested deeper than {} levels (the max_type_depth limit)",
+                self.max_depth.min(MAX_TYPE_DEPTH)
             )));
         }
         self.depth += 1;

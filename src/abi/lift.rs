@@ -101,6 +101,16 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
     }
 
     fn load_string(&mut self, ptr: u32, tagged_len: u32) -> Result<String> {
+        let bytes = match self.enc {
+            StringEncoding::Utf8 => u64::from(tagged_len),
+            StringEncoding::Utf16 => 2 * u64::from(tagged_len),
+            StringEncoding::CompactUtf16 if tagged_len & super::UTF16_TAG != 0 => {
+                2 * u64::from(tagged_len ^ super::UTF16_TAG)
+            }
+            StringEncoding::CompactUtf16 => u64::from(tagged_len),
+        };
+        self.check_limit(bytes)?;
+        self.mem.charge(super::fuel_for_bytes(bytes))?;
         let s = string::load_string(&*self.mem, self.enc, ptr, tagged_len)?;
         if let Some(h) = self.hints {
             h.borrow_mut().push((self.enc, tagged_len));
@@ -204,10 +214,25 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
         Ok(out)
     }
 
+    /// Traps if a string or list of `bytes` bytes is over the configured
+    /// lift limit (the spec's own limit is checked where the spec does).
+    fn check_limit(&self, bytes: u64) -> Result<()> {
+        let limit = self.mem.max_lift_bytes();
+        if limit < MAX_BYTE_LENGTH && bytes > u64::from(limit) {
+            return Err(Error::trap(
+                TrapKind::LimitExceeded,
+                alloc::format!("string or list of {bytes} bytes exceeds the max_lift_bytes limit of {limit}"),
+            ));
+        }
+        Ok(())
+    }
+
     /// `load_list_from_range`.
     fn load_list(&mut self, elem: ValType, ptr: u32, len: u32) -> Result<Vec<Val>> {
         let l = self.arena.layout(elem);
         let byte_len = u64::from(len) * u64::from(l.size);
+        self.check_limit(byte_len)?;
+        self.mem.charge(super::fuel_for_bytes(byte_len))?;
         if byte_len > u64::from(MAX_BYTE_LENGTH) {
             return Err(Error::trap(
                 TrapKind::LengthTooLarge,

@@ -58,12 +58,34 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
     }
 
     fn store_string(&mut self, s: &str) -> Result<(u32, u32)> {
+        let bytes = s.len() as u64;
+        self.mem.charge(super::fuel_for_bytes(bytes))?;
         match self.hints.split_first() {
             Some((&(src_enc, src_len), rest)) => {
                 self.hints = rest;
+                if src_enc != self.enc {
+                    // Transcoding costs a second pass over the bytes.
+                    self.mem.charge(super::fuel_for_bytes(bytes))?;
+                }
                 string::store_transcoded(self.mem, self.enc, src_enc, s, src_len)
             }
             None => string::store_string(self.mem, self.enc, s),
+        }
+    }
+
+    fn f32_bits(&self, x: f32) -> u32 {
+        if x.is_nan() && self.mem.canonicalize_nans() {
+            0x7fc0_0000
+        } else {
+            x.to_bits()
+        }
+    }
+
+    fn f64_bits(&self, x: f64) -> u64 {
+        if x.is_nan() && self.mem.canonicalize_nans() {
+            0x7ff8_0000_0000_0000
+        } else {
+            x.to_bits()
         }
     }
 
@@ -95,8 +117,8 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
             (ValType::S32, Val::S32(x)) => self.write(ptr, &x.to_le_bytes()),
             (ValType::U64, Val::U64(x)) => self.write(ptr, &x.to_le_bytes()),
             (ValType::S64, Val::S64(x)) => self.write(ptr, &x.to_le_bytes()),
-            (ValType::F32, Val::Float32(x)) => self.write(ptr, &x.to_bits().to_le_bytes()),
-            (ValType::F64, Val::Float64(x)) => self.write(ptr, &x.to_bits().to_le_bytes()),
+            (ValType::F32, Val::Float32(x)) => self.write(ptr, &self.f32_bits(*x).to_le_bytes()),
+            (ValType::F64, Val::Float64(x)) => self.write(ptr, &self.f64_bits(*x).to_le_bytes()),
             (ValType::Char, Val::Char(c)) => self.write(ptr, &u32::from(*c).to_le_bytes()),
             (ValType::String, Val::String(s)) => {
                 let (begin, len) = self.store_string(s)?;
@@ -187,6 +209,7 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
                 format!("list of {byte_len} bytes does not fit in 32-bit memory"),
             ));
         }
+        self.mem.charge(super::fuel_for_bytes(byte_len))?;
         let ptr = self.allocate(l.align, byte_len as u32)?;
         if elem == ValType::U8 {
             // Bulk path: gather once, one copy.
@@ -218,8 +241,8 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
             (ValType::S32, Val::S32(x)) => out.push(u64::from(*x as u32)),
             (ValType::U64, Val::U64(x)) => out.push(*x),
             (ValType::S64, Val::S64(x)) => out.push(*x as u64),
-            (ValType::F32, Val::Float32(x)) => out.push(u64::from(x.to_bits())),
-            (ValType::F64, Val::Float64(x)) => out.push(x.to_bits()),
+            (ValType::F32, Val::Float32(x)) => out.push(u64::from(self.f32_bits(*x))),
+            (ValType::F64, Val::Float64(x)) => out.push(self.f64_bits(*x)),
             (ValType::Char, Val::Char(c)) => out.push(u64::from(u32::from(*c))),
             (ValType::String, Val::String(s)) => {
                 let (ptr, len) = self.store_string(s)?;

@@ -21,6 +21,16 @@ pub(crate) const MAX_FLAT_PARAMS: usize = 16;
 pub(crate) const MAX_FLAT_RESULTS: usize = 1;
 /// `MAX_STRING_BYTE_LENGTH` and `MAX_LIST_BYTE_LENGTH`.
 pub(crate) const MAX_BYTE_LENGTH: u32 = (1 << 28) - 1;
+/// Fuel charged per realloc call (besides what realloc's code consumes).
+pub(crate) const FUEL_PER_REALLOC: u64 = 8;
+/// Fuel charged per host call or component-to-component call.
+pub(crate) const FUEL_PER_CALL: u64 = 16;
+
+/// Fuel for moving `bytes` bytes of a string or list: 1 per 8 bytes.
+pub(crate) fn fuel_for_bytes(bytes: u64) -> u64 {
+    bytes.div_ceil(8)
+}
+
 /// The high bit of a `latin1+utf16` length marks UTF-16.
 pub(crate) const UTF16_TAG: u32 = 1 << 31;
 
@@ -48,6 +58,24 @@ pub(crate) trait GuestMemory {
     /// Does not check the returned pointer: callers check alignment and
     /// bounds as the spec says at each call site.
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32>;
+
+    /// Charges `units` of fuel for the component layer's own work; traps
+    /// with [`TrapKind::OutOfFuel`] when there is not enough.
+    fn charge(&mut self, units: u64) -> Result<()> {
+        let _ = units;
+        Ok(())
+    }
+
+    /// The most bytes one string or list may have when lifted.
+    fn max_lift_bytes(&self) -> u32 {
+        MAX_BYTE_LENGTH
+    }
+
+    /// Whether lowered floats have their NaNs canonicalized (the
+    /// deterministic profile).
+    fn canonicalize_nans(&self) -> bool {
+        false
+    }
 
     /// `lift_own`: takes handle `i` of static resource type `r` out of the
     /// instance's table and gives it to the host.

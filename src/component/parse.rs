@@ -98,7 +98,7 @@ fn parse_validated(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
     let mut parser = Parser::new(0);
     parser.set_features(features());
     let mut shared = Shared {
-        arena: TypeArena::default(),
+        arena: TypeArena::with_max_depth(engine.config.limits.max_type_depth),
         modules: Vec::new(),
         defs: Vec::new(),
     };

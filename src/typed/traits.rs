@@ -1,0 +1,226 @@
+//! The three traits of the typed API and the contexts their methods get.
+
+use alloc::vec::Vec;
+
+use super::core::{CoreList, CoreScalar};
+use crate::abi::{GuestMemory, StringEncoding};
+use crate::error::{Error, Result, TrapKind};
+use crate::types::{TypeArena, ValType};
+
+/// A Rust type that stands for a component value type.
+///
+/// Implemented for `bool`, the integers, `f32`/`f64`, `char`, strings,
+/// lists, `Option`, `Result`, tuples and `()`; for your own records,
+/// variants and enums with `#[derive(ComponentType)]`, for flags with
+/// `flags!`. The hidden items are the canonical ABI layout of the type
+/// (what lifting and lowering need, computed at compile time) and the type
+/// check against a component's type; they are not a stable API.
+pub trait ComponentType {
+    /// `elem_size`: bytes the value takes in linear memory.
+    #[doc(hidden)]
+    const SIZE32: u32;
+    /// `alignment` in linear memory.
+    #[doc(hidden)]
+    const ALIGN32: u32;
+    /// How many flat core values the type flattens to.
+    #[doc(hidden)]
+    const FLAT: usize;
+    /// The one core value type of a scalar; a placeholder for other types.
+    #[doc(hidden)]
+    type Core: CoreScalar;
+
+    /// Checks that `ty` is the component type this Rust type stands for.
+    /// Fails with a usage error naming both types.
+    #[doc(hidden)]
+    fn typecheck(ty: &TypeRef<'_>) -> Result<()>;
+
+    /// Checks a case payload, a `result` arm or a function result, where
+    /// `None` means "no value": only `()` accepts `None`.
+    #[doc(hidden)]
+    fn typecheck_payload(ty: Option<&TypeRef<'_>>) -> Result<()> {
+        match ty {
+            Some(ty) => Self::typecheck(ty),
+            None => Err(Error::usage(alloc::format!(
+                "type mismatch: expected no value, found Rust type `{}`",
+                core::any::type_name::<Self>()
+            ))),
+        }
+    }
+}
+
+/// A [`ComponentType`] that can be read out of a component: a result of an
+/// export, a parameter of a host function.
+///
+/// Lifting checks what the spec checks (bounds, alignment, discriminants,
+/// chars, string encodings, lengths) and fails with a trap otherwise.
+pub trait Lift: ComponentType + Sized {
+    /// Reads the value from its flat core values (`src` holds `FLAT` of them).
+    #[doc(hidden)]
+    fn lift_flat(cx: &mut LiftContext<'_>, src: &[u64]) -> Result<Self>;
+
+    /// Reads the value from `bytes`, its `SIZE32` bytes of guest memory.
+    #[doc(hidden)]
+    fn load(cx: &mut LiftContext<'_>, bytes: &[u8]) -> Result<Self>;
+
+    /// Reads a list's elements from `bytes`, the whole list in guest memory
+    /// (already bounds- and alignment-checked). Scalars override this with
+    /// a bulk copy.
+    #[doc(hidden)]
+    fn load_list(cx: &mut LiftContext<'_>, bytes: &[u8]) -> Result<Vec<Self>> {
+        let size = Self::SIZE32 as usize;
+        if size == 0 {
+            return Err(internal());
+        }
+        let mut out = Vec::with_capacity(bytes.len() / size);
+        for elem in bytes.chunks_exact(size) {
+            out.push(Self::load(cx, elem)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A [`ComponentType`] that can be written into a component: a parameter
+/// of an export, a result of a host function.
+///
+/// Lowering calls the component's `realloc` for strings and lists, and
+/// fails with a trap if `realloc` traps or returns a bad pointer.
+pub trait Lower: ComponentType {
+    /// Writes the value's `FLAT` flat core values into `dst`.
+    #[doc(hidden)]
+    fn lower_flat(&self, cx: &mut LowerContext<'_>, dst: &mut [u64]) -> Result<()>;
+
+    /// Writes the value into guest memory at `ptr`.
+    #[doc(hidden)]
+    fn store(&self, cx: &mut LowerContext<'_>, ptr: u32) -> Result<()>;
+
+    /// Writes `items` as list elements from `ptr` on (the space is already
+    /// allocated). Scalars override this with a bulk copy.
+    #[doc(hidden)]
+    fn store_list(items: &[Self], cx: &mut LowerContext<'_>, ptr: u32) -> Result<()>
+    where
+        Self: Sized,
+    {
+        let mut at = ptr;
+        for item in items {
+            item.store(cx, at)?;
+            at = at.wrapping_add(Self::SIZE32);
+        }
+        Ok(())
+    }
+}
+
+/// The parameters of a typed function: a tuple (`()` for none), whose
+/// elements are the parameters in order.
+pub trait ComponentNamedList: ComponentType {
+    /// The core parameter types when every element is a scalar.
+    #[doc(hidden)]
+    type CoreParams: CoreList;
+
+    /// Checks the elements against a function's parameters.
+    #[doc(hidden)]
+    fn typecheck_params(params: &ParamsRef<'_>) -> Result<()>;
+}
+
+/// A component value type in its component's type arena.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct TypeRef<'a> {
+    pub(crate) arena: &'a TypeArena,
+    pub(crate) ty: ValType,
+}
+
+impl<'a> TypeRef<'a> {
+    pub(crate) fn new(arena: &'a TypeArena, ty: ValType) -> Self {
+        TypeRef { arena, ty }
+    }
+
+    pub(crate) fn at(&self, ty: ValType) -> TypeRef<'a> {
+        TypeRef {
+            arena: self.arena,
+            ty,
+        }
+    }
+
+    /// The type as WIT-like text, for error messages.
+    pub(crate) fn describe(&self) -> alloc::string::String {
+        alloc::format!("{}", self.arena.to_public(self.ty))
+    }
+}
+
+/// The parameter list of a component function type.
+#[doc(hidden)]
+pub struct ParamsRef<'a> {
+    pub(crate) arena: &'a TypeArena,
+    pub(crate) params: &'a [(alloc::boxed::Box<str>, ValType)],
+}
+
+/// What lifting reads: the guest's memory and its string encoding.
+#[doc(hidden)]
+pub struct LiftContext<'a> {
+    pub(crate) memory: &'a [u8],
+    pub(crate) enc: StringEncoding,
+}
+
+impl<'a> LiftContext<'a> {
+    pub(crate) fn new(memory: &'a [u8], enc: StringEncoding) -> Self {
+        LiftContext { memory, enc }
+    }
+
+    /// `len` bytes at `ptr`, aligned to `align`: the spec's checks for a
+    /// list or spilled values in memory.
+    pub(crate) fn slice(&self, ptr: u32, len: u64, align: u32) -> Result<&'a [u8]> {
+        crate::abi::lift::check_align(ptr, align)?;
+        crate::abi::lift::check_range(ptr, len, self.memory.len())?;
+        // In bounds after the check above.
+        self.memory
+            .get(ptr as usize..(u64::from(ptr) + len) as usize)
+            .ok_or_else(internal)
+    }
+}
+
+/// What lowering writes to: the guest's memory, `realloc` and string
+/// encoding.
+#[doc(hidden)]
+pub struct LowerContext<'a> {
+    pub(crate) mem: &'a mut dyn GuestMemory,
+    pub(crate) enc: StringEncoding,
+}
+
+impl<'a> LowerContext<'a> {
+    pub(crate) fn new(mem: &'a mut dyn GuestMemory, enc: StringEncoding) -> Self {
+        LowerContext { mem, enc }
+    }
+
+    /// Copies `bytes` to guest memory at `ptr`, or traps out of bounds.
+    pub(crate) fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<()> {
+        self.slice_mut(ptr, bytes.len() as u64)?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// `len` bytes of guest memory at `ptr`, writable, or a trap.
+    pub(crate) fn slice_mut(&mut self, ptr: u32, len: u64) -> Result<&mut [u8]> {
+        let mem = self.mem.bytes_mut();
+        crate::abi::lift::check_range(ptr, len, mem.len())?;
+        mem.get_mut(ptr as usize..(u64::from(ptr) + len) as usize)
+            .ok_or_else(internal)
+    }
+
+    /// `realloc(0, 0, align, size)` with the spec's checks on the result.
+    pub(crate) fn allocate(&mut self, align: u32, size: u32) -> Result<u32> {
+        let ptr = self.mem.realloc(0, 0, align, size)?;
+        crate::abi::lift::check_align(ptr, align)?;
+        crate::abi::lift::check_range(ptr, u64::from(size), self.mem.bytes().len())?;
+        Ok(ptr)
+    }
+}
+
+/// The Rust side broke an invariant of its own layout constants; reported
+/// rather than panicking.
+#[cold]
+pub(crate) fn internal() -> Error {
+    Error::trap(
+        TrapKind::Other,
+        "internal: a typed value does not match its layout",
+    )
+}

@@ -59,8 +59,10 @@ impl Config {
     /// boundary in both directions (lifting always canonicalizes; this adds
     /// lowering). With the same component, inputs, host behaviour and fuel,
     /// every run then gives bitwise-identical results and remaining fuel.
-    /// The host must still avoid nondeterminism of its own (clocks,
-    /// randomness, iteration over unordered maps, threads).
+    /// Core modules are compiled eagerly (lazy compilation charges fuel on a
+    /// function's first call in an engine). The host must still avoid
+    /// nondeterminism of its own (clocks, randomness, iteration over
+    /// unordered maps, threads).
     pub fn deterministic(&mut self, enable: bool) -> &mut Self {
         self.deterministic = enable;
         self
@@ -128,6 +130,11 @@ impl Engine {
     pub fn new(config: &Config) -> Self {
         let mut wc = wasmi::Config::default();
         wc.consume_fuel(config.consume_fuel);
+        if config.deterministic {
+            // Lazy translation charges fuel on a function's first call in
+            // the engine, so remaining fuel would depend on earlier runs.
+            wc.compilation_mode(wasmi::CompilationMode::Eager);
+        }
         Engine {
             inner: wasmi::Engine::new(&wc),
             config: Arc::new(config.clone()),

@@ -53,14 +53,15 @@ pub(crate) enum FuncKind {
 /// dynamic values through [`Func::call`].
 #[derive(Clone)]
 pub struct Func {
-    store_id: usize,
-    component: Component,
+    pub(crate) store_id: usize,
+    pub(crate) component: Component,
     pub(crate) kind: FuncKind,
 }
 
 pub(crate) fn host_fn<T: 'static>(host: &Arc<dyn Any + Send + Sync>) -> Result<Arc<HostFn<T>>> {
     host.downcast_ref::<HostHolder<T>>()
         .map(|h| h.0.clone())
+        .or_else(|| crate::typed::dynamic_of_typed::<T>(host))
         .ok_or_else(|| Error::usage("host function of another store data type"))
 }
 
@@ -260,6 +261,36 @@ impl Func {
         self.component.inner.arena.func_to_public(self.ty_index())
     }
 
+    /// Checks that a dynamic call uses this function's store and has the
+    /// right numbers of arguments and result slots.
+    pub(crate) fn check_call(&self, store_id: usize, n_params: usize, n_results: usize) -> Result<()> {
+        if store_id != self.store_id {
+            return Err(Error::usage(
+                "function used with a store that does not own it",
+            ));
+        }
+        let fty = self
+            .component
+            .inner
+            .arena
+            .funcs
+            .get(self.ty_index() as usize)
+            .ok_or_else(|| Error::usage("unknown function type"))?;
+        if n_params != fty.params.len() {
+            return Err(Error::usage(format!(
+                "expected {} arguments, got {n_params}",
+                fty.params.len(),
+            )));
+        }
+        let expected = usize::from(fty.result.is_some());
+        if n_results != expected {
+            return Err(Error::usage(format!(
+                "expected {expected} result slots, got {n_results}",
+            )));
+        }
+        Ok(())
+    }
+
     /// Calls the function with dynamic values. `params` must match the
     /// parameter types and `results` must have one slot per result (0 or 1);
     /// the results are written there. Post-return runs before this returns.
@@ -275,31 +306,7 @@ impl Func {
         results: &mut [Val],
     ) -> Result<()> {
         let mut cx = store.as_context_mut();
-        if cx.inner.data().id != self.store_id {
-            return Err(Error::usage(
-                "function used with a store that does not own it",
-            ));
-        }
-        let arena = &self.component.inner.arena;
-        let ty = self.ty_index();
-        let fty = arena
-            .funcs
-            .get(ty as usize)
-            .ok_or_else(|| Error::usage("unknown function type"))?;
-        if params.len() != fty.params.len() {
-            return Err(Error::usage(format!(
-                "expected {} arguments, got {}",
-                fty.params.len(),
-                params.len()
-            )));
-        }
-        let n_results = usize::from(fty.result.is_some());
-        if results.len() != n_results {
-            return Err(Error::usage(format!(
-                "expected {n_results} result slots, got {}",
-                results.len()
-            )));
-        }
+        self.check_call(cx.inner.data().id, params.len(), results.len())?;
         match &self.kind {
             FuncKind::Host { host, .. } => {
                 let f = host_fn::<T>(host)?;
@@ -403,65 +410,97 @@ fn invoke_lifted<T: 'static>(
     param_hints: &[(StringEncoding, u32)],
     result_hints: Option<&RefCell<StringHints>>,
 ) -> Result<(SmallVec<[wasmi::Val; 1]>, Option<Val>)> {
+    let (task, args, mut outs) = begin_call(ctx, component, l, params, param_hints)?;
+    let r = l.core.call(&mut *ctx, &args, &mut outs).map_err(from_wasmi);
+    let result = finish_call(ctx, component, l, task, r, &outs, result_hints)?;
+    Ok((outs, result))
+}
+
+/// The core arguments and result slots of a call in progress.
+pub(crate) type CoreArgs = SmallVec<[wasmi::Val; 16]>;
+pub(crate) type CoreResults = SmallVec<[wasmi::Val; 1]>;
+
+/// The first half of `canon lift`: opens the call's task (which counts the
+/// borrows lowered into the callee) and lowers `params` into the callee.
+pub(crate) fn begin_call<T: 'static>(
+    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+    component: &Component,
+    l: &LiftedFunc,
+    params: &[Val],
+    param_hints: &[(StringEncoding, u32)],
+) -> Result<(u32, CoreArgs, CoreResults)> {
     let inner = &component.inner;
-    let arena = &inner.arena;
     let plan = inner
         .plans
         .get(l.ty as usize)
         .ok_or_else(|| Error::usage("unknown function type"))?;
     let o = &l.options;
-    // The call's task counts the borrows lowered into the callee; they must
-    // all be dropped before it returns.
-    let task = ctx.data().tasks.len();
-    ctx.data_mut().tasks.push(0);
-    let r = (|| {
-        let mut flat = Flat::new();
-        {
-            let mut mem = WasmiMem::new(&mut *ctx, o);
-            mem.task = Some(task as u32);
-            let mut lcx = LowerCx {
-                arena,
-                mem: &mut mem,
-                enc: o.encoding,
-                hints: param_hints,
-            };
-            lcx.lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat)?;
-        }
-        let args: SmallVec<[wasmi::Val; 16]> = flat
-            .iter()
-            .zip(plan.core_params.iter())
-            .map(|(b, t)| from_raw(*b, *t))
-            .collect();
-        let mut outs: SmallVec<[wasmi::Val; 1]> =
-            plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
-        l.core
-            .call(&mut *ctx, &args, &mut outs)
-            .map_err(from_wasmi)?;
-        if ctx.data().tasks.get(task).copied().unwrap_or(0) > 0 {
-            return Err(Error::trap(
-                TrapKind::BorrowsOutstanding,
-                "the callee returned without dropping the borrowed handles it was given",
-            ));
-        }
-        Ok(outs)
-    })();
-    ctx.data_mut().tasks.truncate(task);
-    let outs = r?;
-    let mut result = None;
-    if let Some(rt) = plan.result {
-        let raw: SmallVec<[u64; 1]> = outs.iter().map(to_raw).collect();
+    let task = ctx.data_mut().tasks.add(0)?;
+    let mut flat = Flat::new();
+    let r = {
         let mut mem = WasmiMem::new(&mut *ctx, o);
-        let mut lcx = LiftCx {
-            arena,
+        mem.task = Some(task);
+        let mut lcx = LowerCx {
+            arena: &inner.arena,
             mem: &mut mem,
             enc: o.encoding,
-            hints: result_hints,
+            hints: param_hints,
         };
-        let mut vals = Vec::with_capacity(1);
-        lcx.lift_values(&[rt], &raw, MAX_FLAT_RESULTS, &mut vals)?;
-        result = vals.pop();
+        lcx.lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat)
+    };
+    if let Err(e) = r {
+        let _ = ctx.data_mut().tasks.remove(task);
+        return Err(e);
     }
-    Ok((outs, result))
+    let args = flat
+        .iter()
+        .zip(plan.core_params.iter())
+        .map(|(b, t)| from_raw(*b, *t))
+        .collect();
+    let outs = plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
+    Ok((task, args, outs))
+}
+
+/// The second half of `canon lift`, once the core function returned (`r`):
+/// closes the task (trapping if the callee still holds borrows) and lifts
+/// the result from the core results `outs`.
+pub(crate) fn finish_call<T: 'static>(
+    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+    component: &Component,
+    l: &LiftedFunc,
+    task: u32,
+    r: Result<()>,
+    outs: &[wasmi::Val],
+    result_hints: Option<&RefCell<StringHints>>,
+) -> Result<Option<Val>> {
+    let borrows = ctx.data_mut().tasks.remove(task).unwrap_or(0);
+    r?;
+    if borrows > 0 {
+        return Err(Error::trap(
+            TrapKind::BorrowsOutstanding,
+            "the callee returned without dropping the borrowed handles it was given",
+        ));
+    }
+    let inner = &component.inner;
+    let plan = inner
+        .plans
+        .get(l.ty as usize)
+        .ok_or_else(|| Error::usage("unknown function type"))?;
+    let Some(rt) = plan.result else {
+        return Ok(None);
+    };
+    let raw: SmallVec<[u64; 1]> = outs.iter().map(to_raw).collect();
+    let o = &l.options;
+    let mut mem = WasmiMem::new(&mut *ctx, o);
+    let mut lcx = LiftCx {
+        arena: &inner.arena,
+        mem: &mut mem,
+        enc: o.encoding,
+        hints: result_hints,
+    };
+    let mut vals = Vec::with_capacity(1);
+    lcx.lift_values(&[rt], &raw, MAX_FLAT_RESULTS, &mut vals)?;
+    Ok(vals.pop())
 }
 
 /// Runs the callee's post-return (with may_leave cleared), if it has one.

@@ -121,7 +121,7 @@ impl<T> StoreData<T> {
             return Ok(hh.rep);
         }
         let task = task.ok_or_else(|| Error::trap(TrapKind::Other, "internal: borrow lowered outside a call"))?;
-        if let Some(n) = self.tasks.get_mut(task as usize) {
+        if let Ok(n) = self.tasks.get_mut(task) {
             *n += 1;
         }
         let max = self.limits.max_handles;
@@ -187,7 +187,7 @@ impl<T> StoreData<T> {
         if h.own {
             Ok(Some((h.rt, h.rep)))
         } else {
-            if let Some(n) = self.tasks.get_mut(h.scope as usize) {
+            if let Ok(n) = self.tasks.get_mut(h.scope) {
                 *n = n.saturating_sub(1);
             }
             Ok(None)

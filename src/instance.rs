@@ -277,6 +277,7 @@ fn provided_item<T: 'static>(
 ) -> Option<Item> {
     match p {
         Provided::Func(host, ty) => Some(Item::Func(Func::host(data.id, component, host, ty))),
+        Provided::TypedFunc(host, ty) => Some(Item::Func(host.func(data.id, component, ty))),
         Provided::Resource(id, dtor) => Some(Item::Resource(data.host_resource_type(id, dtor))),
         Provided::Instance(items) => {
             let mut exports = Exports::default();
@@ -446,8 +447,13 @@ fn run_step<T: 'static>(
             let options = s.options(store, opts, instance_idx)?;
             let core = match &callee.kind {
                 FuncKind::Host { host, .. } => {
-                    let host = func::host_fn::<T>(host)?;
-                    func::lower_host(store, component, *ty, options, host)
+                    match crate::typed::lower_typed_host(host, store, component, *ty, options) {
+                        Some(core) => core,
+                        None => {
+                            let host = func::host_fn::<T>(host)?;
+                            func::lower_host(store, component, *ty, options, host)
+                        }
+                    }
                 }
                 FuncKind::Lifted(_) => {
                     func::lower_lifted(store, component, *ty, options, callee.clone())

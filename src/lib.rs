@@ -21,7 +21,9 @@ mod handles;
 mod instance;
 mod linker;
 mod resources;
+mod resumable;
 mod store;
+mod typed;
 mod types;
 mod values;
 
@@ -32,7 +34,12 @@ pub use error::{Error, ErrorKind, Result, TrapKind};
 pub use func::Func;
 pub use instance::{ExportIndex, Instance, InstanceExportLookup};
 pub use linker::{Linker, LinkerInstance};
+pub use resumable::{CallOutcome, ResumableCall};
 pub use resources::{Resource, ResourceAny, ResourceTable, ResourceType};
 pub use store::{AsContextMut, Store, StoreContextMut};
+pub use typed::{ComponentNamedList, ComponentType, Lift, Lower, TypedFunc};
 pub use types::{FuncType, Type};
 pub use values::Val;
+
+#[doc(hidden)]
+pub use typed::private as __private;

@@ -22,6 +22,8 @@ pub(crate) enum Definition<T> {
     Func(Arc<HostFn<T>>),
     Resource(ResourceType, Option<Arc<HostDtor<T>>>),
     Instance(Namespace<T>),
+    /// A typed host function (`func_wrap`).
+    TypedFunc(Arc<crate::typed::TypedHost<T>>),
 }
 
 pub(crate) struct Namespace<T> {
@@ -131,6 +133,8 @@ impl<T: 'static> Linker<T> {
 pub(crate) enum Provided<T> {
     /// A host function and the arena func type it is imported at.
     Func(Arc<HostFn<T>>, u32),
+    /// A typed host function, checked against the arena func type.
+    TypedFunc(Arc<crate::typed::TypedHost<T>>, u32),
     Instance(BTreeMap<String, Provided<T>>),
     Type,
     /// A host resource type and its destructor.
@@ -160,6 +164,11 @@ fn resolve<T>(
     match (kind, found) {
         (ImportKind::Type, _) => Ok(Provided::Type),
         (ImportKind::Func(ty), Some(Definition::Func(f))) => Ok(Provided::Func(f.clone(), *ty)),
+        (ImportKind::Func(ty), Some(Definition::TypedFunc(f))) => {
+            f.typecheck(component, *ty)
+                .map_err(|e| Error::link(format!("import `{path}`: {}", e.message())))?;
+            Ok(Provided::TypedFunc(f.clone(), *ty))
+        }
         (ImportKind::Resource, Some(Definition::Resource(rt, dtor))) => Ok(Provided::Resource(rt.id, dtor.clone())),
         (ImportKind::Instance(items), Some(Definition::Instance(inner))) => {
             let mut out = BTreeMap::new();
@@ -178,7 +187,7 @@ fn resolve<T>(
             "import `{path}` expects {} but the linker defines {}",
             describe(component, kind),
             match def {
-                Definition::Func(_) => "a host function",
+                Definition::Func(_) | Definition::TypedFunc(_) => "a host function",
                 Definition::Instance(_) => "an instance",
                 Definition::Resource(..) => "a resource type",
             }
@@ -187,7 +196,7 @@ fn resolve<T>(
 }
 
 impl<'a, T: 'static> LinkerInstance<'a, T> {
-    fn insert(&mut self, name: &str, def: Definition<T>) -> Result<()> {
+    pub(crate) fn insert(&mut self, name: &str, def: Definition<T>) -> Result<()> {
         if !self.allow_shadowing && self.ns.items.contains_key(name) {
             return Err(Error::usage(format!(
                 "`{name}` is already defined in this linker namespace"

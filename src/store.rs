@@ -58,8 +58,9 @@ pub(crate) struct StoreData<T> {
     /// Handles the host holds ([`crate::ResourceAny`]).
     pub host_handles: Slab<HostHandle>,
     pub next_generation: u32,
-    /// The borrow count of each call in progress (the spec's `Task.num_borrows`).
-    pub tasks: Vec<u32>,
+    /// The borrow count of each call in progress (the spec's `Task.num_borrows`),
+    /// by task id (a slab: suspended resumable calls keep theirs).
+    pub tasks: Slab<u32>,
     /// The engine's limits, and whether fuel is metered / NaNs canonicalized.
     pub limits: crate::engine::Limits,
     pub consume_fuel: bool,
@@ -109,7 +110,7 @@ impl<T> Store<T> {
                     host_dtors: Vec::new(),
                     host_handles: Slab::default(),
                     next_generation: 0,
-                    tasks: Vec::new(),
+                    tasks: Slab::default(),
                     limits: config.limits,
                     consume_fuel: config.consume_fuel,
                     deterministic: config.deterministic,

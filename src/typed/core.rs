@@ -100,9 +100,8 @@ core_ret!(i32 i64 f32 f64);
 
 /// A typed host function on raw flat values: `(caller, params, results)`.
 /// The params include a trailing return pointer when the result spills.
-pub(crate) type RawHostFn<T> = dyn Fn(&mut wasmi::Caller<'_, StoreData<T>>, &[u64], &mut [u64]) -> Result<()>
-    + Send
-    + Sync;
+pub(crate) type RawHostFn<T> =
+    dyn Fn(&mut wasmi::Caller<'_, StoreData<T>>, &[u64], &mut [u64]) -> Result<()> + Send + Sync;
 
 /// A shareable [`RawHostFn`].
 #[doc(hidden)]
@@ -139,7 +138,7 @@ macro_rules! core_list {
             const LEN: usize = $n;
 
             #[inline]
-            #[allow(unused_variables)]
+            #[allow(unused_variables, clippy::unused_unit)]
             fn from_bits(bits: &[u64]) -> Self {
                 ($(<$t as CoreScalar>::from_bits(bits.get($i).copied().unwrap_or(0)),)*)
             }
@@ -191,7 +190,8 @@ core_list!(14 A1 0 A2 1 A3 2 A4 3 A5 4 A6 5 A7 6 A8 7 A9 8 A10 9 A11 10 A12 11 A
 core_list!(15 A1 0 A2 1 A3 2 A4 3 A5 4 A6 5 A7 6 A8 7 A9 8 A10 9 A11 10 A12 11 A13 12 A14 13 A15 14);
 core_list!(16 A1 0 A2 1 A3 2 A4 3 A5 4 A6 5 A7 6 A8 7 A9 8 A10 9 A11 10 A12 11 A13 12 A14 13 A15 14 A16 15);
 
-/// The result of a core call through [`RetCall`], for each result type.
+/// A statically typed core function, for each result type.
+#[derive(Clone)]
 pub(crate) enum RetCall<CL> {
     R0(wasmi::TypedFunc<CL, ()>),
     I32(wasmi::TypedFunc<CL, i32>),

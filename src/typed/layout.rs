@@ -1,7 +1,7 @@
 //! Layout arithmetic at compile time, and the field/case helpers that
 //! records, tuples, variants and the derives are built from.
 
-use super::traits::{internal, LiftContext, Lift, LowerContext, Lower};
+use super::traits::{internal, Lift, LiftContext, Lower, LowerContext};
 use crate::error::Result;
 
 /// `align_to(offset, align)` of the canonical ABI.
@@ -149,9 +149,7 @@ pub fn lift_field<F: Lift>(cx: &mut LiftContext<'_>, src: &[u64], pos: &mut usiz
 pub fn load_field<F: Lift>(cx: &mut LiftContext<'_>, bytes: &[u8], off: &mut u32) -> Result<F> {
     let at = align_to(*off, F::ALIGN32);
     let end = at + F::SIZE32;
-    let field = bytes
-        .get(at as usize..end as usize)
-        .ok_or_else(internal)?;
+    let field = bytes.get(at as usize..end as usize).ok_or_else(internal)?;
     *off = end;
     F::load(cx, field)
 }

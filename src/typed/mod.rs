@@ -34,8 +34,7 @@ pub mod private {
     pub use super::layout::{
         flags_size, lift_field, lift_payload, load_field, load_payload, lower_case, lower_field,
         max_align, max_size, max_u32, max_usize, read_discriminant, record_align, record_size,
-        store_case, store_field, variant_align, variant_payload_offset, variant_size,
-        write_flags,
+        store_case, store_field, variant_align, variant_payload_offset, variant_size, write_flags,
     };
     pub use super::traits::{LiftContext, LowerContext, ParamsRef, TypeRef};
     pub use super::typecheck::{

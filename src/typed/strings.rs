@@ -26,7 +26,10 @@ impl GuestMemory for ReadOnly<'_> {
     }
 
     fn realloc(&mut self, _: u32, _: u32, _: u32, _: u32) -> Result<u32> {
-        Err(Error::trap(TrapKind::Other, "internal: realloc while lifting"))
+        Err(Error::trap(
+            TrapKind::Other,
+            "internal: realloc while lifting",
+        ))
     }
 }
 
@@ -36,14 +39,14 @@ fn lift_string(cx: &LiftContext<'_>, ptr: u32, len: u32) -> Result<String> {
 }
 
 /// The `(ptr, len)` pair at the start of `bytes`.
-fn ptr_len(bytes: &[u8]) -> Result<(u32, u32)> {
+pub(crate) fn read_ptr_len(bytes: &[u8]) -> Result<(u32, u32)> {
     let ptr = u32::from_le_bytes(le(bytes)?);
     let len = u32::from_le_bytes(le(bytes.get(4..).ok_or_else(internal)?)?);
     Ok((ptr, len))
 }
 
 /// The `(ptr, len)` pair in the first two flat slots.
-fn flat_ptr_len(src: &[u64]) -> Result<(u32, u32)> {
+pub(crate) fn read_flat_ptr_len(src: &[u64]) -> Result<(u32, u32)> {
     match src {
         [ptr, len, ..] => Ok((*ptr as u32, *len as u32)),
         _ => Err(internal()),
@@ -120,12 +123,12 @@ impl Lower for Box<str> {
 
 impl Lift for String {
     fn lift_flat(cx: &mut LiftContext<'_>, src: &[u64]) -> Result<Self> {
-        let (ptr, len) = flat_ptr_len(src)?;
+        let (ptr, len) = read_flat_ptr_len(src)?;
         lift_string(cx, ptr, len)
     }
 
     fn load(cx: &mut LiftContext<'_>, bytes: &[u8]) -> Result<Self> {
-        let (ptr, len) = ptr_len(bytes)?;
+        let (ptr, len) = read_ptr_len(bytes)?;
         lift_string(cx, ptr, len)
     }
 }
@@ -139,6 +142,3 @@ impl Lift for Box<str> {
         String::load(cx, bytes).map(String::into_boxed_str)
     }
 }
-
-pub(crate) use ptr_len as read_ptr_len;
-pub(crate) use flat_ptr_len as read_flat_ptr_len;

@@ -224,3 +224,31 @@ pub(crate) fn internal() -> Error {
         "internal: a typed value does not match its layout",
     )
 }
+
+// A reference lowers as what it points to (`&str`, `&[T]`, `&MyRecord`).
+impl<T: ComponentType + ?Sized> ComponentType for &T {
+    const SIZE32: u32 = T::SIZE32;
+    const ALIGN32: u32 = T::ALIGN32;
+    const FLAT: usize = T::FLAT;
+    type Core = T::Core;
+
+    fn typecheck(ty: &TypeRef<'_>) -> Result<()> {
+        T::typecheck(ty)
+    }
+
+    fn typecheck_payload(ty: Option<&TypeRef<'_>>) -> Result<()> {
+        T::typecheck_payload(ty)
+    }
+}
+
+impl<T: Lower + ?Sized> Lower for &T {
+    #[inline]
+    fn lower_flat(&self, cx: &mut LowerContext<'_>, dst: &mut [u64]) -> Result<()> {
+        (**self).lower_flat(cx, dst)
+    }
+
+    #[inline]
+    fn store(&self, cx: &mut LowerContext<'_>, ptr: u32) -> Result<()> {
+        (**self).store(cx, ptr)
+    }
+}

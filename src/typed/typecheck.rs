@@ -64,8 +64,7 @@ pub fn typecheck_record<R: ?Sized>(ty: &TypeRef<'_>, fields: &[FieldCheck]) -> R
     let Some(DefType::Record(theirs)) = def(ty) else {
         return Err(mismatch::<R>(ty));
     };
-    if theirs.len() != fields.len()
-        || theirs.iter().zip(fields).any(|((a, _), (b, _))| **a != **b)
+    if theirs.len() != fields.len() || theirs.iter().zip(fields).any(|((a, _), (b, _))| **a != **b)
     {
         return Err(mismatch::<R>(ty));
     }
@@ -81,8 +80,7 @@ pub fn typecheck_variant<R: ?Sized>(ty: &TypeRef<'_>, cases: &[CaseCheck]) -> Re
     let Some(DefType::Variant(theirs)) = def(ty) else {
         return Err(mismatch::<R>(ty));
     };
-    if theirs.len() != cases.len() || theirs.iter().zip(cases).any(|(a, (b, _))| *a.name != **b)
-    {
+    if theirs.len() != cases.len() || theirs.iter().zip(cases).any(|(a, (b, _))| *a.name != **b) {
         return Err(mismatch::<R>(ty));
     }
     for (case, (_, check)) in theirs.iter().zip(cases) {

@@ -1,0 +1,277 @@
+//! `TypedFunc<P, R>`: an export called with Rust values, type-checked
+//! once. A call lowers `P` straight into flat core values (or guest memory),
+//! calls the core function through a statically typed wasmi call where the
+//! core signature allows it, and lifts `R` straight out.
+
+use alloc::format;
+use alloc::sync::Arc;
+use core::any::type_name;
+use core::marker::PhantomData;
+use smallvec::SmallVec;
+
+use super::core::{CoreList, RetCall};
+use super::traits::{
+    ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext, ParamsRef, TypeRef,
+};
+use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::error::{from_wasmi, Error, Result};
+use crate::func::{
+    enter, from_raw, leave, post_return, to_raw, Func, FuncKind, LiftedFunc, WasmiMem,
+};
+use crate::store::{AsContextMut, StoreData};
+
+/// An exported function with its parameter tuple `P` and result `R`
+/// checked against its component type, from [`Func::typed`].
+///
+/// `P` is a tuple of the parameters (`()` for none, `(u32,)` for one);
+/// `R` is the result (`()` for none). Calls lower and lift Rust values
+/// directly, without [`Val`](crate::Val); a warm call whose parameters and
+/// result are all scalars does not allocate.
+pub struct TypedFunc<P: ComponentNamedList, R> {
+    func: Func,
+    lifted: Arc<LiftedFunc>,
+    core: CoreCall<P::CoreParams>,
+    /// The core result type, for post-return.
+    result: Option<wasmi::ValType>,
+    ty: PhantomData<fn(P) -> R>,
+}
+
+impl<P: ComponentNamedList, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        TypedFunc {
+            func: self.func.clone(),
+            lifted: self.lifted.clone(),
+            core: self.core.clone(),
+            result: self.result,
+            ty: PhantomData,
+        }
+    }
+}
+
+/// How the core function is called: statically typed for the scalar
+/// signature of `P` (`CL`) or a pointer-only signature, else dynamically.
+#[derive(Clone)]
+enum CoreCall<CL> {
+    Static(RetCall<CL>),
+    I32x1(RetCall<(i32,)>),
+    I32x2(RetCall<(i32, i32)>),
+    I32x3(RetCall<(i32, i32, i32)>),
+    I32x4(RetCall<(i32, i32, i32, i32)>),
+    Dynamic {
+        func: wasmi::Func,
+        params: Arc<[wasmi::ValType]>,
+        results: Option<wasmi::ValType>,
+    },
+}
+
+impl<CL: CoreList> CoreCall<CL> {
+    fn new(
+        func: wasmi::Func,
+        ctx: impl wasmi::AsContext,
+        params: &[wasmi::ValType],
+        results: &[wasmi::ValType],
+    ) -> Self {
+        let ctx = ctx.as_context();
+        let all_i32 = params.iter().all(|t| *t == wasmi::ValType::I32);
+        let fast = if CL::matches(params) {
+            RetCall::new(func, ctx, results).map(CoreCall::Static)
+        } else if all_i32 {
+            match params.len() {
+                1 => RetCall::new(func, ctx, results).map(CoreCall::I32x1),
+                2 => RetCall::new(func, ctx, results).map(CoreCall::I32x2),
+                3 => RetCall::new(func, ctx, results).map(CoreCall::I32x3),
+                4 => RetCall::new(func, ctx, results).map(CoreCall::I32x4),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        fast.unwrap_or_else(|| CoreCall::Dynamic {
+            func,
+            params: params.into(),
+            results: results.first().copied(),
+        })
+    }
+
+    /// Calls with the args whose bits are `args`; returns the result's bits.
+    #[inline]
+    fn call(&self, mut ctx: impl wasmi::AsContextMut, args: &[u64]) -> Result<u64> {
+        let r = match self {
+            CoreCall::Static(f) => f.call(ctx, args),
+            CoreCall::I32x1(f) => f.call(ctx, args),
+            CoreCall::I32x2(f) => f.call(ctx, args),
+            CoreCall::I32x3(f) => f.call(ctx, args),
+            CoreCall::I32x4(f) => f.call(ctx, args),
+            CoreCall::Dynamic {
+                func,
+                params,
+                results,
+            } => {
+                let args: SmallVec<[wasmi::Val; 16]> = args
+                    .iter()
+                    .zip(params.iter())
+                    .map(|(b, t)| from_raw(*b, *t))
+                    .collect();
+                let mut outs: SmallVec<[wasmi::Val; 1]> =
+                    results.iter().map(|t| from_raw(0, *t)).collect();
+                func.call(&mut ctx, &args, &mut outs)
+                    .map(|()| outs.first().map(to_raw).unwrap_or(0))
+            }
+        };
+        r.map_err(from_wasmi)
+    }
+}
+
+impl Func {
+    /// This function as a [`TypedFunc`] taking the parameter tuple `P` and
+    /// returning `R`, e.g. `func.typed::<(u32, u32), u32>(&mut store)`.
+    ///
+    /// The types are checked once, here. Fails with a usage error naming
+    /// the function's component type and the Rust types when they do not
+    /// match, when `store` does not own the function, or when the function
+    /// is a host function (typed calls are for exports of instances).
+    pub fn typed<P, R>(&self, mut store: impl AsContextMut) -> Result<TypedFunc<P, R>>
+    where
+        P: ComponentNamedList + Lower,
+        R: ComponentType + Lift,
+    {
+        let cx = store.as_context_mut();
+        if cx.inner.data().id != self.store_id {
+            return Err(Error::usage(
+                "function used with a store that does not own it",
+            ));
+        }
+        let FuncKind::Lifted(l) = &self.kind else {
+            return Err(Error::usage(
+                "typed() is for functions exported by a component instance, not host functions",
+            ));
+        };
+        let inner = &self.component.inner;
+        let arena = &inner.arena;
+        let (Some(fty), Some(plan)) = (
+            arena.funcs.get(l.ty as usize),
+            inner.plans.get(l.ty as usize),
+        ) else {
+            return Err(Error::usage("unknown function type"));
+        };
+        let checked = P::typecheck_params(&ParamsRef {
+            arena,
+            params: &fty.params,
+        })
+        .and_then(|()| {
+            let result = fty.result.map(|t| TypeRef::new(arena, t));
+            R::typecheck_payload(result.as_ref()).map_err(|e| super::typecheck::within(e, "result"))
+        });
+        if let Err(e) = checked {
+            return Err(Error::usage(format!(
+                "function of type `{}` used as `TypedFunc<{}, {}>`: {}",
+                arena.func_to_public(l.ty),
+                type_name::<P>(),
+                type_name::<R>(),
+                e.message()
+            )));
+        }
+        // The layout constants must agree with the plan (they do for every
+        // impl of this crate and its derives; this guards hand-written ones).
+        let n_params = if P::FLAT <= MAX_FLAT_PARAMS {
+            P::FLAT
+        } else {
+            1
+        };
+        let n_results = R::FLAT.min(MAX_FLAT_RESULTS);
+        if plan.core_params.len() != n_params || plan.core_results.len() != n_results {
+            return Err(Error::usage(format!(
+                "the layout of `{}` or `{}` disagrees with the function's core signature",
+                type_name::<P>(),
+                type_name::<R>()
+            )));
+        }
+        let core = CoreCall::new(l.core, &cx.inner, &plan.core_params, &plan.core_results);
+        Ok(TypedFunc {
+            func: self.clone(),
+            lifted: l.clone(),
+            core,
+            result: plan.core_results.first().copied(),
+            ty: PhantomData,
+        })
+    }
+}
+
+impl<P, R> TypedFunc<P, R>
+where
+    P: ComponentNamedList + Lower,
+    R: ComponentType + Lift,
+{
+    /// Calls the function with `params` and returns its result, after the
+    /// callee's post-return has run.
+    ///
+    /// Fails with a usage error if `store` does not own the function; with
+    /// a trap when the callee traps, its `realloc` or `post-return` does,
+    /// or it breaks a rule of the canonical ABI (bad pointer, discriminant,
+    /// char or string encoding in its result). After a trap the instance
+    /// is poisoned: further calls into it trap with
+    /// [`TrapKind::Poisoned`](crate::TrapKind::Poisoned).
+    pub fn call<T: 'static>(&self, mut store: impl AsContextMut<Data = T>, params: P) -> Result<R> {
+        let mut cx = store.as_context_mut();
+        if cx.inner.data().id != self.func.store_id {
+            return Err(Error::usage(
+                "function used with a store that does not own it",
+            ));
+        }
+        let ctx = &mut cx.inner;
+        let set = enter(ctx, self.lifted.options.instance, None)?;
+        let r = self.call_entered(ctx, params);
+        leave(ctx, &set, &r)?;
+        r
+    }
+
+    /// The call between `enter` and `leave`.
+    #[inline]
+    fn call_entered<T: 'static>(
+        &self,
+        ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+        params: P,
+    ) -> Result<R> {
+        let l = &*self.lifted;
+        let o = &l.options;
+        let mut flat = [0u64; MAX_FLAT_PARAMS];
+        let n = {
+            let mut mem = WasmiMem::new(&mut *ctx, o);
+            let mut lcx = LowerContext::new(&mut mem, o.encoding);
+            if P::FLAT <= MAX_FLAT_PARAMS {
+                params.lower_flat(&mut lcx, &mut flat[..P::FLAT])?;
+                P::FLAT
+            } else {
+                let ptr = lcx.allocate(P::ALIGN32, P::SIZE32)?;
+                params.store(&mut lcx, ptr)?;
+                flat[0] = u64::from(ptr);
+                1
+            }
+        };
+        let ret = self.core.call(&mut *ctx, &flat[..n])?;
+        let result = {
+            let memory = match o.memory {
+                Some(m) if R::FLAT > 0 => m.data(&*ctx),
+                _ => &[],
+            };
+            let mut lcx = LiftContext::new(memory, o.encoding);
+            if R::FLAT <= MAX_FLAT_RESULTS {
+                R::lift_flat(&mut lcx, &[ret][..R::FLAT])?
+            } else {
+                let bytes = lcx.slice(ret as u32, u64::from(R::SIZE32), R::ALIGN32)?;
+                R::load(&mut lcx, bytes)?
+            }
+        };
+        if o.post_return.is_some() {
+            let outs: SmallVec<[wasmi::Val; 1]> =
+                self.result.iter().map(|t| from_raw(ret, *t)).collect();
+            post_return(ctx, l, &outs)?;
+        }
+        Ok(result)
+    }
+
+    /// The dynamic [`Func`] this was made from.
+    pub fn func(&self) -> &Func {
+        &self.func
+    }
+}

@@ -1,0 +1,290 @@
+//! Typed host functions: `LinkerInstance::func_wrap`, their type check at
+//! link time, and the core functions guests call them through.
+//!
+//! A guest's call lifts `P` straight from the core arguments (or guest
+//! memory) and lowers `R` straight into the core result (or the return
+//! pointer). The core function is a `wasmi::Func::wrap` closure whenever
+//! the core signature is one the Rust types spell out (all-scalar params)
+//! or is made of pointers only, so such calls copy and allocate nothing.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use core::any::{type_name, Any};
+use smallvec::SmallVec;
+
+use super::core::{wrap_host, CoreList, RawHost};
+use super::traits::{
+    ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext, ParamsRef, TypeRef,
+};
+use super::typecheck::within;
+use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::component::Component;
+use crate::error::{Error, Result, TrapKind};
+use crate::func::{from_raw, lowered_type, to_raw, Func, FuncKind, Options, WasmiMem};
+use crate::linker::{Definition, HostFn, LinkerInstance};
+use crate::store::{StoreContextMut, StoreData};
+
+/// Makes the raw host function for one lowering (its canonical options).
+type MakeRaw<T> = dyn Fn(Options) -> RawHost<T> + Send + Sync;
+
+/// Wraps a raw host function for the static core params of `P`, if the
+/// lowered signature is exactly that.
+type WrapStatic<T> = fn(
+    &mut StoreContextMut<'_, T>,
+    RawHost<T>,
+    &[wasmi::ValType],
+    &[wasmi::ValType],
+) -> Option<wasmi::Func>;
+
+/// A host function defined with [`LinkerInstance::func_wrap`].
+pub(crate) struct TypedHost<T> {
+    check: fn(&Component, u32) -> Result<()>,
+    make_raw: Box<MakeRaw<T>>,
+    wrap_static: WrapStatic<T>,
+    dynamic: Arc<HostFn<T>>,
+}
+
+impl<T> TypedHost<T> {
+    /// Checks the Rust types against function type `ty` of `component`;
+    /// the error names both.
+    pub(crate) fn typecheck(&self, component: &Component, ty: u32) -> Result<()> {
+        (self.check)(component, ty)
+    }
+}
+
+impl<T: 'static> TypedHost<T> {
+    /// A component function (of import type `ty`) for this host function.
+    pub(crate) fn func(self: &Arc<Self>, store_id: usize, component: &Component, ty: u32) -> Func {
+        Func {
+            store_id,
+            component: component.clone(),
+            kind: FuncKind::Host {
+                host: self.clone(),
+                ty,
+            },
+        }
+    }
+}
+
+/// The `P -> R` check of a typed host function against a function type.
+fn check<P, R>(component: &Component, ty: u32) -> Result<()>
+where
+    P: ComponentNamedList,
+    R: ComponentType,
+{
+    let inner = &component.inner;
+    let arena = &inner.arena;
+    let (Some(fty), Some(plan)) = (arena.funcs.get(ty as usize), inner.plans.get(ty as usize))
+    else {
+        return Err(Error::usage("unknown function type"));
+    };
+    let checked = P::typecheck_params(&ParamsRef {
+        arena,
+        params: &fty.params,
+    })
+    .and_then(|()| {
+        let result = fty.result.map(|t| TypeRef::new(arena, t));
+        R::typecheck_payload(result.as_ref()).map_err(|e| within(e, "result"))
+    });
+    let detail = match checked {
+        Err(e) => String::from(e.message()),
+        Ok(()) => {
+            let n_params = if P::FLAT <= MAX_FLAT_PARAMS {
+                P::FLAT
+            } else {
+                1
+            };
+            let spilled = usize::from(R::FLAT > MAX_FLAT_RESULTS);
+            if plan.lower_params.len() == n_params + spilled
+                && plan.lower_results.len() == R::FLAT.min(MAX_FLAT_RESULTS) * (1 - spilled)
+            {
+                return Ok(());
+            }
+            String::from("the Rust types' layout disagrees with the core signature")
+        }
+    };
+    Err(Error::usage(format!(
+        "expected `{}`, but the host function takes `{}` and returns `{}`: {detail}",
+        arena.func_to_public(ty),
+        type_name::<P>(),
+        type_name::<R>()
+    )))
+}
+
+/// The raw host function of `f` for a lowering with options `o`.
+fn raw_host<T, P, R, F>(f: Arc<F>, o: Options) -> RawHost<T>
+where
+    T: 'static,
+    P: ComponentNamedList + Lift + 'static,
+    R: ComponentType + Lower + 'static,
+    F: Fn(StoreContextMut<'_, T>, P) -> Result<R> + Send + Sync + 'static,
+{
+    RawHost(Arc::new(move |caller, raw, out| {
+        call_typed(&*f, &o, caller, raw, out)
+    }))
+}
+
+/// One guest-to-host call: `may_leave`, lift `P`, call, lower `R`.
+#[inline]
+fn call_typed<T, P, R, F>(
+    f: &F,
+    o: &Options,
+    caller: &mut wasmi::Caller<'_, StoreData<T>>,
+    raw: &[u64],
+    out: &mut [u64],
+) -> Result<()>
+where
+    T: 'static,
+    P: ComponentNamedList + Lift,
+    R: ComponentType + Lower,
+    F: Fn(StoreContextMut<'_, T>, P) -> Result<R>,
+{
+    if !caller.data_mut().flags(o.instance)?.may_leave {
+        return Err(Error::trap(
+            TrapKind::CannotLeave,
+            "an import was called while the instance may not leave (from realloc or post-return)",
+        ));
+    }
+    let params = {
+        let memory = match o.memory {
+            Some(m) if P::FLAT > 0 => m.data(&*caller),
+            _ => &[],
+        };
+        let mut lcx = LiftContext::new(memory, o.encoding);
+        if P::FLAT <= MAX_FLAT_PARAMS {
+            P::lift_flat(&mut lcx, raw.get(..P::FLAT).ok_or_else(bad_args)?)?
+        } else {
+            let ptr = *raw.first().ok_or_else(bad_args)? as u32;
+            let bytes = lcx.slice(ptr, u64::from(P::SIZE32), P::ALIGN32)?;
+            P::load(&mut lcx, bytes)?
+        }
+    };
+    let r = f(
+        StoreContextMut {
+            inner: wasmi::AsContextMut::as_context_mut(caller),
+        },
+        params,
+    )?;
+    let mut mem = WasmiMem::new(&mut *caller, o);
+    let mut lcx = LowerContext::new(&mut mem, o.encoding);
+    if R::FLAT <= MAX_FLAT_RESULTS {
+        r.lower_flat(&mut lcx, out.get_mut(..R::FLAT).ok_or_else(bad_args)?)
+    } else {
+        let ptr = *raw.last().ok_or_else(bad_args)? as u32;
+        crate::abi::lift::check_align(ptr, R::ALIGN32)?;
+        lcx.slice_mut(ptr, u64::from(R::SIZE32))?;
+        r.store(&mut lcx, ptr)
+    }
+}
+
+#[cold]
+fn bad_args() -> Error {
+    Error::trap(
+        TrapKind::Other,
+        "internal: core arguments do not match the signature",
+    )
+}
+
+/// [`WrapStatic`] for the core params `CL`.
+fn wrap_static<T: 'static, CL: CoreList>(
+    cx: &mut StoreContextMut<'_, T>,
+    f: RawHost<T>,
+    params: &[wasmi::ValType],
+    results: &[wasmi::ValType],
+) -> Option<wasmi::Func> {
+    if CL::matches(params) {
+        wrap_host::<T, CL>(cx, f, results)
+    } else {
+        None
+    }
+}
+
+/// The core function a guest calls for typed host function `host` lowered
+/// at type `ty` with `options`; `None` if `host` is not a typed host
+/// function of store data `T`.
+pub(crate) fn lower_typed_host<T: 'static>(
+    host: &Arc<dyn Any + Send + Sync>,
+    store: &mut StoreContextMut<'_, T>,
+    component: &Component,
+    ty: u32,
+    options: Options,
+) -> Option<wasmi::Func> {
+    let h = host.downcast_ref::<TypedHost<T>>()?;
+    let plan = component.inner.plans.get(ty as usize)?;
+    let raw = (h.make_raw)(options);
+    let (params, results) = (&*plan.lower_params, &*plan.lower_results);
+    let fast = (h.wrap_static)(store, raw.clone(), params, results).or_else(|| {
+        if !params.iter().all(|t| *t == wasmi::ValType::I32) {
+            return None;
+        }
+        let f = raw.clone();
+        match params.len() {
+            1 => wrap_host::<T, (i32,)>(store, f, results),
+            2 => wrap_host::<T, (i32, i32)>(store, f, results),
+            3 => wrap_host::<T, (i32, i32, i32)>(store, f, results),
+            4 => wrap_host::<T, (i32, i32, i32, i32)>(store, f, results),
+            _ => None,
+        }
+    });
+    Some(fast.unwrap_or_else(|| {
+        let result_ty = results.first().copied();
+        wasmi::Func::new(
+            &mut store.inner,
+            lowered_type(component, ty),
+            move |mut caller, args, results| {
+                let raw_args: SmallVec<[u64; 17]> = args.iter().map(to_raw).collect();
+                let mut out = [0u64; 1];
+                (raw.0)(&mut caller, &raw_args, &mut out).map_err(wasmi::Error::host)?;
+                if let (Some(slot), Some(t)) = (results.first_mut(), result_ty) {
+                    *slot = from_raw(out[0], t);
+                }
+                Ok(())
+            },
+        )
+    }))
+}
+
+/// The dynamic ([`Val`](crate::Val)) form of a typed host function, for
+/// `host_fn`: calling it that way is not supported.
+pub(crate) fn dynamic_of_typed<T: 'static>(
+    host: &Arc<dyn Any + Send + Sync>,
+) -> Option<Arc<HostFn<T>>> {
+    host.downcast_ref::<TypedHost<T>>()
+        .map(|h| h.dynamic.clone())
+}
+
+impl<T: 'static> LinkerInstance<'_, T> {
+    /// Defines a host function `name` taking the parameter tuple `P` and
+    /// returning `R` as Rust values, e.g.
+    /// `func_wrap("add", |_cx, (a, b): (u32, u32)| Ok(a + b))`.
+    ///
+    /// The types are checked against the component's import when a
+    /// component is instantiated: a mismatch is a link error naming the
+    /// import and both types. Returning an error from `func` traps the
+    /// calling component. A warm call whose parameters and result are all
+    /// scalars does not allocate.
+    ///
+    /// Fails with a usage error if `name` is already defined (and
+    /// shadowing is off).
+    pub fn func_wrap<P, R, F>(&mut self, name: &str, func: F) -> Result<()>
+    where
+        P: ComponentNamedList + Lift + 'static,
+        R: ComponentType + Lower + 'static,
+        F: Fn(StoreContextMut<'_, T>, P) -> Result<R> + Send + Sync + 'static,
+    {
+        let f = Arc::new(func);
+        let host = TypedHost {
+            check: check::<P, R>,
+            make_raw: Box::new(move |o| raw_host::<T, P, R, F>(f.clone(), o)),
+            wrap_static: wrap_static::<T, P::CoreParams>,
+            dynamic: Arc::new(|_, _, _| {
+                Err(Error::usage(
+                    "a typed host function (`func_wrap`) can only be called by components",
+                ))
+            }),
+        };
+        self.insert(name, Definition::TypedFunc(Arc::new(host)))
+    }
+}

@@ -145,23 +145,7 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
     }
 
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32> {
-        let f = self
-            .realloc
-            .ok_or_else(|| Error::trap(TrapKind::Other, "no `realloc` canonical option"))?;
-        charge_fuel(self.ctx, crate::abi::FUEL_PER_REALLOC)?;
-        // realloc runs with may_leave cleared: it may not call imports.
-        set_may_leave(self.ctx, self.instance, false)?;
-        let r = f.call(
-            &mut *self.ctx,
-            (
-                old_ptr as i32,
-                old_size as i32,
-                align as i32,
-                new_size as i32,
-            ),
-        );
-        set_may_leave(self.ctx, self.instance, true)?;
-        r.map(|p| p as u32).map_err(from_wasmi)
+        call_realloc(self.ctx, self.realloc, self.instance, [old_ptr, old_size, align, new_size])
     }
 
     fn lift_own(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
@@ -213,6 +197,23 @@ pub(crate) fn charge_fuel<T>(ctx: &mut impl wasmi::AsContextMut<Data = StoreData
         ));
     }
     cx.set_fuel(fuel - units).map_err(from_wasmi)
+}
+
+/// Calls instance `instance`'s canonical `realloc(old_ptr, old_size, align,
+/// new_size)`, charging fuel and with may_leave cleared (it may not call imports).
+pub(crate) fn call_realloc<T>(
+    ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
+    realloc: Option<wasmi::TypedFunc<(i32, i32, i32, i32), i32>>,
+    instance: u32,
+    args: [u32; 4],
+) -> Result<u32> {
+    let f = realloc.ok_or_else(|| Error::trap(TrapKind::Other, "no `realloc` canonical option"))?;
+    charge_fuel(ctx, crate::abi::FUEL_PER_REALLOC)?;
+    set_may_leave(ctx, instance, false)?;
+    let [a, b, c, d] = args;
+    let r = f.call(&mut *ctx, (a as i32, b as i32, c as i32, d as i32));
+    set_may_leave(ctx, instance, true)?;
+    r.map(|p| p as u32).map_err(from_wasmi)
 }
 
 fn set_may_leave<T>(
@@ -558,16 +559,8 @@ pub(crate) fn lower_lifted<T: 'static>(
     let fty = lowered_type(component, ty);
     let component = component.clone();
     wasmi::Func::new(&mut store.inner, fty, move |mut caller, args, results| {
-        adapter_call(
-            &component,
-            ty,
-            &options,
-            &callee,
-            &mut caller,
-            args,
-            results,
-        )
-        .map_err(wasmi::Error::host)
+        crate::adapter::call(&component, ty, &options, &callee, &mut caller, args, results)
+            .map_err(wasmi::Error::host)
     })
 }
 
@@ -716,49 +709,3 @@ fn host_call<T: 'static>(
         })
 }
 
-/// A component-to-component call: lift from the caller, lower into the
-/// callee, call, lift from the callee, lower into the caller, then the
-/// callee's post-return. String source encodings travel with the values so
-/// transcoding follows the spec's realloc sequences.
-fn adapter_call<T: 'static>(
-    component: &Component,
-    ty: u32,
-    o: &Options,
-    callee: &Func,
-    caller: &mut wasmi::Caller<'_, StoreData<T>>,
-    args: &[wasmi::Val],
-    results: &mut [wasmi::Val],
-) -> Result<()> {
-    let FuncKind::Lifted(l) = &callee.kind else {
-        return Err(Error::usage("a lowered component function is not lifted"));
-    };
-    let lowered = Lowered::new(component, ty, o, caller, args)?;
-    let param_hints = RefCell::new(StringHints::new());
-    let (vals, lent) = lowered.params(caller, Some(&param_hints))?;
-    let param_hints = param_hints.into_inner();
-    let set = enter(
-        &mut wasmi::AsContextMut::as_context_mut(caller),
-        l.options.instance,
-        Some(o.instance),
-    )?;
-    let r = (|| {
-        let result_hints = RefCell::new(StringHints::new());
-        let (outs, val) = invoke_lifted(
-            &mut wasmi::AsContextMut::as_context_mut(caller),
-            &callee.component,
-            l,
-            &vals,
-            &param_hints,
-            Some(&result_hints),
-        )?;
-        let mut slots = lowered.result_slots();
-        if let (Some(slot), Some(v)) = (slots.first_mut(), val) {
-            *slot = v;
-        }
-        lowered.result(caller, &slots, &result_hints.into_inner(), results)?;
-        post_return(&mut wasmi::AsContextMut::as_context_mut(caller), l, &outs)
-    })();
-    lent.release(caller.data_mut());
-    leave(&mut wasmi::AsContextMut::as_context_mut(caller), &set, &r)?;
-    r
-}

@@ -44,8 +44,9 @@ impl<T> StoreData<T> {
         }
     }
 
-    /// `lift_own`: takes handle `i` (static type `r`) out of `inst`'s table.
-    pub(crate) fn lift_own(&mut self, inst: u32, r: u32, i: u32) -> Result<ResourceAny> {
+    /// Takes owned handle `i` (static type `r`) out of `inst`'s table, as
+    /// `lift_own` does: returns its runtime type and representation.
+    pub(crate) fn take_own(&mut self, inst: u32, r: u32, i: u32) -> Result<(u32, u32)> {
         let state = self.flags(inst)?;
         let rt = state.resource(r)?;
         let h = state.handles.remove(i)?;
@@ -58,12 +59,12 @@ impl<T> StoreData<T> {
         if !h.own {
             return Err(Error::trap(TrapKind::WrongHandleKind, "a borrow handle was passed as own"));
         }
-        self.host_add(rt, h.rep, true)
+        Ok((rt, h.rep))
     }
 
-    /// `lift_borrow`: lends handle `i` (static type `r`) of `inst` for a call;
-    /// returns the host handle and records the lender.
-    pub(crate) fn lift_borrow(&mut self, inst: u32, r: u32, i: u32) -> Result<ResourceAny> {
+    /// Lends handle `i` (static type `r`) of `inst` for a call, as
+    /// `lift_borrow` does: returns its runtime type and representation.
+    pub(crate) fn lend(&mut self, inst: u32, r: u32, i: u32) -> Result<(u32, u32)> {
         let state = self.flags(inst)?;
         let rt = state.resource(r)?;
         let h = state.handles.get_mut(i)?;
@@ -71,7 +72,65 @@ impl<T> StoreData<T> {
             return Err(wrong_type());
         }
         h.lends += 1;
-        let rep = h.rep;
+        Ok((rt, h.rep))
+    }
+
+    /// Adds an owned handle to `(rt, rep)` to `inst`'s table as static type
+    /// `r`, as `lower_own` does.
+    pub(crate) fn put_own(&mut self, inst: u32, r: u32, rt: u32, rep: u32) -> Result<u32> {
+        let max = self.limits.max_handles;
+        let state = self.flags(inst)?;
+        if rt != state.resource(r)? {
+            return Err(wrong_type());
+        }
+        state.handles.add_within(
+            Handle {
+                rt,
+                rep,
+                own: true,
+                scope: 0,
+                lends: 0,
+            },
+            max,
+        )
+    }
+
+    /// Lends `(rt, rep)` to `inst` as static type `r` for call `task`, as
+    /// `lower_borrow` does: the implementer gets the bare representation.
+    pub(crate) fn put_borrow(&mut self, inst: u32, task: Option<u32>, r: u32, rt: u32, rep: u32) -> Result<u32> {
+        if rt != self.flags(inst)?.resource(r)? {
+            return Err(wrong_type());
+        }
+        let implementer = self.resource_types.get(rt as usize).and_then(|t| t.instance);
+        if implementer == Some(inst) {
+            return Ok(rep);
+        }
+        let task = task.ok_or_else(|| Error::trap(TrapKind::Other, "internal: borrow lowered outside a call"))?;
+        if let Ok(n) = self.tasks.get_mut(task) {
+            *n += 1;
+        }
+        let max = self.limits.max_handles;
+        self.flags(inst)?.handles.add_within(
+            Handle {
+                rt,
+                rep,
+                own: false,
+                scope: task,
+                lends: 0,
+            },
+            max,
+        )
+    }
+
+    /// `lift_own` to the host.
+    pub(crate) fn lift_own(&mut self, inst: u32, r: u32, i: u32) -> Result<ResourceAny> {
+        let (rt, rep) = self.take_own(inst, r, i)?;
+        self.host_add(rt, rep, true)
+    }
+
+    /// `lift_borrow` to the host (the caller records the lender).
+    pub(crate) fn lift_borrow(&mut self, inst: u32, r: u32, i: u32) -> Result<ResourceAny> {
+        let (rt, rep) = self.lend(inst, r, i)?;
         self.host_add(rt, rep, false)
     }
 
@@ -90,21 +149,7 @@ impl<T> StoreData<T> {
         if !hh.own {
             return Err(Error::usage("a borrowed resource was passed where `own` is expected"));
         }
-        let max = self.limits.max_handles;
-        let state = self.flags(inst)?;
-        if hh.rt != state.resource(r)? {
-            return Err(Error::usage("resource of another type than the parameter's"));
-        }
-        let i = state.handles.add_within(
-            Handle {
-                rt: hh.rt,
-                rep: hh.rep,
-                own: true,
-                scope: 0,
-                lends: 0,
-            },
-            max,
-        )?;
+        let i = self.put_own(inst, r, hh.rt, hh.rep)?;
         self.host_handles.remove(v.index)?;
         Ok(i)
     }
@@ -112,29 +157,7 @@ impl<T> StoreData<T> {
     /// `lower_borrow`: lends the host's handle `v` to `inst` for call `task`.
     pub(crate) fn lower_borrow(&mut self, inst: u32, task: Option<u32>, r: u32, v: &ResourceAny) -> Result<u32> {
         let hh = self.host_get(v)?;
-        if hh.rt != self.flags(inst)?.resource(r)? {
-            return Err(Error::usage("resource of another type than the parameter's"));
-        }
-        let implementer = self.resource_types.get(hh.rt as usize).and_then(|t| t.instance);
-        if implementer == Some(inst) {
-            // The implementer only needs the representation.
-            return Ok(hh.rep);
-        }
-        let task = task.ok_or_else(|| Error::trap(TrapKind::Other, "internal: borrow lowered outside a call"))?;
-        if let Ok(n) = self.tasks.get_mut(task) {
-            *n += 1;
-        }
-        let max = self.limits.max_handles;
-        self.flags(inst)?.handles.add_within(
-            Handle {
-                rt: hh.rt,
-                rep: hh.rep,
-                own: false,
-                scope: task,
-                lends: 0,
-            },
-            max,
-        )
+        self.put_borrow(inst, task, r, hh.rt, hh.rep)
     }
 
     /// `resource.new`: a new owned handle in `inst`'s table.

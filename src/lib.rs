@@ -13,6 +13,7 @@ extern crate alloc;
 extern crate std;
 
 mod abi;
+mod adapter;
 mod component;
 mod engine;
 mod error;

@@ -7,6 +7,7 @@ pub(crate) mod layout;
 pub(crate) mod lift;
 pub(crate) mod lower;
 pub(crate) mod string;
+pub(crate) mod transfer;
 
 use crate::error::{Error, Result, TrapKind};
 use crate::resources::ResourceAny;

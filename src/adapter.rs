@@ -1,0 +1,179 @@
+//! Component-to-component calls: the fused adapter. A lowered function that
+//! is another instance's lifted function moves its params from the caller
+//! straight into the callee and its result straight back
+//! ([`crate::abi::transfer`]), with the spec's reentrance, borrow and
+//! post-return rules.
+
+use smallvec::SmallVec;
+
+use crate::abi::lower::Flat;
+use crate::abi::transfer::{Pair, Side, Transfer};
+use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::component::Component;
+use crate::error::{from_wasmi, Error, Result, TrapKind};
+use crate::func::{
+    call_realloc, charge_fuel, enter, from_raw, leave, post_return, to_raw, Func, FuncKind, Lent, Options,
+};
+use crate::store::StoreData;
+
+/// The caller and callee instances of a call, over a wasmi store context.
+struct WasmiPair<'a, C> {
+    ctx: &'a mut C,
+    src: Options,
+    dst: Options,
+    /// The callee's task, for borrows lent into it (params only).
+    dst_task: Option<u32>,
+    lent: &'a mut Lent,
+}
+
+impl<C> WasmiPair<'_, C> {
+    fn side(&self, side: Side) -> &Options {
+        match side {
+            Side::Src => &self.src,
+            Side::Dst => &self.dst,
+        }
+    }
+}
+
+impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> Pair for WasmiPair<'_, C> {
+    fn bytes(&self, side: Side) -> &[u8] {
+        match self.side(side).memory {
+            Some(m) => m.data(&*self.ctx),
+            None => &[],
+        }
+    }
+
+    fn bytes_mut(&mut self, side: Side) -> &mut [u8] {
+        match self.side(side).memory {
+            Some(m) => m.data_mut(&mut *self.ctx),
+            None => &mut [],
+        }
+    }
+
+    fn realloc(&mut self, side: Side, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32> {
+        let o = *self.side(side);
+        call_realloc(self.ctx, o.realloc, o.instance, [old_ptr, old_size, align, new_size])
+    }
+
+    fn move_own(&mut self, src_r: u32, dst_r: u32, h: u32) -> Result<u32> {
+        let mut cx = self.ctx.as_context_mut();
+        let data = cx.data_mut();
+        let (rt, rep) = data.take_own(self.src.instance, src_r, h)?;
+        data.put_own(self.dst.instance, dst_r, rt, rep)
+    }
+
+    fn lend_borrow(&mut self, src_r: u32, dst_r: u32, h: u32) -> Result<u32> {
+        let mut cx = self.ctx.as_context_mut();
+        let data = cx.data_mut();
+        let (rt, rep) = data.lend(self.src.instance, src_r, h)?;
+        self.lent.lenders.push((self.src.instance, h));
+        data.put_borrow(self.dst.instance, self.dst_task, dst_r, rt, rep)
+    }
+
+    fn charge(&mut self, units: u64) -> Result<()> {
+        charge_fuel(self.ctx, units)
+    }
+}
+
+/// Runs a component-to-component call of `callee` from the instance of the
+/// caller's canonical options `o`, for the lowered function type `ty`.
+pub(crate) fn call<T: 'static>(
+    component: &Component,
+    ty: u32,
+    o: &Options,
+    callee: &Func,
+    caller: &mut wasmi::Caller<'_, StoreData<T>>,
+    args: &[wasmi::Val],
+    results: &mut [wasmi::Val],
+) -> Result<()> {
+    let FuncKind::Lifted(l) = &callee.kind else {
+        return Err(Error::usage("a lowered component function is not lifted"));
+    };
+    if !caller.data_mut().flags(o.instance)?.may_leave {
+        return Err(Error::trap(
+            TrapKind::CannotLeave,
+            "a function was called while the instance may not leave (from realloc or post-return)",
+        ));
+    }
+    charge_fuel(caller, crate::abi::FUEL_PER_CALL)?;
+    let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
+    let ctx = &mut ctx;
+    let plans = &component.inner.plans;
+    let caller_plan = plans.get(ty as usize).ok_or_else(|| Error::usage("unknown function type"))?;
+    let callee_comp = &callee.component.inner;
+    let callee_plan = callee_comp
+        .plans
+        .get(l.ty as usize)
+        .ok_or_else(|| Error::usage("unknown function type"))?;
+    let raw: Flat = args.iter().map(to_raw).collect();
+    let n_params = raw.len().saturating_sub(usize::from(caller_plan.result_spilled));
+
+    let set = enter(ctx, l.options.instance, Some(o.instance))?;
+    let mut lent = Lent::default();
+    let task = ctx.data_mut().tasks.add(0)?;
+    let r = (|| {
+        let mut flat = Flat::new();
+        Transfer {
+            src_arena: &component.inner.arena,
+            dst_arena: &callee_comp.arena,
+            pair: &mut WasmiPair {
+                ctx: &mut *ctx,
+                src: *o,
+                dst: l.options,
+                dst_task: Some(task),
+                lent: &mut lent,
+            },
+            src_enc: o.encoding,
+            dst_enc: l.options.encoding,
+        }
+        .values(&caller_plan.params, &callee_plan.params, &raw[..n_params], MAX_FLAT_PARAMS, None, &mut flat)?;
+        let core_args: SmallVec<[wasmi::Val; 16]> = flat
+            .iter()
+            .zip(callee_plan.core_params.iter())
+            .map(|(b, t)| from_raw(*b, *t))
+            .collect();
+        let mut outs: SmallVec<[wasmi::Val; 1]> = callee_plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
+        let called = l.core.call(&mut *ctx, &core_args, &mut outs).map_err(from_wasmi);
+        let borrows = ctx.data_mut().tasks.remove(task).unwrap_or(0);
+        called?;
+        if borrows > 0 {
+            return Err(Error::trap(
+                TrapKind::BorrowsOutstanding,
+                "the callee returned without dropping the borrowed handles it was given",
+            ));
+        }
+        if let (Some(ert), Some(crt)) = (callee_plan.result, caller_plan.result) {
+            let raw_out: Flat = outs.iter().map(to_raw).collect();
+            let out_param = if caller_plan.result_spilled {
+                raw.last().map(|p| *p as u32)
+            } else {
+                None
+            };
+            let mut back = Flat::new();
+            let mut no_lends = Lent::default();
+            Transfer {
+                src_arena: &callee_comp.arena,
+                dst_arena: &component.inner.arena,
+                pair: &mut WasmiPair {
+                    ctx: &mut *ctx,
+                    src: l.options,
+                    dst: *o,
+                    dst_task: None,
+                    lent: &mut no_lends,
+                },
+                src_enc: l.options.encoding,
+                dst_enc: o.encoding,
+            }
+            .values(&[ert], &[crt], &raw_out, MAX_FLAT_RESULTS, out_param, &mut back)?;
+            for (slot, (bits, t)) in results.iter_mut().zip(back.iter().zip(caller_plan.lower_results.iter())) {
+                *slot = from_raw(*bits, *t);
+            }
+        }
+        post_return(ctx, l, &outs)
+    })();
+    // On an early error the task may still be open.
+    let _ = ctx.data_mut().tasks.remove(task);
+    lent.release(ctx.data_mut());
+    leave(ctx, &set, &r)?;
+    r
+}

@@ -202,6 +202,12 @@ impl Error {
         self.trap_kind().is_some()
     }
 
+    /// Prefixes the message with `what` (e.g. the argument it is about).
+    pub(crate) fn context(mut self, what: impl fmt::Display) -> Self {
+        self.inner.message = alloc::format!("{what}: {}", self.inner.message);
+        self
+    }
+
     /// The human-readable message (without the kind prefix).
     pub fn message(&self) -> &str {
         &self.inner.message

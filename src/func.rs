@@ -309,9 +309,25 @@ impl Func {
         let mut cx = store.as_context_mut();
         self.check_call(cx.inner.data().id, params.len(), results.len())?;
         match &self.kind {
-            FuncKind::Host { host, .. } => {
+            FuncKind::Host { host, ty } => {
                 let f = host_fn::<T>(host)?;
-                f(cx.as_context_mut(), params, results)
+                let arena = &self.component.inner.arena;
+                let fty = arena.funcs.get(*ty as usize).ok_or_else(|| Error::usage("unknown function type"))?;
+                for ((name, t), v) in fty.params.iter().zip(params) {
+                    if !crate::values::type_matches(arena, *t, v) {
+                        return Err(crate::abi::lower::mismatch(arena, *t, v).context(format_args!("argument `{name}`")));
+                    }
+                }
+                f(cx.as_context_mut(), params, results)?;
+                if let (Some(t), Some(v)) = (fty.result, results.first()) {
+                    if !crate::values::type_matches(arena, t, v) {
+                        return Err(Error::trap(
+                            TrapKind::Host,
+                            format!("host function returned a bad result: {}", crate::abi::lower::mismatch(arena, t, v).message()),
+                        ));
+                    }
+                }
+                Ok(())
             }
             FuncKind::Lifted(l) => {
                 let ctx = &mut cx.inner;

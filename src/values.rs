@@ -161,3 +161,61 @@ impl fmt::Display for Val {
         }
     }
 }
+
+/// Whether `v` is a value of type `ty` (labels included), for dynamic calls
+/// that do not lower (a host function called from the host).
+pub(crate) fn type_matches(arena: &crate::types::TypeArena, ty: crate::types::ValType, v: &Val) -> bool {
+    use crate::types::{DefType, ValType as T};
+    match (ty, v) {
+        (T::Bool, Val::Bool(_))
+        | (T::S8, Val::S8(_))
+        | (T::U8, Val::U8(_))
+        | (T::S16, Val::S16(_))
+        | (T::U16, Val::U16(_))
+        | (T::S32, Val::S32(_))
+        | (T::U32, Val::U32(_))
+        | (T::S64, Val::S64(_))
+        | (T::U64, Val::U64(_))
+        | (T::F32, Val::Float32(_))
+        | (T::F64, Val::Float64(_))
+        | (T::Char, Val::Char(_))
+        | (T::String, Val::String(_))
+        | (T::Own(_), Val::Resource(_))
+        | (T::Borrow(_), Val::Resource(_)) => true,
+        (T::Def(i), v) => match (arena.def(i), v) {
+            (DefType::List(e), Val::List(vs)) => vs.iter().all(|x| type_matches(arena, *e, x)),
+            (DefType::Record(fs), Val::Record(vs)) => {
+                fs.len() == vs.len()
+                    && fs.iter().zip(vs).all(|((n, t), (m, x))| **n == **m && type_matches(arena, *t, x))
+            }
+            (DefType::Tuple(ts), Val::Tuple(vs)) => {
+                ts.len() == vs.len() && ts.iter().zip(vs).all(|(t, x)| type_matches(arena, *t, x))
+            }
+            (DefType::Variant(cases), Val::Variant(name, p)) => cases.iter().any(|c| {
+                *c.name == **name
+                    && match (c.ty, p) {
+                        (Some(t), Some(x)) => type_matches(arena, t, x),
+                        (None, None) => true,
+                        _ => false,
+                    }
+            }),
+            (DefType::Enum(names), Val::Enum(name)) => names.iter().any(|n| **n == **name),
+            (DefType::Option(_), Val::Option(None)) => true,
+            (DefType::Option(t), Val::Option(Some(x))) => type_matches(arena, *t, x),
+            (DefType::Result { ok, err }, Val::Result(r)) => {
+                let (t, p) = match r {
+                    Ok(p) => (ok, p),
+                    Err(p) => (err, p),
+                };
+                match (t, p) {
+                    (Some(t), Some(x)) => type_matches(arena, *t, x),
+                    (None, None) => true,
+                    _ => false,
+                }
+            }
+            (DefType::Flags(names), Val::Flags(set)) => set.iter().all(|s| names.iter().any(|n| **n == **s)),
+            _ => false,
+        },
+        _ => false,
+    }
+}

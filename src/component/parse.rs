@@ -46,7 +46,7 @@ fn load_err(e: wasmparser::BinaryReaderError) -> Error {
 
 pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
     match parse_validated(engine, bytes) {
-        Err(e) if matches!(e.kind(), ErrorKind::Load { .. }) => {
+        Err(e) if matches!(e.kind(), ErrorKind::Load { .. }) && !Parser::is_core_wasm(bytes) => {
             // Invalid under 0.2 but valid with every feature on: the binary
             // uses a feature we do not run.
             let mut all = Validator::new_with_features(WasmFeatures::all());

@@ -12,7 +12,8 @@ use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::component::Component;
 use crate::error::{from_wasmi, Error, Result, TrapKind};
 use crate::func::{
-    call_realloc, charge_fuel, enter, from_raw, leave, post_return, to_raw, Func, FuncKind, Lent, Options,
+    call_realloc, charge_fuel, enter, from_raw, leave, post_return, to_raw, Func, FuncKind, Lent,
+    Options,
 };
 use crate::store::StoreData;
 
@@ -50,9 +51,21 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> Pair for WasmiPair
         }
     }
 
-    fn realloc(&mut self, side: Side, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32> {
+    fn realloc(
+        &mut self,
+        side: Side,
+        old_ptr: u32,
+        old_size: u32,
+        align: u32,
+        new_size: u32,
+    ) -> Result<u32> {
         let o = *self.side(side);
-        call_realloc(self.ctx, o.realloc, o.instance, [old_ptr, old_size, align, new_size])
+        call_realloc(
+            self.ctx,
+            o.realloc,
+            o.instance,
+            [old_ptr, old_size, align, new_size],
+        )
     }
 
     fn move_own(&mut self, src_r: u32, dst_r: u32, h: u32) -> Result<u32> {
@@ -99,14 +112,18 @@ pub(crate) fn call<T: 'static>(
     let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
     let ctx = &mut ctx;
     let plans = &component.inner.plans;
-    let caller_plan = plans.get(ty as usize).ok_or_else(|| Error::usage("unknown function type"))?;
+    let caller_plan = plans
+        .get(ty as usize)
+        .ok_or_else(|| Error::usage("unknown function type"))?;
     let callee_comp = &callee.component.inner;
     let callee_plan = callee_comp
         .plans
         .get(l.ty as usize)
         .ok_or_else(|| Error::usage("unknown function type"))?;
     let raw: Flat = args.iter().map(to_raw).collect();
-    let n_params = raw.len().saturating_sub(usize::from(caller_plan.result_spilled));
+    let n_params = raw
+        .len()
+        .saturating_sub(usize::from(caller_plan.result_spilled));
 
     let set = enter(ctx, l.options.instance, Some(o.instance))?;
     let mut lent = Lent::default();
@@ -126,14 +143,28 @@ pub(crate) fn call<T: 'static>(
             src_enc: o.encoding,
             dst_enc: l.options.encoding,
         }
-        .values(&caller_plan.params, &callee_plan.params, &raw[..n_params], MAX_FLAT_PARAMS, None, &mut flat)?;
+        .values(
+            &caller_plan.params,
+            &callee_plan.params,
+            &raw[..n_params],
+            MAX_FLAT_PARAMS,
+            None,
+            &mut flat,
+        )?;
         let core_args: SmallVec<[wasmi::Val; 16]> = flat
             .iter()
             .zip(callee_plan.core_params.iter())
             .map(|(b, t)| from_raw(*b, *t))
             .collect();
-        let mut outs: SmallVec<[wasmi::Val; 1]> = callee_plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
-        let called = l.core.call(&mut *ctx, &core_args, &mut outs).map_err(from_wasmi);
+        let mut outs: SmallVec<[wasmi::Val; 1]> = callee_plan
+            .core_results
+            .iter()
+            .map(|t| from_raw(0, *t))
+            .collect();
+        let called = l
+            .core
+            .call(&mut *ctx, &core_args, &mut outs)
+            .map_err(from_wasmi);
         let borrows = ctx.data_mut().tasks.remove(task).unwrap_or(0);
         called?;
         if borrows > 0 {
@@ -164,8 +195,18 @@ pub(crate) fn call<T: 'static>(
                 src_enc: l.options.encoding,
                 dst_enc: o.encoding,
             }
-            .values(&[ert], &[crt], &raw_out, MAX_FLAT_RESULTS, out_param, &mut back)?;
-            for (slot, (bits, t)) in results.iter_mut().zip(back.iter().zip(caller_plan.lower_results.iter())) {
+            .values(
+                &[ert],
+                &[crt],
+                &raw_out,
+                MAX_FLAT_RESULTS,
+                out_param,
+                &mut back,
+            )?;
+            for (slot, (bits, t)) in results
+                .iter_mut()
+                .zip(back.iter().zip(caller_plan.lower_results.iter()))
+            {
                 *slot = from_raw(*bits, *t);
             }
         }

@@ -5,7 +5,7 @@ use alloc::sync::Arc;
 /// Settings for an [`Engine`]: fuel metering, limits, and the
 /// deterministic profile. Every limit is enforced with an error or a trap
 /// whose message names the limit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub(crate) consume_fuel: bool,
     pub(crate) deterministic: bool,
@@ -32,16 +32,6 @@ impl Default for Limits {
             max_lift_bytes: crate::abi::MAX_BYTE_LENGTH,
             max_type_depth: crate::types::MAX_TYPE_DEPTH,
             max_instances: 10_000,
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            consume_fuel: false,
-            deterministic: false,
-            limits: Limits::default(),
         }
     }
 }

@@ -145,11 +145,19 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
     }
 
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32> {
-        call_realloc(self.ctx, self.realloc, self.instance, [old_ptr, old_size, align, new_size])
+        call_realloc(
+            self.ctx,
+            self.realloc,
+            self.instance,
+            [old_ptr, old_size, align, new_size],
+        )
     }
 
     fn lift_own(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
-        self.ctx.as_context_mut().data_mut().lift_own(self.instance, r, i)
+        self.ctx
+            .as_context_mut()
+            .data_mut()
+            .lift_own(self.instance, r, i)
     }
 
     fn charge(&mut self, units: u64) -> Result<()> {
@@ -165,25 +173,38 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
     }
 
     fn lift_borrow(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
-        let v = self.ctx.as_context_mut().data_mut().lift_borrow(self.instance, r, i)?;
+        let v = self
+            .ctx
+            .as_context_mut()
+            .data_mut()
+            .lift_borrow(self.instance, r, i)?;
         self.lent.lenders.push((self.instance, i));
         self.lent.temps.push(v.index);
         Ok(v)
     }
 
     fn lower_own(&mut self, r: u32, v: &ResourceAny) -> Result<u32> {
-        self.ctx.as_context_mut().data_mut().lower_own(self.instance, r, v)
+        self.ctx
+            .as_context_mut()
+            .data_mut()
+            .lower_own(self.instance, r, v)
     }
 
     fn lower_borrow(&mut self, r: u32, v: &ResourceAny) -> Result<u32> {
         let task = self.task;
-        self.ctx.as_context_mut().data_mut().lower_borrow(self.instance, task, r, v)
+        self.ctx
+            .as_context_mut()
+            .data_mut()
+            .lower_borrow(self.instance, task, r, v)
     }
 }
 
 /// Charges `units` of fuel for the component layer's work, if the engine
 /// meters fuel: a deterministic trap when it runs out.
-pub(crate) fn charge_fuel<T>(ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>, units: u64) -> Result<()> {
+pub(crate) fn charge_fuel<T>(
+    ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
+    units: u64,
+) -> Result<()> {
     let mut cx = ctx.as_context_mut();
     if !cx.data().consume_fuel || units == 0 {
         return Ok(());
@@ -264,7 +285,12 @@ impl Func {
 
     /// Checks that a dynamic call uses this function's store and has the
     /// right numbers of arguments and result slots.
-    pub(crate) fn check_call(&self, store_id: usize, n_params: usize, n_results: usize) -> Result<()> {
+    pub(crate) fn check_call(
+        &self,
+        store_id: usize,
+        n_params: usize,
+        n_results: usize,
+    ) -> Result<()> {
         if store_id != self.store_id {
             return Err(Error::usage(
                 "function used with a store that does not own it",
@@ -312,10 +338,14 @@ impl Func {
             FuncKind::Host { host, ty } => {
                 let f = host_fn::<T>(host)?;
                 let arena = &self.component.inner.arena;
-                let fty = arena.funcs.get(*ty as usize).ok_or_else(|| Error::usage("unknown function type"))?;
+                let fty = arena
+                    .funcs
+                    .get(*ty as usize)
+                    .ok_or_else(|| Error::usage("unknown function type"))?;
                 for ((name, t), v) in fty.params.iter().zip(params) {
                     if !crate::values::type_matches(arena, *t, v) {
-                        return Err(crate::abi::lower::mismatch(arena, *t, v).context(format_args!("argument `{name}`")));
+                        return Err(crate::abi::lower::mismatch(arena, *t, v)
+                            .context(format_args!("argument `{name}`")));
                     }
                 }
                 f(cx.as_context_mut(), params, results)?;
@@ -323,7 +353,10 @@ impl Func {
                     if !crate::values::type_matches(arena, t, v) {
                         return Err(Error::trap(
                             TrapKind::Host,
-                            format!("host function returned a bad result: {}", crate::abi::lower::mismatch(arena, t, v).message()),
+                            format!(
+                                "host function returned a bad result: {}",
+                                crate::abi::lower::mismatch(arena, t, v).message()
+                            ),
                         ));
                     }
                 }
@@ -575,8 +608,16 @@ pub(crate) fn lower_lifted<T: 'static>(
     let fty = lowered_type(component, ty);
     let component = component.clone();
     wasmi::Func::new(&mut store.inner, fty, move |mut caller, args, results| {
-        crate::adapter::call(&component, ty, &options, &callee, &mut caller, args, results)
-            .map_err(wasmi::Error::host)
+        crate::adapter::call(
+            &component,
+            ty,
+            &options,
+            &callee,
+            &mut caller,
+            args,
+            results,
+        )
+        .map_err(wasmi::Error::host)
     })
 }
 
@@ -724,4 +765,3 @@ fn host_call<T: 'static>(
             _ => e,
         })
 }
-

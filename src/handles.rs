@@ -10,7 +10,10 @@ use crate::resources::{Handle, HostHandle, Resource, ResourceAny, ResourceTypeIn
 use crate::store::{HostDtor, StoreContextMut, StoreData};
 
 fn wrong_type() -> Error {
-    Error::trap(TrapKind::WrongResourceType, "handle is of another resource type")
+    Error::trap(
+        TrapKind::WrongResourceType,
+        "handle is of another resource type",
+    )
 }
 
 impl<T> StoreData<T> {
@@ -34,7 +37,9 @@ impl<T> StoreData<T> {
 
     /// The host's handle behind `v`, checked against the store and generation.
     pub(crate) fn host_get(&self, v: &ResourceAny) -> Result<HostHandle> {
-        let stale = || Error::usage("resource handle was already moved, dropped, or belongs to another store");
+        let stale = || {
+            Error::usage("resource handle was already moved, dropped, or belongs to another store")
+        };
         if v.store_id != self.id {
             return Err(stale());
         }
@@ -54,10 +59,16 @@ impl<T> StoreData<T> {
             return Err(wrong_type());
         }
         if h.lends != 0 {
-            return Err(Error::trap(TrapKind::HandleLent, "owned handle moved while lent out"));
+            return Err(Error::trap(
+                TrapKind::HandleLent,
+                "owned handle moved while lent out",
+            ));
         }
         if !h.own {
-            return Err(Error::trap(TrapKind::WrongHandleKind, "a borrow handle was passed as own"));
+            return Err(Error::trap(
+                TrapKind::WrongHandleKind,
+                "a borrow handle was passed as own",
+            ));
         }
         Ok((rt, h.rep))
     }
@@ -97,15 +108,27 @@ impl<T> StoreData<T> {
 
     /// Lends `(rt, rep)` to `inst` as static type `r` for call `task`, as
     /// `lower_borrow` does: the implementer gets the bare representation.
-    pub(crate) fn put_borrow(&mut self, inst: u32, task: Option<u32>, r: u32, rt: u32, rep: u32) -> Result<u32> {
+    pub(crate) fn put_borrow(
+        &mut self,
+        inst: u32,
+        task: Option<u32>,
+        r: u32,
+        rt: u32,
+        rep: u32,
+    ) -> Result<u32> {
         if rt != self.flags(inst)?.resource(r)? {
             return Err(wrong_type());
         }
-        let implementer = self.resource_types.get(rt as usize).and_then(|t| t.instance);
+        let implementer = self
+            .resource_types
+            .get(rt as usize)
+            .and_then(|t| t.instance);
         if implementer == Some(inst) {
             return Ok(rep);
         }
-        let task = task.ok_or_else(|| Error::trap(TrapKind::Other, "internal: borrow lowered outside a call"))?;
+        let task = task.ok_or_else(|| {
+            Error::trap(TrapKind::Other, "internal: borrow lowered outside a call")
+        })?;
         if let Ok(n) = self.tasks.get_mut(task) {
             *n += 1;
         }
@@ -147,7 +170,9 @@ impl<T> StoreData<T> {
     pub(crate) fn lower_own(&mut self, inst: u32, r: u32, v: &ResourceAny) -> Result<u32> {
         let hh = self.host_get(v)?;
         if !hh.own {
-            return Err(Error::usage("a borrowed resource was passed where `own` is expected"));
+            return Err(Error::usage(
+                "a borrowed resource was passed where `own` is expected",
+            ));
         }
         let i = self.put_own(inst, r, hh.rt, hh.rep)?;
         self.host_handles.remove(v.index)?;
@@ -155,7 +180,13 @@ impl<T> StoreData<T> {
     }
 
     /// `lower_borrow`: lends the host's handle `v` to `inst` for call `task`.
-    pub(crate) fn lower_borrow(&mut self, inst: u32, task: Option<u32>, r: u32, v: &ResourceAny) -> Result<u32> {
+    pub(crate) fn lower_borrow(
+        &mut self,
+        inst: u32,
+        task: Option<u32>,
+        r: u32,
+        v: &ResourceAny,
+    ) -> Result<u32> {
         let hh = self.host_get(v)?;
         self.put_borrow(inst, task, r, hh.rt, hh.rep)
     }
@@ -194,7 +225,12 @@ impl<T> StoreData<T> {
     /// The first half of `resource.drop`: removes handle `i` from `inst`'s
     /// table. Returns the `(rt, rep)` whose destructor must run, for owned
     /// handles.
-    pub(crate) fn resource_drop(&mut self, inst: u32, r: u32, i: u32) -> Result<Option<(u32, u32)>> {
+    pub(crate) fn resource_drop(
+        &mut self,
+        inst: u32,
+        r: u32,
+        i: u32,
+    ) -> Result<Option<(u32, u32)>> {
         let state = self.flags(inst)?;
         if !state.may_leave {
             return Err(cannot_leave());
@@ -205,7 +241,10 @@ impl<T> StoreData<T> {
             return Err(wrong_type());
         }
         if h.lends != 0 {
-            return Err(Error::trap(TrapKind::HandleLent, "owned handle dropped while lent out"));
+            return Err(Error::trap(
+                TrapKind::HandleLent,
+                "owned handle dropped while lent out",
+            ));
         }
         if h.own {
             Ok(Some((h.rt, h.rep)))
@@ -218,7 +257,11 @@ impl<T> StoreData<T> {
     }
 
     /// Registers (once per store) the runtime type of a host resource type.
-    pub(crate) fn host_resource_type(&mut self, id: core::any::TypeId, dtor: Option<Arc<HostDtor<T>>>) -> u32 {
+    pub(crate) fn host_resource_type(
+        &mut self,
+        id: core::any::TypeId,
+        dtor: Option<Arc<HostDtor<T>>>,
+    ) -> u32 {
         if let Some(&rt) = self.host_types.get(&id) {
             return rt;
         }
@@ -255,7 +298,12 @@ pub(crate) fn run_dtor<T: 'static>(
 ) -> Result<()> {
     let (instance, dtor, host) = match ctx.data().resource_types.get(rt as usize) {
         Some(t) => (t.instance, t.dtor, t.host),
-        None => return Err(Error::trap(TrapKind::Other, format!("internal: unknown resource type {rt}"))),
+        None => {
+            return Err(Error::trap(
+                TrapKind::Other,
+                format!("internal: unknown resource type {rt}"),
+            ))
+        }
     };
     if let Some((_, Some(d))) = host {
         let f = ctx.data().host_dtors.get(d as usize).cloned();
@@ -273,13 +321,18 @@ pub(crate) fn run_dtor<T: 'static>(
         return Ok(());
     };
     let set = crate::func::enter(ctx, instance, caller)?;
-    let r = dtor.call(&mut *ctx, &[wasmi::Val::I32(rep as i32)], &mut []).map_err(from_wasmi);
+    let r = dtor
+        .call(&mut *ctx, &[wasmi::Val::I32(rep as i32)], &mut [])
+        .map_err(from_wasmi);
     crate::func::leave(ctx, &set, &r)?;
     r
 }
 
 /// `ResourceAny::resource_drop`.
-pub(crate) fn host_drop<T: 'static>(ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>, v: ResourceAny) -> Result<()> {
+pub(crate) fn host_drop<T: 'static>(
+    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+    v: ResourceAny,
+) -> Result<()> {
     let hh = ctx.data().host_get(&v)?;
     ctx.data_mut().host_handles.remove(v.index)?;
     if hh.own {
@@ -349,7 +402,10 @@ impl ResourceAny {
     /// Wraps a host resource `r` of type `U` for dynamic calls. `U` must be a
     /// host resource type ([`ResourceType::host`](crate::ResourceType::host));
     /// it is registered in the store if no linker has defined it yet.
-    pub fn try_from_resource<U: 'static, S: crate::AsContextMut>(r: Resource<U>, mut store: S) -> Result<Self> {
+    pub fn try_from_resource<U: 'static, S: crate::AsContextMut>(
+        r: Resource<U>,
+        mut store: S,
+    ) -> Result<Self> {
         let mut cx = store.as_context_mut();
         let data = cx.inner.data_mut();
         let rt = data.host_resource_type(core::any::TypeId::of::<U>(), None);
@@ -359,7 +415,10 @@ impl ResourceAny {
     /// Unwraps a handle to a host resource of type `U`. An owned handle is
     /// moved out of the store's host table. Fails if the handle is stale or
     /// of another resource type.
-    pub fn try_into_resource<U: 'static, S: crate::AsContextMut>(self, mut store: S) -> Result<Resource<U>> {
+    pub fn try_into_resource<U: 'static, S: crate::AsContextMut>(
+        self,
+        mut store: S,
+    ) -> Result<Resource<U>> {
         let mut cx = store.as_context_mut();
         let data = cx.inner.data_mut();
         let hh = data.host_get(&self)?;
@@ -369,7 +428,9 @@ impl ResourceAny {
             .and_then(|t| t.host)
             .is_some_and(|(id, _)| id == core::any::TypeId::of::<U>());
         if !is_u {
-            return Err(Error::usage("the resource is not of the requested host type"));
+            return Err(Error::usage(
+                "the resource is not of the requested host type",
+            ));
         }
         if hh.own {
             data.host_handles.remove(self.index)?;
@@ -387,7 +448,10 @@ impl<T> crate::Store<T> {
     pub fn handle_table_high_water(&self) -> (alloc::vec::Vec<usize>, usize) {
         let data = self.inner.data();
         (
-            data.instances.iter().map(|i| i.handles.capacity_used()).collect(),
+            data.instances
+                .iter()
+                .map(|i| i.handles.capacity_used())
+                .collect(),
             data.host_handles.capacity_used(),
         )
     }

@@ -9,10 +9,10 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::component::{CanonOpts, Component, CoreKind, CoreRef, ImportKind, ItemRef, Space, Step};
-use crate::resources::ResourceTypeInfo;
 use crate::error::{from_wasmi, Error, Result, TrapKind};
 use crate::func::{self, Func, FuncKind, LiftedFunc, Options};
 use crate::linker::Provided;
+use crate::resources::ResourceTypeInfo;
 use crate::store::{AsContextMut, InstanceFlags, StoreContextMut, StoreData};
 
 /// An item of a component instance at run time.
@@ -204,7 +204,9 @@ impl Spaces {
 
     fn item<T>(&self, data: &mut StoreData<T>, inst: u32, r: ItemRef) -> Result<Option<Item>> {
         Ok(match r {
-            ItemRef::Resource(static_r) => Some(Item::Resource(data.flags(inst)?.resource(static_r)?)),
+            ItemRef::Resource(static_r) => {
+                Some(Item::Resource(data.flags(inst)?.resource(static_r)?))
+            }
             ItemRef::Func(i) => Some(Item::Func(get(&self.funcs, i, "func")?.clone())),
             ItemRef::Instance(i) => {
                 Some(Item::Instance(get(&self.instances, i, "instance")?.clone()))
@@ -216,7 +218,14 @@ impl Spaces {
     }
 
     /// Appends `item` to the index space `space`.
-    fn push<T>(&mut self, data: &mut StoreData<T>, inst: u32, item: Item, space: Space, what: &str) -> Result<()> {
+    fn push<T>(
+        &mut self,
+        data: &mut StoreData<T>,
+        inst: u32,
+        item: Item,
+        space: Space,
+        what: &str,
+    ) -> Result<()> {
         match (item, space) {
             (Item::Resource(rt), Space::Resource(r)) => bind(data, inst, r, rt)?,
             (Item::Func(f), Space::Func) => self.funcs.push(f),
@@ -483,7 +492,13 @@ fn run_step<T: 'static>(
                 .get_mut(*import as usize)
                 .and_then(Option::take)
                 .ok_or_else(|| bad_index("import", *import))?;
-            s.push(store.inner.data_mut(), instance_idx, item, *space, "an import")?;
+            s.push(
+                store.inner.data_mut(),
+                instance_idx,
+                item,
+                *space,
+                "an import",
+            )?;
         }
         Step::Alias {
             instance,
@@ -494,7 +509,13 @@ fn run_step<T: 'static>(
             let item = exports.items.get(&**name).cloned().ok_or_else(|| {
                 Error::link(format!("instance {instance} has no export `{name}`"))
             })?;
-            s.push(store.inner.data_mut(), instance_idx, item, *space, "an instance export")?;
+            s.push(
+                store.inner.data_mut(),
+                instance_idx,
+                item,
+                *space,
+                "an instance export",
+            )?;
         }
         Step::InstanceFromExports(items) => {
             let mut exports = Exports::default();
@@ -514,11 +535,19 @@ fn run_step<T: 'static>(
                 ItemRef::Type | ItemRef::Resource(_) => return Ok(()),
             };
             if let Some(item) = s.item(store.inner.data_mut(), instance_idx, *r)? {
-                s.push(store.inner.data_mut(), instance_idx, item, space, "an export")?;
+                s.push(
+                    store.inner.data_mut(),
+                    instance_idx,
+                    item,
+                    space,
+                    "an export",
+                )?;
             }
         }
         Step::DefineResource { r, dtor } => {
-            let dtor = dtor.map(|d| get(&s.core_funcs, d, "core func").copied()).transpose()?;
+            let dtor = dtor
+                .map(|d| get(&s.core_funcs, d, "core func").copied())
+                .transpose()?;
             let data = store.inner.data_mut();
             let rt = data.resource_types.len() as u32;
             data.resource_types.push(ResourceTypeInfo {

@@ -169,7 +169,9 @@ fn resolve<T>(
                 .map_err(|e| Error::link(format!("import `{path}`: {}", e.message())))?;
             Ok(Provided::TypedFunc(f.clone(), *ty))
         }
-        (ImportKind::Resource, Some(Definition::Resource(rt, dtor))) => Ok(Provided::Resource(rt.id, dtor.clone())),
+        (ImportKind::Resource, Some(Definition::Resource(rt, dtor))) => {
+            Ok(Provided::Resource(rt.id, dtor.clone()))
+        }
         (ImportKind::Instance(items), Some(Definition::Instance(inner))) => {
             let mut out = BTreeMap::new();
             for (item_name, item_kind) in items {

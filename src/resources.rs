@@ -31,7 +31,10 @@ impl<E> Default for Slab<E> {
 }
 
 fn bad_handle(i: u32) -> Error {
-    Error::trap(TrapKind::InvalidHandle, format!("handle {i} is not in the table"))
+    Error::trap(
+        TrapKind::InvalidHandle,
+        format!("handle {i} is not in the table"),
+    )
 }
 
 impl<E> Slab<E> {
@@ -71,12 +74,18 @@ impl<E> Slab<E> {
 
     /// The entry at `i`; traps if there is none.
     pub(crate) fn get(&self, i: u32) -> Result<&E> {
-        self.entries.get(i as usize).and_then(Option::as_ref).ok_or_else(|| bad_handle(i))
+        self.entries
+            .get(i as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| bad_handle(i))
     }
 
     /// The entry at `i`, mutably; traps if there is none.
     pub(crate) fn get_mut(&mut self, i: u32) -> Result<&mut E> {
-        self.entries.get_mut(i as usize).and_then(Option::as_mut).ok_or_else(|| bad_handle(i))
+        self.entries
+            .get_mut(i as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(|| bad_handle(i))
     }
 
     /// Removes and returns the entry at `i`; traps if there is none.
@@ -140,7 +149,9 @@ pub struct ResourceType {
 impl ResourceType {
     /// The host resource type identified by the Rust type `T`.
     pub fn host<T: 'static>() -> ResourceType {
-        ResourceType { id: TypeId::of::<T>() }
+        ResourceType {
+            id: TypeId::of::<T>(),
+        }
     }
 }
 
@@ -162,7 +173,10 @@ impl<T> Copy for Resource<T> {}
 
 impl<T> fmt::Debug for Resource<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Resource").field("rep", &self.rep).field("own", &self.own).finish()
+        f.debug_struct("Resource")
+            .field("rep", &self.rep)
+            .field("own", &self.own)
+            .finish()
     }
 }
 
@@ -227,7 +241,9 @@ pub struct ResourceTable<V> {
 
 impl<V> Default for ResourceTable<V> {
     fn default() -> Self {
-        ResourceTable { slab: Slab::default() }
+        ResourceTable {
+            slab: Slab::default(),
+        }
     }
 }
 

@@ -10,7 +10,10 @@
 use alloc::sync::Arc;
 
 use crate::error::{from_wasmi, Error, Result};
-use crate::func::{begin_call, enter, finish_call, leave, post_return, CoreResults, EnterSet, Func, FuncKind, LiftedFunc};
+use crate::func::{
+    begin_call, enter, finish_call, leave, post_return, CoreResults, EnterSet, Func, FuncKind,
+    LiftedFunc,
+};
 use crate::store::{AsContextMut, StoreData};
 use crate::values::Val;
 
@@ -19,7 +22,7 @@ pub enum CallOutcome {
     /// The call returned; its results are in the `results` slots.
     Finished,
     /// Fuel ran out in the callee's code: add fuel and [`ResumableCall::resume`].
-    OutOfFuel(ResumableCall),
+    OutOfFuel(alloc::boxed::Box<ResumableCall>),
 }
 
 /// A component call suspended because it ran out of fuel. The instance
@@ -43,9 +46,17 @@ impl ResumableCall {
     /// Resumes the call (after [`Store::set_fuel`](crate::Store::set_fuel)).
     /// `results` gets the result when the call finishes. Fails as
     /// [`Func::call`] does.
-    pub fn resume<T: 'static>(self, mut store: impl AsContextMut<Data = T>, results: &mut [Val]) -> Result<CallOutcome> {
+    pub fn resume<T: 'static>(
+        self,
+        mut store: impl AsContextMut<Data = T>,
+        results: &mut [Val],
+    ) -> Result<CallOutcome> {
         let mut cx = store.as_context_mut();
-        self.func.check_call(cx.inner.data().id, self.func.ty().params.len(), results.len())?;
+        self.func.check_call(
+            cx.inner.data().id,
+            self.func.ty().params.len(),
+            results.len(),
+        )?;
         let ctx = &mut cx.inner;
         let ResumableCall {
             func,
@@ -105,14 +116,16 @@ fn drive<T: 'static>(
 ) -> Result<CallOutcome> {
     let r = match r {
         Ok(wasmi::ResumableCall::OutOfFuel(inner)) => {
-            return Ok(CallOutcome::OutOfFuel(ResumableCall {
-                func,
-                lifted,
-                inner,
-                set,
-                task,
-                outs,
-            }))
+            return Ok(CallOutcome::OutOfFuel(alloc::boxed::Box::new(
+                ResumableCall {
+                    func,
+                    lifted,
+                    inner,
+                    set,
+                    task,
+                    outs,
+                },
+            )))
         }
         Ok(wasmi::ResumableCall::Finished) => Ok(()),
         Ok(wasmi::ResumableCall::HostTrap(h)) => Err(from_wasmi(h.into_host_error())),

@@ -100,23 +100,23 @@ impl<T> Store<T> {
             wl = wl.table_elements(t);
         }
         let mut inner = wasmi::Store::new(
-                &engine.inner,
-                StoreData {
-                    data,
-                    id,
-                    instances: Vec::new(),
-                    resource_types: Vec::new(),
-                    host_types: HashMap::new(),
-                    host_dtors: Vec::new(),
-                    host_handles: Slab::default(),
-                    next_generation: 0,
-                    tasks: Slab::default(),
-                    limits: config.limits,
-                    consume_fuel: config.consume_fuel,
-                    deterministic: config.deterministic,
-                    wasmi_limits: wl.build(),
-                },
-            );
+            &engine.inner,
+            StoreData {
+                data,
+                id,
+                instances: Vec::new(),
+                resource_types: Vec::new(),
+                host_types: HashMap::new(),
+                host_dtors: Vec::new(),
+                host_handles: Slab::default(),
+                next_generation: 0,
+                tasks: Slab::default(),
+                limits: config.limits,
+                consume_fuel: config.consume_fuel,
+                deterministic: config.deterministic,
+                wasmi_limits: wl.build(),
+            },
+        );
         inner.limiter(|d| &mut d.wasmi_limits);
         Store { inner }
     }

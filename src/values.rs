@@ -164,7 +164,11 @@ impl fmt::Display for Val {
 
 /// Whether `v` is a value of type `ty` (labels included), for dynamic calls
 /// that do not lower (a host function called from the host).
-pub(crate) fn type_matches(arena: &crate::types::TypeArena, ty: crate::types::ValType, v: &Val) -> bool {
+pub(crate) fn type_matches(
+    arena: &crate::types::TypeArena,
+    ty: crate::types::ValType,
+    v: &Val,
+) -> bool {
     use crate::types::{DefType, ValType as T};
     match (ty, v) {
         (T::Bool, Val::Bool(_))
@@ -186,7 +190,10 @@ pub(crate) fn type_matches(arena: &crate::types::TypeArena, ty: crate::types::Va
             (DefType::List(e), Val::List(vs)) => vs.iter().all(|x| type_matches(arena, *e, x)),
             (DefType::Record(fs), Val::Record(vs)) => {
                 fs.len() == vs.len()
-                    && fs.iter().zip(vs).all(|((n, t), (m, x))| **n == **m && type_matches(arena, *t, x))
+                    && fs
+                        .iter()
+                        .zip(vs)
+                        .all(|((n, t), (m, x))| **n == **m && type_matches(arena, *t, x))
             }
             (DefType::Tuple(ts), Val::Tuple(vs)) => {
                 ts.len() == vs.len() && ts.iter().zip(vs).all(|(t, x)| type_matches(arena, *t, x))
@@ -213,7 +220,9 @@ pub(crate) fn type_matches(arena: &crate::types::TypeArena, ty: crate::types::Va
                     _ => false,
                 }
             }
-            (DefType::Flags(names), Val::Flags(set)) => set.iter().all(|s| names.iter().any(|n| **n == **s)),
+            (DefType::Flags(names), Val::Flags(set)) => {
+                set.iter().all(|s| names.iter().any(|n| **n == **s))
+            }
             _ => false,
         },
         _ => false,

@@ -14,7 +14,9 @@ fn load(engine: &Engine, wat: &str) -> Component {
 }
 
 fn instantiate(engine: &Engine, store: &mut Store<()>, c: &Component) -> Instance {
-    Linker::new(engine).instantiate(store, c).expect("instantiate")
+    Linker::new(engine)
+        .instantiate(store, c)
+        .expect("instantiate")
 }
 
 /// A bump allocator and memory, to paste into core modules.
@@ -84,8 +86,20 @@ fn same_inputs_give_identical_results_and_fuel() {
         let mut store = Store::new(&engine, ());
         store.set_fuel(1_000_000).unwrap();
         let inst = instantiate(&engine, &mut store, &c);
-        let a = call1(&mut store, &inst, "mix", &[Val::Float64(1.1), Val::String("héllo wörld".into())]).unwrap();
-        let b = call1(&mut store, &inst, "sum", &[Val::List((0..200u8).map(Val::U8).collect())]).unwrap();
+        let a = call1(
+            &mut store,
+            &inst,
+            "mix",
+            &[Val::Float64(1.1), Val::String("héllo wörld".into())],
+        )
+        .unwrap();
+        let b = call1(
+            &mut store,
+            &inst,
+            "sum",
+            &[Val::List((0..200u8).map(Val::U8).collect())],
+        )
+        .unwrap();
         let bits = match a {
             Val::Float64(x) => x.to_bits(),
             other => panic!("unexpected {other:?}"),
@@ -116,7 +130,13 @@ fn lowering_a_list_is_charged_fuel() {
     // 64 KiB through the component layer costs at least 8192 more fuel
     // (1 per 8 bytes) than the empty list, on top of the guest's loop.
     let before = store.get_fuel().unwrap();
-    call1(&mut store, &inst, "sum", &[Val::List(vec![Val::U8(0); 65536])]).unwrap();
+    call1(
+        &mut store,
+        &inst,
+        "sum",
+        &[Val::List(vec![Val::U8(0); 65536])],
+    )
+    .unwrap();
     let big = before - store.get_fuel().unwrap();
     assert!(big >= empty + 8192, "big {big} empty {empty}");
 }
@@ -131,11 +151,23 @@ fn out_of_fuel_inside_list_lowering_traps_and_a_new_instance_works() {
     store.set_fuel(100_000).unwrap();
     let inst = instantiate(&engine, &mut store, &c);
     store.set_fuel(1000).unwrap();
-    let err = call1(&mut store, &inst, "sum", &[Val::List(vec![Val::U8(1); 65536])]).unwrap_err();
+    let err = call1(
+        &mut store,
+        &inst,
+        "sum",
+        &[Val::List(vec![Val::U8(1); 65536])],
+    )
+    .unwrap_err();
     assert_eq!(err.trap_kind(), Some(TrapKind::OutOfFuel), "{err}");
     store.set_fuel(10_000_000).unwrap();
     let fresh = instantiate(&engine, &mut store, &c);
-    let v = call1(&mut store, &fresh, "sum", &[Val::List(vec![Val::U8(1); 100])]).unwrap();
+    let v = call1(
+        &mut store,
+        &fresh,
+        "sum",
+        &[Val::List(vec![Val::U8(1); 100])],
+    )
+    .unwrap();
     assert_eq!(v, Val::U32(100));
 }
 
@@ -152,7 +184,10 @@ fn out_of_fuel_inside_guest_code_traps_and_a_new_instance_works() {
     assert_eq!(err.trap_kind(), Some(TrapKind::OutOfFuel), "{err}");
     store.set_fuel(1_000_000).unwrap();
     let fresh = instantiate(&engine, &mut store, &c);
-    assert_eq!(call1(&mut store, &fresh, "spin", &[Val::U32(1000)]).unwrap(), Val::U32(1000));
+    assert_eq!(
+        call1(&mut store, &fresh, "spin", &[Val::U32(1000)]).unwrap(),
+        Val::U32(1000)
+    );
 }
 
 #[test]
@@ -167,7 +202,9 @@ fn a_call_out_of_fuel_resumes_with_more_fuel() {
     let spin = inst.get_func(&mut store, "spin").unwrap();
     store.set_fuel(10_000).unwrap();
     let mut r = [Val::Bool(false)];
-    let mut outcome = spin.call_resumable(&mut store, &[Val::U32(200_000)], &mut r).unwrap();
+    let mut outcome = spin
+        .call_resumable(&mut store, &[Val::U32(200_000)], &mut r)
+        .unwrap();
     let mut frames = 1;
     loop {
         match outcome {
@@ -184,7 +221,10 @@ fn a_call_out_of_fuel_resumes_with_more_fuel() {
     assert_eq!(r[0], Val::U32(200_000));
     // The instance is usable afterwards.
     store.set_fuel(100_000).unwrap();
-    assert_eq!(call1(&mut store, &inst, "spin", &[Val::U32(5)]).unwrap(), Val::U32(5));
+    assert_eq!(
+        call1(&mut store, &inst, "spin", &[Val::U32(5)]).unwrap(),
+        Val::U32(5)
+    );
 }
 
 #[test]
@@ -199,7 +239,9 @@ fn a_suspended_call_blocks_reentering_its_instance() {
     let spin = inst.get_func(&mut store, "spin").unwrap();
     store.set_fuel(1_000).unwrap();
     let mut r = [Val::Bool(false)];
-    let outcome = spin.call_resumable(&mut store, &[Val::U32(1_000_000)], &mut r).unwrap();
+    let outcome = spin
+        .call_resumable(&mut store, &[Val::U32(1_000_000)], &mut r)
+        .unwrap();
     assert!(matches!(outcome, CallOutcome::OutOfFuel(_)));
     store.set_fuel(1_000_000).unwrap();
     let err = call1(&mut store, &inst, "spin", &[Val::U32(1)]).unwrap_err();
@@ -308,7 +350,9 @@ fn a_deeply_nested_type_fails_to_load_naming_the_limit() {
     )"#,
         nested_list_type(10)
     );
-    let err = Component::new(&engine, &wat::parse_str(&wat).unwrap()).err().expect("rejected");
+    let err = Component::new(&engine, &wat::parse_str(&wat).unwrap())
+        .err()
+        .expect("rejected");
     assert!(err.to_string().contains("max_type_depth"), "{err}");
     // Within the limit it loads.
     let shallow = wat.replace(&nested_list_type(10), &nested_list_type(4));
@@ -334,7 +378,11 @@ fn memory_grow_in_a_loop_hits_the_memory_limit() {
     let inst = instantiate(&engine, &mut store, &c);
     let f = inst.get_func(&mut store, "grow").unwrap();
     let err = f.call(&mut store, &[], &mut []).unwrap_err();
-    assert_eq!(err.trap_kind(), Some(TrapKind::GrowthOperationLimited), "{err}");
+    assert_eq!(
+        err.trap_kind(),
+        Some(TrapKind::GrowthOperationLimited),
+        "{err}"
+    );
 }
 
 #[test]
@@ -347,7 +395,10 @@ fn instances_per_store_are_limited() {
     let linker = Linker::new(&engine);
     linker.instantiate(&mut store, &c).unwrap();
     linker.instantiate(&mut store, &c).unwrap();
-    let err = linker.instantiate(&mut store, &c).err().expect("third instance refused");
+    let err = linker
+        .instantiate(&mut store, &c)
+        .err()
+        .expect("third instance refused");
     assert_eq!(err.trap_kind(), Some(TrapKind::LimitExceeded), "{err}");
     assert!(err.to_string().contains("max_instances"), "{err}");
 }

@@ -221,7 +221,9 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
         if limit < MAX_BYTE_LENGTH && bytes > u64::from(limit) {
             return Err(Error::trap(
                 TrapKind::LimitExceeded,
-                alloc::format!("string or list of {bytes} bytes exceeds the max_lift_bytes limit of {limit}"),
+                alloc::format!(
+                    "string or list of {bytes} bytes exceeds the max_lift_bytes limit of {limit}"
+                ),
             ));
         }
         Ok(())

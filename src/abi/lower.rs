@@ -249,8 +249,12 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
                 out.push(u64::from(ptr));
                 out.push(u64::from(len));
             }
-            (ValType::Own(r), Val::Resource(res)) => out.push(u64::from(self.mem.lower_own(r, res)?)),
-            (ValType::Borrow(r), Val::Resource(res)) => out.push(u64::from(self.mem.lower_borrow(r, res)?)),
+            (ValType::Own(r), Val::Resource(res)) => {
+                out.push(u64::from(self.mem.lower_own(r, res)?))
+            }
+            (ValType::Borrow(r), Val::Resource(res)) => {
+                out.push(u64::from(self.mem.lower_borrow(r, res)?))
+            }
             (ValType::Def(i), v) => self.lower_flat_def(i, v, out)?,
             (ty, v) => return Err(mismatch(self.arena, ty, v)),
         }

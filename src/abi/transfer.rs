@@ -11,7 +11,9 @@
 //! between the instances' tables.
 
 use super::layout::{align_to, cases_of, discriminant_size, flags_size, record_layout};
-use super::lift::{canonicalize_f32, canonicalize_f64, check_align, check_range, internal, to_char};
+use super::lift::{
+    canonicalize_f32, canonicalize_f64, check_align, check_range, internal, to_char,
+};
 use super::{string, GuestMemory, StringEncoding, MAX_BYTE_LENGTH};
 use crate::error::{Error, Result, TrapKind};
 use crate::types::{DefType, TypeArena, ValType};
@@ -33,7 +35,14 @@ pub(crate) trait Pair {
     /// The whole linear memory of `side`, writable.
     fn bytes_mut(&mut self, side: Side) -> &mut [u8];
     /// `realloc` of `side`.
-    fn realloc(&mut self, side: Side, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32>;
+    fn realloc(
+        &mut self,
+        side: Side,
+        old_ptr: u32,
+        old_size: u32,
+        align: u32,
+        new_size: u32,
+    ) -> Result<u32>;
     /// Moves owned handle `h` (static resource `src_r` of the source) into
     /// the destination's table as static resource `dst_r`.
     fn move_own(&mut self, src_r: u32, dst_r: u32, h: u32) -> Result<u32>;
@@ -57,7 +66,8 @@ impl<P: Pair + ?Sized> GuestMemory for View<'_, P> {
         self.pair.bytes_mut(self.side)
     }
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32> {
-        self.pair.realloc(self.side, old_ptr, old_size, align, new_size)
+        self.pair
+            .realloc(self.side, old_ptr, old_size, align, new_size)
     }
 }
 
@@ -117,14 +127,21 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
 
     fn write(&mut self, side: Side, ptr: u32, bytes: &[u8]) -> Result<()> {
         let start = ptr as usize;
-        match self.pair.bytes_mut(side).get_mut(start..start.wrapping_add(bytes.len())) {
+        match self
+            .pair
+            .bytes_mut(side)
+            .get_mut(start..start.wrapping_add(bytes.len()))
+        {
             Some(dst) => {
                 dst.copy_from_slice(bytes);
                 Ok(())
             }
             None => Err(Error::trap(
                 TrapKind::PointerOutOfBounds,
-                alloc::format!("{} bytes at {ptr:#x} reach past the end of memory", bytes.len()),
+                alloc::format!(
+                    "{} bytes at {ptr:#x} reach past the end of memory",
+                    bytes.len()
+                ),
             )),
         }
     }
@@ -160,7 +177,9 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
             tagged,
         )?;
         let bytes = s.len() as u64;
-        self.pair.charge(super::fuel_for_bytes(bytes) * if self.src_enc == self.dst_enc { 2 } else { 3 })?;
+        self.pair.charge(
+            super::fuel_for_bytes(bytes) * if self.src_enc == self.dst_enc { 2 } else { 3 },
+        )?;
         string::store_transcoded(
             &mut View {
                 pair: &mut *self.pair,
@@ -175,7 +194,13 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
 
     /// Moves a list: the source's `(ptr, len)` → the destination's. Lists of
     /// integers need no validation and move with one bulk copy.
-    fn list(&mut self, src_elem: ValType, dst_elem: ValType, ptr: u32, len: u32) -> Result<(u32, u32)> {
+    fn list(
+        &mut self,
+        src_elem: ValType,
+        dst_elem: ValType,
+        ptr: u32,
+        len: u32,
+    ) -> Result<(u32, u32)> {
         let sl = self.src_arena.layout(src_elem);
         let byte_len = u64::from(len) * u64::from(sl.size);
         if byte_len > u64::from(MAX_BYTE_LENGTH) {
@@ -189,18 +214,28 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
         self.pair.charge(2 * super::fuel_for_bytes(byte_len))?;
         let dl = self.dst_arena.layout(dst_elem);
         let dst_len = u64::from(len) * u64::from(dl.size);
-        let dst = self.pair.realloc(Side::Dst, 0, 0, dl.align, dst_len as u32)?;
+        let dst = self
+            .pair
+            .realloc(Side::Dst, 0, 0, dl.align, dst_len as u32)?;
         check_align(dst, dl.align)?;
         check_range(dst, dst_len, self.pair.bytes(Side::Dst).len())?;
         let plain_int = matches!(
             src_elem,
-            ValType::U8 | ValType::S8 | ValType::U16 | ValType::S16 | ValType::U32 | ValType::S32 | ValType::U64 | ValType::S64
+            ValType::U8
+                | ValType::S8
+                | ValType::U16
+                | ValType::S16
+                | ValType::U32
+                | ValType::S32
+                | ValType::U64
+                | ValType::S64
         );
         if plain_int && src_elem == dst_elem {
             // Bulk: one bounce through a buffer (two memories cannot be
             // borrowed at once), no per-element work.
             let start = ptr as usize;
-            let bytes: alloc::vec::Vec<u8> = self.pair.bytes(Side::Src)[start..start + byte_len as usize].to_vec();
+            let bytes: alloc::vec::Vec<u8> =
+                self.pair.bytes(Side::Src)[start..start + byte_len as usize].to_vec();
             self.write(Side::Dst, dst, &bytes)?;
         } else {
             for k in 0..len {
@@ -289,8 +324,10 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
                 }
                 self.write_uint(dst, disc_size, u64::from(disc))?;
                 if let (Some(s), Some(d)) = (sp.get(disc as usize), dp.get(disc as usize)) {
-                    let so = src.wrapping_add(self.src_arena.layout(ValType::Def(si)).payload_offset);
-                    let d_o = dst.wrapping_add(self.dst_arena.layout(ValType::Def(di)).payload_offset);
+                    let so =
+                        src.wrapping_add(self.src_arena.layout(ValType::Def(si)).payload_offset);
+                    let d_o =
+                        dst.wrapping_add(self.dst_arena.layout(ValType::Def(di)).payload_offset);
                     self.mem(s, d, so, d_o)?;
                 }
                 Ok(())
@@ -300,7 +337,14 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
 
     /// Moves a value from the source's flat values `flat[*pos..]` to the
     /// destination's flat values `out`.
-    pub(crate) fn flat(&mut self, st: ValType, dt: ValType, flat: &[u64], pos: &mut usize, out: &mut SmallVec<[u64; 16]>) -> Result<()> {
+    pub(crate) fn flat(
+        &mut self,
+        st: ValType,
+        dt: ValType,
+        flat: &[u64],
+        pos: &mut usize,
+        out: &mut SmallVec<[u64; 16]>,
+    ) -> Result<()> {
         let next = |pos: &mut usize| -> Result<u64> {
             let v = flat.get(*pos).copied().ok_or_else(internal)?;
             *pos += 1;
@@ -329,7 +373,14 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
         Ok(())
     }
 
-    fn flat_def(&mut self, si: u32, di: u32, flat: &[u64], pos: &mut usize, out: &mut SmallVec<[u64; 16]>) -> Result<()> {
+    fn flat_def(
+        &mut self,
+        si: u32,
+        di: u32,
+        flat: &[u64],
+        pos: &mut usize,
+        out: &mut SmallVec<[u64; 16]>,
+    ) -> Result<()> {
         let (sd, dd) = (self.src_arena.def(si), self.dst_arena.def(di));
         let next = |pos: &mut usize| -> Result<u64> {
             let v = flat.get(*pos).copied().ok_or_else(internal)?;

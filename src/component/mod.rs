@@ -163,9 +163,13 @@ pub(crate) enum Step {
     /// path) to the runtime types the instance carries.
     BindInstanceResources {
         instance: u32,
-        binds: Box<[(Box<[Box<str>]>, u32)]>,
+        binds: Box<[ResourceBind]>,
     },
 }
+
+/// A resource type an instance exports at an export path, and the static
+/// resource index it binds.
+pub(crate) type ResourceBind = (Box<[Box<str>]>, u32);
 
 /// The resource built-ins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

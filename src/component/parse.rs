@@ -355,7 +355,7 @@ fn section(
                     .component_entity_type_of_import(name)
                     .ok_or_else(|| Error::load(0, format!("import `{name}` has no type")))?;
                 let kind = import_kind(types, &mut shared.arena, ety)?;
-                                let import_index = b.imports.len() as u32;
+                let import_index = b.imports.len() as u32;
                 b.imports.push(Import {
                     name: Box::from(name),
                     kind,
@@ -479,7 +479,12 @@ impl Builder {
     }
 }
 
-fn alias_step(shared: &mut Shared, types: &TypesRef<'_>, stack: &mut [Builder], alias: ComponentAlias<'_>) -> Result<()> {
+fn alias_step(
+    shared: &mut Shared,
+    types: &TypesRef<'_>,
+    stack: &mut [Builder],
+    alias: ComponentAlias<'_>,
+) -> Result<()> {
     let n = stack.len();
     match alias {
         ComponentAlias::InstanceExport {
@@ -607,9 +612,15 @@ fn canon_step(
                 opts,
             });
         }
-        CanonicalFunction::ResourceNew { resource } => resource_builtin(shared, b, types, ResourceBuiltin::New, resource)?,
-        CanonicalFunction::ResourceDrop { resource } => resource_builtin(shared, b, types, ResourceBuiltin::Drop, resource)?,
-        CanonicalFunction::ResourceRep { resource } => resource_builtin(shared, b, types, ResourceBuiltin::Rep, resource)?,
+        CanonicalFunction::ResourceNew { resource } => {
+            resource_builtin(shared, b, types, ResourceBuiltin::New, resource)?
+        }
+        CanonicalFunction::ResourceDrop { resource } => {
+            resource_builtin(shared, b, types, ResourceBuiltin::Drop, resource)?
+        }
+        CanonicalFunction::ResourceRep { resource } => {
+            resource_builtin(shared, b, types, ResourceBuiltin::Rep, resource)?
+        }
         other => {
             return Err(Error::unsupported(format!(
                 "canonical built-in {other:?} (async, threads or error-context)"
@@ -729,7 +740,13 @@ fn bind_instance(shared: &mut Shared, types: &TypesRef<'_>, b: &mut Builder, ind
     }
     let mut binds = Vec::new();
     let mut path = Vec::new();
-    collect_resources(shared, types, types.component_instance_at(index), &mut path, &mut binds);
+    collect_resources(
+        shared,
+        types,
+        types.component_instance_at(index),
+        &mut path,
+        &mut binds,
+    );
     if !binds.is_empty() {
         b.steps.push(Step::BindInstanceResources {
             instance: index,
@@ -743,7 +760,7 @@ fn collect_resources(
     types: &TypesRef<'_>,
     id: wasmparser::component_types::ComponentInstanceTypeId,
     path: &mut Vec<Box<str>>,
-    out: &mut Vec<(Box<[Box<str>]>, u32)>,
+    out: &mut Vec<super::ResourceBind>,
 ) {
     // Bounded: instance types nest no deeper than the binary does.
     if path.len() > 32 {
@@ -752,7 +769,10 @@ fn collect_resources(
     for (name, ety) in types[id].exports.iter() {
         path.push(Box::from(name.as_str()));
         match ety {
-            ComponentEntityType::Type { referenced, created } => {
+            ComponentEntityType::Type {
+                referenced,
+                created,
+            } => {
                 for t in [referenced, created] {
                     if let ComponentAnyTypeId::Resource(r) = t {
                         let r = shared.arena.resource(r.resource());
@@ -760,7 +780,9 @@ fn collect_resources(
                     }
                 }
             }
-            ComponentEntityType::Instance(inner) => collect_resources(shared, types, *inner, path, out),
+            ComponentEntityType::Instance(inner) => {
+                collect_resources(shared, types, *inner, path, out)
+            }
             _ => {}
         }
         path.pop();

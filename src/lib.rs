@@ -44,3 +44,8 @@ pub use values::Val;
 
 #[doc(hidden)]
 pub use typed::private as __private;
+
+/// `#[derive(ComponentType, Lift, Lower)]` for records, variants and enums,
+/// and `flags!` for flags types (feature `derive`, on by default).
+#[cfg(feature = "derive")]
+pub use componentry_derive::{flags, ComponentType, Lift, Lower};

@@ -655,3 +655,216 @@ fn named_list_params_check() {
     is_list::<()>();
     is_list::<(u32, String, Vec<u8>)>();
 }
+
+// --------------------------------------------------------------- derives
+
+#[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq)]
+struct BigRecord {
+    f_u8: u8,
+    f_u16: u16,
+    f_u32: u32,
+    f_u64: u64,
+    f_f32: f32,
+    f_f64: f64,
+    f_bool: bool,
+    f_char: char,
+    f_string: String,
+    f_opt: Option<u32>,
+}
+
+const BIG_RECORD: &str = r#"(type $r-def (record (field "f-u8" u8) (field "f-u16" u16)
+    (field "f-u32" u32) (field "f-u64" u64) (field "f-f32" f32) (field "f-f64" f64)
+    (field "f-bool" bool) (field "f-char" char) (field "f-string" string)
+    (field "f-opt" (option u32))))
+  (import "r" (type $r (eq $r-def)))"#;
+
+const BIG_RECORD_FLAT: &[&str] = &[
+    "i32", "i32", "i32", "i64", "f32", "f64", "i32", "i32", "i32", "i32", "i32", "i32",
+];
+
+fn big_record(k: u32) -> BigRecord {
+    BigRecord {
+        f_u8: k as u8,
+        f_u16: 0xFFFF - k as u16,
+        f_u32: k * 1000,
+        f_u64: u64::MAX - u64::from(k),
+        f_f32: k as f32 + 0.5,
+        f_f64: -(k as f64) * 1e100,
+        f_bool: k % 2 == 0,
+        f_char: char::from_u32(0x1F600 + k).unwrap(),
+        f_string: format!("record {k}"),
+        f_opt: (k % 3 != 0).then_some(k),
+    }
+}
+
+#[test]
+fn derived_record_round_trips() {
+    round_trip(
+        BIG_RECORD,
+        "$r",
+        BIG_RECORD_FLAT,
+        &[big_record(0), big_record(7)],
+    );
+}
+
+#[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq)]
+enum Shape {
+    Circle(f32),
+    Empty,
+    #[component(name = "label")]
+    Named(String),
+    Big(u64),
+}
+
+const SHAPE: &str = r#"(type $s-def (variant (case "circle" f32) (case "empty")
+    (case "label" string) (case "big" u64)))
+  (import "s" (type $s (eq $s-def)))"#;
+
+#[test]
+fn derived_variant_round_trips() {
+    round_trip(
+        SHAPE,
+        "$s",
+        &["i32", "i64", "i32"],
+        &[
+            Shape::Circle(1.5),
+            Shape::Empty,
+            Shape::Named("n".into()),
+            Shape::Big(u64::MAX),
+        ],
+    );
+}
+
+#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
+enum Color {
+    Red,
+    Green,
+    DarkBlue,
+}
+
+const COLOR: &str = r#"(type $c-def (enum "red" "green" "dark-blue"))
+  (import "c" (type $c (eq $c-def)))"#;
+
+#[test]
+fn derived_enum_round_trips() {
+    round_trip(
+        COLOR,
+        "$c",
+        &["i32"],
+        &[Color::Red, Color::Green, Color::DarkBlue],
+    );
+    round_trip(
+        COLOR,
+        "(list $c)",
+        &["i32", "i32"],
+        &[vec![Color::DarkBlue, Color::Red]],
+    );
+}
+
+componentry::flags! {
+    /// Test permissions.
+    Perms {
+        const READ;
+        const WRITE;
+        #[component(name = "run")]
+        const EXECUTE;
+    }
+}
+
+const PERMS: &str = r#"(type $p-def (flags "read" "write" "run"))
+  (import "p" (type $p (eq $p-def)))"#;
+
+#[test]
+fn flags_round_trip() {
+    round_trip(
+        PERMS,
+        "$p",
+        &["i32"],
+        &[
+            Perms::empty(),
+            Perms::READ,
+            Perms::WRITE | Perms::EXECUTE,
+            Perms::all(),
+        ],
+    );
+    let rw = Perms::READ | Perms::WRITE;
+    assert!(rw.contains(Perms::READ) && !rw.contains(Perms::EXECUTE));
+    assert_eq!(!rw, Perms::EXECUTE);
+    assert_eq!(format!("{rw:?}"), "Perms(READ | WRITE)");
+}
+
+#[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq)]
+struct Nested {
+    shape: Shape,
+    colors: Vec<Color>,
+    #[component(name = "permissions")]
+    perms: Perms,
+    pair: (u8, Option<String>),
+}
+
+#[test]
+fn derived_types_nest() {
+    let types = format!(
+        r#"{SHAPE} {COLOR} {PERMS}
+  (type $n-def (record (field "shape" $s) (field "colors" (list $c))
+    (field "permissions" $p) (field "pair" (tuple u8 (option string)))))
+  (import "n" (type $n (eq $n-def)))"#
+    );
+    round_trip(
+        &types,
+        "$n",
+        &[
+            "i32", "i64", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32",
+        ],
+        &[Nested {
+            shape: Shape::Named("inner".into()),
+            colors: vec![Color::Green],
+            perms: Perms::WRITE,
+            pair: (9, Some("p".into())),
+        }],
+    );
+}
+
+#[test]
+fn derived_record_with_other_fields_does_not_typecheck() {
+    #[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq)]
+    struct Point {
+        x: u32,
+        y: u32,
+    }
+    let engine = Engine::default();
+    let types = r#"(type $r-def (record (field "x" u32) (field "z" u32)))
+      (import "r" (type $r (eq $r-def)))"#;
+    let component = load(&engine, &echo_wat(types, "$r", &["i32", "i32"]));
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_wrap("f", |_, (p,): (Point,)| Ok(p))
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let e = linker.instantiate(&mut store, &component).err().unwrap();
+    assert_eq!(e.kind(), &ErrorKind::Link);
+    assert!(e.to_string().contains("Point"), "{e}");
+}
+
+#[test]
+fn bad_variant_discriminant_from_guest_traps() {
+    let engine = Engine::default();
+    let wat = String::from(
+        r#"(component
+      (type $c-def (enum "red" "green" "dark-blue"))
+      (export $c "color" (type $c-def))
+      (core module $m (func (export "c") (result i32) i32.const 3))
+      (core instance $i (instantiate $m))
+      (func (export "c") (result $c) (canon lift (core func $i "c"))))"#
+    );
+    let component = load(&engine, &wat);
+    let mut store = Store::new(&engine, ());
+    let inst = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let c = inst.get_func(&mut store, "c").unwrap();
+    let c = c.typed::<(), Color>(&mut store).unwrap();
+    let e = c.call(&mut store, ()).unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::InvalidDiscriminant));
+}

@@ -265,3 +265,47 @@ pub(crate) fn check_case(disc: u32, n: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// The discriminant of a variant of `n` cases in `src[0]`, checked.
+#[inline]
+pub fn lift_discriminant(src: &[u64], n: usize) -> Result<u32> {
+    let disc = flat_discriminant(src)?;
+    check_case(disc, n)?;
+    Ok(disc)
+}
+
+/// The discriminant of a variant of `n` cases at the start of `bytes`, checked.
+#[inline]
+pub fn load_discriminant(bytes: &[u8], n: usize) -> Result<u32> {
+    let disc = read_discriminant(bytes, discriminant_size(n))?;
+    check_case(disc, n)?;
+    Ok(disc)
+}
+
+/// Lowers flags `bits` into their one flat slot.
+#[inline]
+pub fn lower_flags(dst: &mut [u64], bits: u32) -> Result<()> {
+    *dst.first_mut().ok_or_else(internal)? = u64::from(bits);
+    Ok(())
+}
+
+/// The mask of the bits of `n` flags.
+const fn flags_mask(n: usize) -> u32 {
+    if n >= 32 {
+        u32::MAX
+    } else {
+        (1 << n) - 1
+    }
+}
+
+/// Lifts `n` flags from their flat slot; bits beyond `n` are ignored.
+#[inline]
+pub fn lift_flags(src: &[u64], n: usize) -> Result<u32> {
+    Ok(flat_discriminant(src)? & flags_mask(n))
+}
+
+/// Loads `n` flags from `bytes`; bits beyond `n` are ignored.
+#[inline]
+pub fn load_flags(bytes: &[u8], n: usize) -> Result<u32> {
+    Ok(read_discriminant(bytes, flags_size(n))? & flags_mask(n))
+}

@@ -32,9 +32,10 @@ pub(crate) use self::host::{dynamic_of_typed, lower_typed_host, TypedHost};
 pub mod private {
     pub use super::core::{CoreList, CoreRet, CoreScalar, NotScalar, RawHost};
     pub use super::layout::{
-        flags_size, lift_field, lift_payload, load_field, load_payload, lower_case, lower_field,
-        max_align, max_size, max_u32, max_usize, read_discriminant, record_align, record_size,
-        store_case, store_field, variant_align, variant_payload_offset, variant_size, write_flags,
+        flags_size, lift_discriminant, lift_field, lift_flags, lift_payload, load_discriminant,
+        load_field, load_flags, load_payload, lower_case, lower_field, lower_flags, max_align,
+        max_size, max_u32, max_usize, record_align, record_size, store_case, store_field,
+        variant_align, variant_payload_offset, variant_size, write_flags,
     };
     pub use super::traits::{LiftContext, LowerContext, ParamsRef, TypeRef};
     pub use super::typecheck::{

@@ -77,7 +77,7 @@ struct Progress<'a> {
 impl Progress<'_> {
     fn row(&mut self) {
         self.done += 1;
-        if self.done % PROGRESS_ROWS == 0 || self.done == self.total {
+        if self.done.is_multiple_of(PROGRESS_ROWS) || self.done == self.total {
             (self.report)(self.done, self.total);
         }
     }
@@ -100,7 +100,7 @@ pub fn progress_calls(height: u32, filter: &Filter) -> Vec<(u32, u32)> {
         _ => height,
     };
     (1..=total)
-        .filter(|d| d % PROGRESS_ROWS == 0 || *d == total)
+        .filter(|d| d.is_multiple_of(PROGRESS_ROWS) || *d == total)
         .map(|d| (d, total))
         .collect()
 }

@@ -1,0 +1,63 @@
+;; The raw-wasmi floor: the same work as bench.wat through a hand-made core
+;; ABI. The host writes inputs at IN (65536) and passes pointer + length;
+;; outputs are read back from the return area (256) or OUT (2 MiB).
+;; No realloc, no post-return.
+(module
+  (import "host" "add" (func $add (param i32 i32) (result i32)))
+  (import "host" "log" (func $log (param i32 i32)))
+  (memory (export "mem") 48)
+  (data (i32.const 1024) "0123456789abcdef0123456789abcdef")
+  (func (export "nop"))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "echo-string") (param i32 i32) (result i32)
+    (i32.store (i32.const 256) (local.get 0))
+    (i32.store (i32.const 260) (local.get 1))
+    (i32.const 256))
+  (func (export "sum-bytes") (param $p i32) (param $n i32) (result i64)
+    (local $end i32) (local $acc i64)
+    (local.set $end (i32.add (local.get $p) (local.get $n)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $acc (i64.add (local.get $acc) (i64.load8_u (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $l)))
+    (local.get $acc))
+  (func (export "make-bytes") (param $n i32) (result i32) (local $i i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (i32.store8 (i32.add (i32.const 2097152) (local.get $i)) (local.get $i))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (i32.const 2097152))
+  ;; Copies the 56-byte record at $in to the return area.
+  (func (export "echo-record") (param $in i32) (result i32)
+    (i64.store (i32.const 256) (i64.load (local.get $in)))
+    (i64.store (i32.const 264) (i64.load offset=8 (local.get $in)))
+    (i64.store (i32.const 272) (i64.load offset=16 (local.get $in)))
+    (i64.store (i32.const 280) (i64.load offset=24 (local.get $in)))
+    (i64.store (i32.const 288) (i64.load offset=32 (local.get $in)))
+    (i64.store (i32.const 296) (i64.load offset=40 (local.get $in)))
+    (i64.store (i32.const 304) (i64.load offset=48 (local.get $in)))
+    (i32.const 256))
+  (func (export "count-strings") (param $p i32) (param $n i32) (result i32) (local $c i32)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (if (i32.load offset=4 (local.get $p))
+        (then (local.set $c (i32.add (local.get $c) (i32.const 1)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    (local.get $c))
+  (func (export "call-host-add") (param $n i32) (result i32) (local $acc i32)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $acc (call $add (local.get $acc) (i32.const 1)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    (local.get $acc))
+  (func (export "call-host-log") (param $n i32)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (call $log (i32.const 1024) (i32.const 32))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))))

@@ -670,7 +670,10 @@ impl<'a> Lowered<'a> {
             .len()
             .saturating_sub(usize::from(self.plan.result_spilled));
         let mut vals = Vec::with_capacity(self.plan.params.len());
-        let mut mem = WasmiMem::new(&mut *caller, self.o);
+        // Through a store context, so lift and lower are compiled once
+        // (for `StoreContextMut`), not again for `Caller`.
+        let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
+        let mut mem = WasmiMem::new(&mut ctx, self.o);
         let mut lcx = LiftCx {
             arena: &self.component.inner.arena,
             mem: &mut mem,
@@ -708,7 +711,10 @@ impl<'a> Lowered<'a> {
         } else {
             None
         };
-        let mut mem = WasmiMem::new(&mut *caller, self.o);
+        // Through a store context, so lift and lower are compiled once
+        // (for `StoreContextMut`), not again for `Caller`.
+        let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
+        let mut mem = WasmiMem::new(&mut ctx, self.o);
         let mut lcx = LowerCx {
             arena: &self.component.inner.arena,
             mem: &mut mem,

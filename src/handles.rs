@@ -166,6 +166,17 @@ impl<T> StoreData<T> {
         }
     }
 
+    /// A host value of the wrong resource type is the host's mistake: a
+    /// usage error, before anything is moved (and so no trap, no poisoning).
+    fn check_host_type(&mut self, inst: u32, r: u32, rt: u32) -> Result<()> {
+        if rt != self.flags(inst)?.resource(r)? {
+            return Err(Error::usage(
+                "resource handle of another resource type than the parameter's",
+            ));
+        }
+        Ok(())
+    }
+
     /// `lower_own`: moves the host's owned handle `v` into `inst`'s table.
     pub(crate) fn lower_own(&mut self, inst: u32, r: u32, v: &ResourceAny) -> Result<u32> {
         let hh = self.host_get(v)?;
@@ -174,6 +185,7 @@ impl<T> StoreData<T> {
                 "a borrowed resource was passed where `own` is expected",
             ));
         }
+        self.check_host_type(inst, r, hh.rt)?;
         let i = self.put_own(inst, r, hh.rt, hh.rep)?;
         self.host_handles.remove(v.index)?;
         Ok(i)
@@ -188,6 +200,7 @@ impl<T> StoreData<T> {
         v: &ResourceAny,
     ) -> Result<u32> {
         let hh = self.host_get(v)?;
+        self.check_host_type(inst, r, hh.rt)?;
         self.put_borrow(inst, task, r, hh.rt, hh.rep)
     }
 

@@ -282,7 +282,6 @@ fn imported_definition_instantiated_twice_has_distinct_resource_types_for_borrow
 /// its parameter type, and a usage error does not poison: the rejected
 /// handle stays the host's and instance 1 takes it afterwards.
 #[test]
-#[ignore = "bug: a host argument of another resource type traps (WrongResourceType) and poisons instead of a usage error"]
 fn host_passing_instance_1_resource_as_own_to_instance_2_is_a_usage_error() {
     let (mut store, inst) = instantiate(&two_resource_instances());
     let r = call_resource(&mut store, &inst, "make1", &[Val::U32(9)]);
@@ -296,7 +295,6 @@ fn host_passing_instance_1_resource_as_own_to_instance_2_is_a_usage_error() {
 }
 
 #[test]
-#[ignore = "bug: a host argument of another resource type traps (WrongResourceType) and poisons instead of a usage error"]
 fn host_passing_instance_1_resource_as_borrow_to_instance_2_is_a_usage_error() {
     let (mut store, inst) = instantiate(&two_resource_instances());
     let r = call_resource(&mut store, &inst, "make1", &[Val::U32(9)]);

@@ -1,0 +1,45 @@
+//! Host-side build script: assembles the guest from WAT (wat/*.wat) into
+//! `$OUT_DIR/component.wasm` and `$OUT_DIR/core.wasm`, and puts `memory.x`
+//! on the linker's search path for cortex-m-rt's `link.x`.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Reads `wat/<name>` and replaces each `;;@include <file>` line with the
+/// contents of `wat/<file>` (one level deep is all the templates need).
+fn expand(dir: &Path, name: &str) -> String {
+    let path = dir.join(name);
+    println!("cargo:rerun-if-changed={}", path.display());
+    let text =
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut out = String::with_capacity(text.len() * 2);
+    for line in text.lines() {
+        match line.trim().strip_prefix(";;@include ") {
+            Some(file) => out.push_str(&expand(dir, file.trim())),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn assemble(dir: &Path, out: &Path, template: &str, wasm: &str) {
+    let text = expand(dir, template);
+    let bytes = wat::parse_str(&text).unwrap_or_else(|e| panic!("assembling {template}: {e}"));
+    fs::write(out.join(wasm), bytes).expect("writing wasm");
+}
+
+fn main() {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let wat_dir = manifest.join("wat");
+
+    assemble(&wat_dir, &out, "component.wat", "component.wasm");
+    assemble(&wat_dir, &out, "core.wat", "core.wasm");
+
+    fs::copy(manifest.join("memory.x"), out.join("memory.x")).expect("copying memory.x");
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed=build.rs");
+}

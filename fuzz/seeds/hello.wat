@@ -1,0 +1,31 @@
+;; A greeter: imports `log: func(msg: string)`, exports `greet(name: string) -> string`.
+(component
+  (import "log" (func $log (param "msg" string)))
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $heap (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $heap))
+      (global.set $heap (i32.add (global.get $heap) (local.get 3)))
+      (local.get $p)))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "mem" (core memory $mem))
+  (alias core export $libc "realloc" (core func $realloc))
+  (core func $log-lower (canon lower (func $log) (memory $mem)))
+  (core module $m
+    (import "libc" "mem" (memory 1))
+    (import "host" "log" (func $log (param i32 i32)))
+    (data (i32.const 512) "Hello, ")
+    (func (export "greet") (param $p i32) (param $n i32) (result i32)
+      (call $log (local.get $p) (local.get $n))
+      (memory.copy (i32.const 519) (local.get $p) (local.get $n))
+      (i32.store (i32.const 8) (i32.const 512))
+      (i32.store (i32.const 12) (i32.add (local.get $n) (i32.const 7)))
+      (i32.const 8)))
+  (core instance $i (instantiate $m
+    (with "libc" (instance $libc))
+    (with "host" (instance (export "log" (func $log-lower))))))
+  (func (export "greet") (param "name" string) (result string)
+    (canon lift (core func $i "greet") (memory $mem) (realloc $realloc)))
+)

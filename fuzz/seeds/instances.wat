@@ -1,0 +1,30 @@
+;; Imports an instance with two functions, exports an instance and a root function.
+(component
+  (import "ns:pkg/host" (instance $h
+    (export "get" (func (result u32)))
+    (export "put" (func (param "x" u64) (param "y" bool)))))
+  (alias export $h "get" (func $get))
+  (alias export $h "put" (func $put))
+  (core func $get-lower (canon lower (func $get)))
+  (core func $put-lower (canon lower (func $put)))
+  (core module $m
+    (import "host" "get" (func $get (result i32)))
+    (import "host" "put" (func $put (param i64 i32)))
+    (global $n (mut i32) (i32.const 0))
+    (func (export "count") (result i32)
+      (global.set $n (i32.add (global.get $n) (call $get)))
+      (global.get $n))
+    (func (export "send") (param i64 i32)
+      (call $put (local.get 0) (local.get 1)))
+    (func (export "spin") (param i32) (result i32)
+      (loop $l (br_if $l (local.get 0)))
+      (local.get 0)))
+  (core instance $i (instantiate $m
+    (with "host" (instance (export "get" (func $get-lower)) (export "put" (func $put-lower))))))
+  (func $count (result u32) (canon lift (core func $i "count")))
+  (func $send (param "x" u64) (param "y" bool) (canon lift (core func $i "send")))
+  (func $spin (param "x" u32) (result u32) (canon lift (core func $i "spin")))
+  (instance $api (export "count" (func $count)) (export "send" (func $send)))
+  (export "ns:pkg/api" (instance $api))
+  (export "spin" (func $spin))
+)

@@ -1,0 +1,127 @@
+//! A component-to-component string call (the fused adapter: caller memory →
+//! callee memory and back) against the same call made from the host.
+//!
+//! Run: `cargo bench --bench composition`. Prints ns per call for both ways
+//! and their ratio, for a 16 B and a 4 KiB string.
+
+use componentry::{Component, Engine, Linker, Store, TypedFunc};
+use criterion::{black_box, Criterion};
+use std::time::{Duration, Instant};
+
+/// `echo(string) -> string` in `$C`; `$D` imports it and exports
+/// `run(len: u32, n: u32)`, which calls it `n` times with a `len`-byte string
+/// of its own memory; the root exports both.
+const WAT: &str = r#"
+(component
+  (component $C
+    (core module $m
+      (memory (export "memory") 1)
+      (global $heap (mut i32) (i32.const 1024))
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+        (local $p i32)
+        ;; A bump allocator that starts over when the page is half used.
+        (if (i32.gt_u (global.get $heap) (i32.const 32768)) (then (global.set $heap (i32.const 1024))))
+        (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+                               (i32.sub (i32.const 0) (local.get 2))))
+        (global.set $heap (i32.add (local.get $p) (local.get 3)))
+        (local.get $p))
+      (func (export "echo") (param i32 i32) (result i32)
+        (i32.store (i32.const 8) (local.get 0))
+        (i32.store (i32.const 12) (local.get 1))
+        (i32.const 8)))
+    (core instance $i (instantiate $m))
+    (func (export "echo") (param "s" string) (result string)
+      (canon lift (core func $i "echo") (memory (core memory $i "memory")) (realloc (core func $i "realloc")))))
+  (component $D
+    (import "echo" (func $echo (param "s" string) (result string)))
+    (core module $libc
+      (memory (export "memory") 1)
+      (global $heap (mut i32) (i32.const 8192))
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+        (local $p i32)
+        (if (i32.gt_u (global.get $heap) (i32.const 40000)) (then (global.set $heap (i32.const 8192))))
+        (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+                               (i32.sub (i32.const 0) (local.get 2))))
+        (global.set $heap (i32.add (local.get $p) (local.get 3)))
+        (local.get $p)))
+    (core instance $libc (instantiate $libc))
+    (core func $echo' (canon lower (func $echo) (memory (core memory $libc "memory")) (realloc (core func $libc "realloc"))))
+    (core module $m
+      (import "libc" "memory" (memory 1))
+      (import "" "echo" (func $echo (param i32 i32 i32)))
+      (func (export "run") (param $len i32) (param $n i32)
+        (block $done (loop $l
+          (br_if $done (i32.eqz (local.get $n)))
+          (call $echo (i32.const 4096) (local.get $len) (i32.const 16))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $l)))))
+    (core instance $i (instantiate $m (with "libc" (instance $libc)) (with "" (instance (export "echo" (func $echo'))))))
+    (func (export "run") (param "len" u32) (param "n" u32) (canon lift (core func $i "run"))))
+  (instance $c (instantiate $C))
+  (instance $d (instantiate $D (with "echo" (func $c "echo"))))
+  (export "echo" (func $c "echo"))
+  (export "run" (func $d "run")))
+"#;
+
+const CALLS: u32 = 100;
+
+fn main() {
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20)
+        .configure_from_args();
+    let engine = Engine::default();
+    let component = Component::new(&engine, &wat::parse_str(WAT).unwrap()).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let echo: TypedFunc<(String,), String> = instance
+        .get_func(&mut store, "echo")
+        .unwrap()
+        .typed(&mut store)
+        .unwrap();
+    let run: TypedFunc<(u32, u32), ()> = instance
+        .get_func(&mut store, "run")
+        .unwrap()
+        .typed(&mut store)
+        .unwrap();
+
+    let mut table = Vec::new();
+    for len in [16u32, 4096] {
+        let s = "x".repeat(len as usize);
+        let mut host_ns = 0.0;
+        c.bench_function(&format!("host-to-component/echo-{len}B"), |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    for _ in 0..CALLS {
+                        black_box(echo.call(&mut store, (s.clone(),)).unwrap());
+                    }
+                }
+                let t = start.elapsed();
+                host_ns = t.as_nanos() as f64 / (iters as f64 * f64::from(CALLS));
+                t
+            })
+        });
+        let mut c2c_ns = 0.0;
+        c.bench_function(&format!("component-to-component/echo-{len}B"), |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    run.call(&mut store, (len, CALLS)).unwrap();
+                }
+                let t = start.elapsed();
+                c2c_ns = t.as_nanos() as f64 / (iters as f64 * f64::from(CALLS));
+                t
+            })
+        });
+        table.push((len, host_ns, c2c_ns));
+    }
+    println!("\n| string | host → component (ns/call) | component → component (ns/call) | ratio c2c / host |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (len, host, c2c) in table {
+        println!("| {len} B | {host:.0} | {c2c:.0} | {:.2} |", c2c / host);
+    }
+}

@@ -68,7 +68,7 @@ fn record_val(r: &BigRecord) -> Val {
 
 thread_local! {
     /// Per-iteration times of every sample, by benchmark id.
-    static TIMES: RefCell<BTreeMap<String, Vec<f64>>> = RefCell::new(BTreeMap::new());
+    static TIMES: RefCell<BTreeMap<String, Vec<f64>>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 /// Benchmarks `f` as `group/id`, recording per-iteration times for the
@@ -275,7 +275,10 @@ fn main() {
     }
 
     // sum-bytes
-    for (label, len) in [("sum-bytes 64 KiB", 65536), ("sum-bytes 1 MiB", 1 << 20)] {
+    for (label, len) in [
+        ("sum-bytes 64 KiB", 65536usize),
+        ("sum-bytes 1 MiB", 1 << 20),
+    ] {
         let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
         let expect: u64 = bytes.iter().map(|b| u64::from(*b)).sum();
         let f = typed!("sum-bytes", (&[u8],), u64);
@@ -292,11 +295,13 @@ fn main() {
             let v = Val::List(bytes.iter().map(|b| Val::U8(*b)).collect());
             let f = inst.get_func(&mut store, "sum-bytes").unwrap();
             let mut out = [Val::U64(0)];
+            f.call(&mut store, std::slice::from_ref(&v), &mut out)
+                .unwrap();
+            assert_eq!(out[0], Val::U64(expect));
             bench(&mut c, label, "val", || {
                 f.call(&mut store, std::slice::from_ref(&v), &mut out)
                     .unwrap();
             });
-            assert_eq!(out[0], Val::U64(expect));
         }
     }
 
@@ -334,11 +339,13 @@ fn main() {
         let v = record_val(&rec);
         let f = inst.get_func(&mut store, "echo-record").unwrap();
         let mut out = [Val::Bool(false)];
+        f.call(&mut store, std::slice::from_ref(&v), &mut out)
+            .unwrap();
+        assert_eq!(out[0], v);
         bench(&mut c, "echo-record", "val", || {
             f.call(&mut store, std::slice::from_ref(&v), &mut out)
                 .unwrap();
         });
-        assert_eq!(out[0], v);
     }
 
     // count-strings

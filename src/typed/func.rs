@@ -14,10 +14,8 @@ use super::traits::{
     ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext, ParamsRef, TypeRef,
 };
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
-use crate::error::{from_wasmi, Error, Result};
-use crate::func::{
-    enter, from_raw, leave, post_return, to_raw, Func, FuncKind, LiftedFunc, WasmiMem,
-};
+use crate::error::{from_wasmi, Error, Result, TrapKind};
+use crate::func::{from_raw, post_return, to_raw, EnterSet, Func, FuncKind, LiftedFunc, WasmiMem};
 use crate::store::{AsContextMut, StoreData};
 
 /// An exported function with its parameter tuple `P` and result `R`
@@ -33,6 +31,9 @@ pub struct TypedFunc<P: ComponentNamedList, R> {
     core: CoreCall<P::CoreParams>,
     /// The core result type, for post-return.
     result: Option<wasmi::ValType>,
+    /// The instances a call from the host enters: the callee and its
+    /// ancestors (fixed at instantiation, so computed once).
+    entering: EnterSet,
     ty: PhantomData<fn(P) -> R>,
 }
 
@@ -43,6 +44,7 @@ impl<P: ComponentNamedList, R> Clone for TypedFunc<P, R> {
             lifted: self.lifted.clone(),
             core: self.core.clone(),
             result: self.result,
+            entering: self.entering.clone(),
             ty: PhantomData,
         }
     }
@@ -187,11 +189,13 @@ impl Func {
             )));
         }
         let core = CoreCall::new(l.core, &cx.inner, &plan.core_params, &plan.core_results);
+        let entering = self_and_ancestors(cx.inner.data(), l.options.instance);
         Ok(TypedFunc {
             func: self.clone(),
             lifted: l.clone(),
             core,
             result: plan.core_results.first().copied(),
+            entering,
             ty: PhantomData,
         })
     }
@@ -219,9 +223,9 @@ where
             ));
         }
         let ctx = &mut cx.inner;
-        let set = enter(ctx, self.lifted.options.instance, None)?;
+        enter(ctx.data_mut(), &self.entering)?;
         let r = self.call_entered(ctx, params);
-        leave(ctx, &set, &r)?;
+        leave(ctx.data_mut(), &self.entering, &r)?;
         r
     }
 
@@ -274,4 +278,56 @@ where
     pub fn func(&self) -> &Func {
         &self.func
     }
+}
+
+/// The callee and its ancestors: what a call from the host enters
+/// (`func::enter` with no caller, computed once instead of per call).
+fn self_and_ancestors<T>(data: &StoreData<T>, instance: u32) -> EnterSet {
+    let mut set = EnterSet::new();
+    let mut next = Some(instance);
+    while let Some(i) = next {
+        if set.contains(&i) {
+            break;
+        }
+        set.push(i);
+        next = data.instances.get(i as usize).and_then(|f| f.parent);
+    }
+    set
+}
+
+/// `func::enter` over a precomputed entering set: traps if an instance
+/// trapped before or is already on the call stack, then marks them entered.
+#[inline]
+fn enter<T>(data: &mut StoreData<T>, set: &[u32]) -> Result<()> {
+    for &i in set {
+        let flags = data.flags(i)?;
+        if flags.poisoned {
+            return Err(Error::trap(
+                TrapKind::Poisoned,
+                "the instance trapped earlier",
+            ));
+        }
+        if !flags.may_enter {
+            return Err(Error::trap(
+                TrapKind::CannotEnter,
+                "the instance is already on the call stack (reentrance)",
+            ));
+        }
+    }
+    for &i in set {
+        data.flags(i)?.may_enter = false;
+    }
+    Ok(())
+}
+
+/// `func::leave` over a precomputed entering set; a trap poisons them all.
+#[inline]
+fn leave<T, R>(data: &mut StoreData<T>, set: &[u32], r: &Result<R>) -> Result<()> {
+    let trapped = matches!(r, Err(e) if e.is_trap());
+    for &i in set {
+        let flags = data.flags(i)?;
+        flags.may_enter = true;
+        flags.poisoned |= trapped;
+    }
+    Ok(())
 }

@@ -856,7 +856,7 @@ fn bad_variant_discriminant_from_guest_traps() {
       (export $c "color" (type $c-def))
       (core module $m (func (export "c") (result i32) i32.const 3))
       (core instance $i (instantiate $m))
-      (func (export "c") (result $c) (canon lift (core func $i "c"))))"#
+      (func (export "c") (result $c) (canon lift (core func $i "c"))))"#,
     );
     let component = load(&engine, &wat);
     let mut store = Store::new(&engine, ());
@@ -867,4 +867,77 @@ fn bad_variant_discriminant_from_guest_traps() {
     let c = c.typed::<(), Color>(&mut store).unwrap();
     let e = c.call(&mut store, ()).unwrap_err();
     assert_eq!(e.trap_kind(), Some(TrapKind::InvalidDiscriminant));
+}
+
+// ----------------------------------------------------- sandbox accounting
+
+#[test]
+fn typed_lifts_respect_max_lift_bytes() {
+    let mut config = componentry::Config::new();
+    config.max_lift_bytes(1024);
+    let engine = Engine::new(&config);
+    let component = load(&engine, &echo_wat("", "(list u8)", &["i32", "i32"]));
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_wrap("f", |_, (x,): (Vec<u8>,)| Ok(x))
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = linker.instantiate(&mut store, &component).unwrap();
+    let run = inst.get_func(&mut store, "run").unwrap();
+    let run = run.typed::<(&[u8],), Vec<u8>>(&mut store).unwrap();
+    assert_eq!(
+        run.call(&mut store, (&[7u8; 1024][..],)).unwrap().len(),
+        1024
+    );
+    let e = run.call(&mut store, (&[7u8; 1025][..],)).unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::LimitExceeded), "{e}");
+}
+
+#[test]
+fn typed_calls_charge_the_same_fuel_as_dynamic_ones() {
+    let mut config = componentry::Config::new();
+    config.consume_fuel(true);
+    let engine = Engine::new(&config);
+    let component = load(&engine, &echo_wat("", "string", &["i32", "i32"]));
+    let mut fuel_used = Vec::new();
+    for typed in [false, true] {
+        let mut linker = Linker::<()>::new(&engine);
+        if typed {
+            linker
+                .root()
+                .func_wrap("f", |_, (x,): (String,)| Ok(x))
+                .unwrap();
+        } else {
+            linker
+                .root()
+                .func_new("f", |_, params, results| {
+                    results[0] = params[0].clone();
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(1_000_000).unwrap();
+        let inst = linker.instantiate(&mut store, &component).unwrap();
+        let run = inst.get_func(&mut store, "run").unwrap();
+        let s = "fuel ".repeat(100);
+        // The second call is measured: wasmi compiles functions lazily on
+        // their first call, and charges fuel for that.
+        let mut used = 0;
+        for _ in 0..2 {
+            let before = store.get_fuel().unwrap();
+            if typed {
+                let run = run.typed::<(&str,), String>(&mut store).unwrap();
+                assert_eq!(run.call(&mut store, (&s,)).unwrap(), s);
+            } else {
+                let mut r = [Val::Bool(false)];
+                run.call(&mut store, &[Val::String(s.clone())], &mut r)
+                    .unwrap();
+            }
+            used = before - store.get_fuel().unwrap();
+        }
+        fuel_used.push(used);
+    }
+    assert_eq!(fuel_used[0], fuel_used[1], "dynamic vs typed");
 }

@@ -15,7 +15,9 @@ use super::traits::{
 };
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::error::{from_wasmi, Error, Result, TrapKind};
-use crate::func::{from_raw, post_return, to_raw, EnterSet, Func, FuncKind, LiftedFunc, WasmiMem};
+use crate::func::{
+    charge_fuel, from_raw, post_return, to_raw, EnterSet, Func, FuncKind, LiftedFunc, WasmiMem,
+};
 use crate::store::{AsContextMut, StoreData};
 
 /// An exported function with its parameter tuple `P` and result `R`
@@ -253,19 +255,22 @@ where
             }
         };
         let ret = self.core.call(&mut *ctx, &flat[..n])?;
-        let result = {
+        let (result, fuel) = {
+            let max_bytes = ctx.data().limits.max_lift_bytes;
             let memory = match o.memory {
                 Some(m) if R::FLAT > 0 => m.data(&*ctx),
                 _ => &[],
             };
-            let mut lcx = LiftContext::new(memory, o.encoding);
-            if R::FLAT <= MAX_FLAT_RESULTS {
+            let mut lcx = LiftContext::new(memory, o.encoding, max_bytes);
+            let r = if R::FLAT <= MAX_FLAT_RESULTS {
                 R::lift_flat(&mut lcx, &[ret][..R::FLAT])?
             } else {
                 let bytes = lcx.slice(ret as u32, u64::from(R::SIZE32), R::ALIGN32)?;
                 R::load(&mut lcx, bytes)?
-            }
+            };
+            (r, lcx.fuel)
         };
+        charge_fuel(ctx, fuel)?;
         if o.post_return.is_some() {
             let outs: SmallVec<[wasmi::Val; 1]> =
                 self.result.iter().map(|t| from_raw(ret, *t)).collect();

@@ -19,10 +19,10 @@ use super::traits::{
     ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext, ParamsRef, TypeRef,
 };
 use super::typecheck::within;
-use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::abi::{FUEL_PER_CALL, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::component::Component;
 use crate::error::{Error, Result, TrapKind};
-use crate::func::{from_raw, lowered_type, to_raw, Func, FuncKind, Options, WasmiMem};
+use crate::func::{charge_fuel, from_raw, lowered_type, to_raw, Func, FuncKind, Options, WasmiMem};
 use crate::linker::{Definition, HostFn, LinkerInstance};
 use crate::store::{StoreContextMut, StoreData};
 
@@ -147,20 +147,23 @@ where
             "an import was called while the instance may not leave (from realloc or post-return)",
         ));
     }
-    let params = {
+    let (params, fuel) = {
+        let max_bytes = caller.data().limits.max_lift_bytes;
         let memory = match o.memory {
             Some(m) if P::FLAT > 0 => m.data(&*caller),
             _ => &[],
         };
-        let mut lcx = LiftContext::new(memory, o.encoding);
-        if P::FLAT <= MAX_FLAT_PARAMS {
+        let mut lcx = LiftContext::new(memory, o.encoding, max_bytes);
+        let p = if P::FLAT <= MAX_FLAT_PARAMS {
             P::lift_flat(&mut lcx, raw.get(..P::FLAT).ok_or_else(bad_args)?)?
         } else {
             let ptr = *raw.first().ok_or_else(bad_args)? as u32;
             let bytes = lcx.slice(ptr, u64::from(P::SIZE32), P::ALIGN32)?;
             P::load(&mut lcx, bytes)?
-        }
+        };
+        (p, lcx.fuel)
     };
+    charge_fuel(caller, FUEL_PER_CALL + fuel)?;
     let r = f(
         StoreContextMut {
             inner: wasmi::AsContextMut::as_context_mut(caller),

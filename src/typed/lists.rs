@@ -31,6 +31,7 @@ fn lower_list<T: Lower>(items: &[T], cx: &mut LowerContext<'_>) -> Result<(u32, 
             format!("list of {byte_len} bytes does not fit in 32-bit memory"),
         ));
     }
+    cx.charge_bytes(byte_len)?;
     let ptr = cx.allocate(T::ALIGN32, byte_len as u32)?;
     T::store_list(items, cx, ptr)?;
     Ok((ptr, items.len() as u32))
@@ -39,6 +40,7 @@ fn lower_list<T: Lower>(items: &[T], cx: &mut LowerContext<'_>) -> Result<(u32, 
 /// `load_list_from_range`.
 fn lift_list<T: Lift>(cx: &mut LiftContext<'_>, ptr: u32, len: u32) -> Result<Vec<T>> {
     let byte_len = u64::from(len) * u64::from(T::SIZE32);
+    cx.account(byte_len)?;
     if byte_len > u64::from(MAX_BYTE_LENGTH) {
         return Err(Error::trap(
             TrapKind::LengthTooLarge,

@@ -9,7 +9,7 @@ use super::layout::le;
 use super::traits::{internal, ComponentType, Lift, LiftContext, Lower, LowerContext, TypeRef};
 use super::typecheck::prim;
 use crate::abi::string::{load_string, store_string};
-use crate::abi::GuestMemory;
+use crate::abi::{GuestMemory, StringEncoding, UTF16_TAG};
 use crate::error::{Error, Result, TrapKind};
 use crate::types::ValType;
 
@@ -34,7 +34,14 @@ impl GuestMemory for ReadOnly<'_> {
 }
 
 /// Lifts the string at `ptr` of `len` (tagged) code units.
-fn lift_string(cx: &LiftContext<'_>, ptr: u32, len: u32) -> Result<String> {
+fn lift_string(cx: &mut LiftContext<'_>, ptr: u32, len: u32) -> Result<String> {
+    let bytes = match cx.enc {
+        StringEncoding::Utf8 => u64::from(len),
+        StringEncoding::Utf16 => 2 * u64::from(len),
+        StringEncoding::CompactUtf16 if len & UTF16_TAG != 0 => 2 * u64::from(len ^ UTF16_TAG),
+        StringEncoding::CompactUtf16 => u64::from(len),
+    };
+    cx.account(bytes)?;
     load_string(&ReadOnly(cx.memory), cx.enc, ptr, len)
 }
 
@@ -91,11 +98,13 @@ string_type!(str, String, Box<str>);
 
 impl Lower for str {
     fn lower_flat(&self, cx: &mut LowerContext<'_>, dst: &mut [u64]) -> Result<()> {
+        cx.charge_bytes(self.len() as u64)?;
         let (ptr, len) = store_string(cx.mem, cx.enc, self)?;
         put_ptr_len(dst, ptr, len)
     }
 
     fn store(&self, cx: &mut LowerContext<'_>, at: u32) -> Result<()> {
+        cx.charge_bytes(self.len() as u64)?;
         let (ptr, len) = store_string(cx.mem, cx.enc, self)?;
         store_ptr_len(cx, at, ptr, len)
     }

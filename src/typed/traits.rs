@@ -154,16 +154,43 @@ pub struct ParamsRef<'a> {
     pub(crate) params: &'a [(alloc::boxed::Box<str>, ValType)],
 }
 
-/// What lifting reads: the guest's memory and its string encoding.
+/// What lifting reads: the guest's memory and its string encoding. It
+/// also counts the fuel the lift costs (charged once it is done, since the
+/// memory is borrowed meanwhile) and enforces the store's lift-size limit.
 #[doc(hidden)]
 pub struct LiftContext<'a> {
     pub(crate) memory: &'a [u8],
     pub(crate) enc: StringEncoding,
+    /// `Limits::max_lift_bytes` of the store.
+    pub(crate) max_bytes: u32,
+    /// Fuel owed for the strings and lists lifted so far.
+    pub(crate) fuel: u64,
 }
 
 impl<'a> LiftContext<'a> {
-    pub(crate) fn new(memory: &'a [u8], enc: StringEncoding) -> Self {
-        LiftContext { memory, enc }
+    pub(crate) fn new(memory: &'a [u8], enc: StringEncoding, max_bytes: u32) -> Self {
+        LiftContext {
+            memory,
+            enc,
+            max_bytes,
+            fuel: 0,
+        }
+    }
+
+    /// Accounts for a string or list of `bytes` bytes: traps with
+    /// `LimitExceeded` over the store's lift limit, and owes its fuel.
+    pub(crate) fn account(&mut self, bytes: u64) -> Result<()> {
+        if self.max_bytes < crate::abi::MAX_BYTE_LENGTH && bytes > u64::from(self.max_bytes) {
+            return Err(Error::trap(
+                TrapKind::LimitExceeded,
+                alloc::format!(
+                    "string or list of {bytes} bytes exceeds the max_lift_bytes limit of {}",
+                    self.max_bytes
+                ),
+            ));
+        }
+        self.fuel += crate::abi::fuel_for_bytes(bytes);
+        Ok(())
     }
 
     /// `len` bytes at `ptr`, aligned to `align`: the spec's checks for a
@@ -204,6 +231,11 @@ impl<'a> LowerContext<'a> {
         crate::abi::lift::check_range(ptr, len, mem.len())?;
         mem.get_mut(ptr as usize..(u64::from(ptr) + len) as usize)
             .ok_or_else(internal)
+    }
+
+    /// Charges the fuel for moving a string or list of `bytes` bytes.
+    pub(crate) fn charge_bytes(&mut self, bytes: u64) -> Result<()> {
+        self.mem.charge(crate::abi::fuel_for_bytes(bytes))
     }
 
     /// `realloc(0, 0, align, size)` with the spec's checks on the result.

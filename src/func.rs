@@ -5,10 +5,9 @@ use alloc::format;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::any::Any;
-use core::cell::RefCell;
 use smallvec::SmallVec;
 
-use crate::abi::lift::{LiftCx, StringHints};
+use crate::abi::lift::LiftCx;
 use crate::abi::lower::{Flat, LowerCx};
 use crate::abi::{GuestMemory, StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::component::Component;
@@ -366,7 +365,7 @@ impl Func {
                 let ctx = &mut cx.inner;
                 let set = enter(ctx, l.options.instance, None)?;
                 let r = (|| {
-                    let (outs, val) = invoke_lifted(ctx, &self.component, l, params, &[], None)?;
+                    let (outs, val) = invoke_lifted(ctx, &self.component, l, params)?;
                     if let (Some(slot), Some(v)) = (results.first_mut(), val) {
                         *slot = v;
                     }
@@ -449,20 +448,16 @@ pub(crate) fn leave<T, R>(
 
 /// Lowers `params` into the callee, calls its core function and lifts the
 /// result: `canon lift` up to (not including) post-return. Returns the core
-/// results (for post-return) and the lifted result. `param_hints` are the
-/// source encodings of string params from another component; with
-/// `result_hints`, the result's are recorded.
+/// results (for post-return) and the lifted result.
 fn invoke_lifted<T: 'static>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     component: &Component,
     l: &LiftedFunc,
     params: &[Val],
-    param_hints: &[(StringEncoding, u32)],
-    result_hints: Option<&RefCell<StringHints>>,
 ) -> Result<(SmallVec<[wasmi::Val; 1]>, Option<Val>)> {
-    let (task, args, mut outs) = begin_call(ctx, component, l, params, param_hints)?;
+    let (task, args, mut outs) = begin_call(ctx, component, l, params)?;
     let r = l.core.call(&mut *ctx, &args, &mut outs).map_err(from_wasmi);
-    let result = finish_call(ctx, component, l, task, r, &outs, result_hints)?;
+    let result = finish_call(ctx, component, l, task, r, &outs)?;
     Ok((outs, result))
 }
 
@@ -477,7 +472,6 @@ pub(crate) fn begin_call<T: 'static>(
     component: &Component,
     l: &LiftedFunc,
     params: &[Val],
-    param_hints: &[(StringEncoding, u32)],
 ) -> Result<(u32, CoreArgs, CoreResults)> {
     let inner = &component.inner;
     let plan = inner
@@ -494,7 +488,6 @@ pub(crate) fn begin_call<T: 'static>(
             arena: &inner.arena,
             mem: &mut mem,
             enc: o.encoding,
-            hints: param_hints,
         };
         lcx.lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat)
     };
@@ -521,7 +514,6 @@ pub(crate) fn finish_call<T: 'static>(
     task: u32,
     r: Result<()>,
     outs: &[wasmi::Val],
-    result_hints: Option<&RefCell<StringHints>>,
 ) -> Result<Option<Val>> {
     let borrows = ctx.data_mut().tasks.remove(task).unwrap_or(0);
     r?;
@@ -546,7 +538,6 @@ pub(crate) fn finish_call<T: 'static>(
         arena: &inner.arena,
         mem: &mut mem,
         enc: o.encoding,
-        hints: result_hints,
     };
     let mut vals = Vec::with_capacity(1);
     lcx.lift_values(&[rt], &raw, MAX_FLAT_RESULTS, &mut vals)?;
@@ -663,7 +654,6 @@ impl<'a> Lowered<'a> {
     fn params<T: 'static>(
         &self,
         caller: &mut wasmi::Caller<'_, StoreData<T>>,
-        hints: Option<&RefCell<StringHints>>,
     ) -> Result<(Vec<Val>, Lent)> {
         let n = self
             .raw
@@ -678,7 +668,6 @@ impl<'a> Lowered<'a> {
             arena: &self.component.inner.arena,
             mem: &mut mem,
             enc: self.o.encoding,
-            hints,
         };
         let r = lcx.lift_values(
             &self.plan.params,
@@ -699,7 +688,6 @@ impl<'a> Lowered<'a> {
         &self,
         caller: &mut wasmi::Caller<'_, StoreData<T>>,
         outs: &[Val],
-        hints: &[(StringEncoding, u32)],
         results: &mut [wasmi::Val],
     ) -> Result<()> {
         let Some(rt) = self.plan.result else {
@@ -719,7 +707,6 @@ impl<'a> Lowered<'a> {
             arena: &self.component.inner.arena,
             mem: &mut mem,
             enc: self.o.encoding,
-            hints,
         };
         lcx.lower_values(outs, &[rt], MAX_FLAT_RESULTS, out_param, &mut flat)?;
         for (slot, (bits, t)) in results
@@ -750,7 +737,7 @@ fn host_call<T: 'static>(
     results: &mut [wasmi::Val],
 ) -> Result<()> {
     let lowered = Lowered::new(component, ty, o, caller, args)?;
-    let (vals, lent) = lowered.params(caller, None)?;
+    let (vals, lent) = lowered.params(caller)?;
     let mut outs = lowered.result_slots();
     let r = host(
         StoreContextMut {
@@ -762,7 +749,7 @@ fn host_call<T: 'static>(
     lent.release(caller.data_mut());
     r?;
     lowered
-        .result(caller, &outs, &[], results)
+        .result(caller, &outs, results)
         .map_err(|e| match e.kind() {
             ErrorKind::Usage => Error::trap(
                 TrapKind::Host,

@@ -88,7 +88,7 @@ impl Func {
         self.check_call(cx.inner.data().id, params.len(), results.len())?;
         let ctx = &mut cx.inner;
         let set = enter(ctx, l.options.instance, None)?;
-        let (task, args, mut outs) = match begin_call(ctx, &self.component, l, params, &[]) {
+        let (task, args, mut outs) = match begin_call(ctx, &self.component, l, params) {
             Ok(x) => x,
             Err(e) => {
                 let r: Result<()> = Err(e);
@@ -132,7 +132,7 @@ fn drive<T: 'static>(
         Err(e) => Err(from_wasmi(e)),
     };
     let done = (|| {
-        let val = finish_call(ctx, &func.component, &lifted, task, r, &outs, None)?;
+        let val = finish_call(ctx, &func.component, &lifted, task, r, &outs)?;
         if let (Some(slot), Some(v)) = (results.first_mut(), val) {
             *slot = v;
         }

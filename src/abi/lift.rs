@@ -6,7 +6,6 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 
 use super::layout::{cases_of, discriminant_size, flags_size};
 use super::{string, GuestMemory, StringEncoding, MAX_BYTE_LENGTH};
@@ -19,14 +18,7 @@ pub(crate) struct LiftCx<'a, M: ?Sized> {
     pub arena: &'a TypeArena,
     pub mem: &'a mut M,
     pub enc: StringEncoding,
-    /// When set, each lifted string's source encoding and tagged length are
-    /// recorded, in lift order: a component-to-component call passes them to
-    /// the lowering side, whose realloc sequence depends on them.
-    pub hints: Option<&'a RefCell<StringHints>>,
 }
-
-/// The `(encoding, tagged code units)` of each string of a value, in order.
-pub(crate) type StringHints = Vec<(StringEncoding, u32)>;
 
 pub(crate) fn canonicalize_f32(bits: u32) -> f32 {
     let f = f32::from_bits(bits);
@@ -112,9 +104,6 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
         self.check_limit(bytes)?;
         self.mem.charge(super::fuel_for_bytes(bytes))?;
         let s = string::load_string(&*self.mem, self.enc, ptr, tagged_len)?;
-        if let Some(h) = self.hints {
-            h.borrow_mut().push((self.enc, tagged_len));
-        }
         Ok(s)
     }
 

@@ -22,10 +22,6 @@ pub(crate) struct LowerCx<'a, M: ?Sized> {
     pub arena: &'a TypeArena,
     pub mem: &'a mut M,
     pub enc: StringEncoding,
-    /// The source encodings of the strings being lowered, in order, when
-    /// they come from another component (see `LiftCx::hints`); host strings
-    /// are UTF-8.
-    pub hints: &'a [(StringEncoding, u32)],
 }
 
 /// A value does not match the type it is lowered as.
@@ -58,19 +54,8 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
     }
 
     fn store_string(&mut self, s: &str) -> Result<(u32, u32)> {
-        let bytes = s.len() as u64;
-        self.mem.charge(super::fuel_for_bytes(bytes))?;
-        match self.hints.split_first() {
-            Some((&(src_enc, src_len), rest)) => {
-                self.hints = rest;
-                if src_enc != self.enc {
-                    // Transcoding costs a second pass over the bytes.
-                    self.mem.charge(super::fuel_for_bytes(bytes))?;
-                }
-                string::store_transcoded(self.mem, self.enc, src_enc, s, src_len)
-            }
-            None => string::store_string(self.mem, self.enc, s),
-        }
+        self.mem.charge(super::fuel_for_bytes(s.len() as u64))?;
+        string::store_string(self.mem, self.enc, s)
     }
 
     fn f32_bits(&self, x: f32) -> u32 {

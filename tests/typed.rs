@@ -941,3 +941,29 @@ fn typed_calls_charge_the_same_fuel_as_dynamic_ones() {
     }
     assert_eq!(fuel_used[0], fuel_used[1], "dynamic vs typed");
 }
+
+#[test]
+fn reexported_typed_host_function_can_be_called_dynamically() {
+    let engine = Engine::default();
+    let wat = r#"(component
+      (import "f" (func $f (param "x" u32) (param "s" string) (result (list string))))
+      (export "g" (func $f)))"#;
+    let component = load(&engine, wat);
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_wrap("f", |_, (x, s): (u32, String)| Ok(vec![s; x as usize]))
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = linker.instantiate(&mut store, &component).unwrap();
+    let g = inst.get_func(&mut store, "g").unwrap();
+    let mut r = [Val::Bool(false)];
+    g.call(&mut store, &[Val::U32(2), Val::String("hi".into())], &mut r)
+        .unwrap();
+    let hi = Val::String("hi".into());
+    assert_eq!(r[0], Val::List(vec![hi.clone(), hi]));
+    let e = g
+        .call(&mut store, &[Val::U8(2), Val::String("hi".into())], &mut r)
+        .unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
+}

@@ -43,6 +43,17 @@ pub(crate) struct TypedHost<T> {
     check: fn(&Component, u32) -> Result<()>,
     make_raw: Box<MakeRaw<T>>,
     wrap_static: WrapStatic<T>,
+    make_dynamic: Box<MakeDynamic<T>>,
+}
+
+/// Makes the dynamic form of a typed host function for a function type.
+type MakeDynamic<T> = dyn Fn(&Component, u32) -> Arc<HostFn<T>> + Send + Sync;
+
+/// A typed host function as a component function of one type: what the
+/// [`Func`] of an import it satisfies holds.
+struct TypedHostAt<T> {
+    host: Arc<TypedHost<T>>,
+    /// For calls with [`Val`](crate::Val)s (a re-exported import).
     dynamic: Arc<HostFn<T>>,
 }
 
@@ -57,11 +68,15 @@ impl<T> TypedHost<T> {
 impl<T: 'static> TypedHost<T> {
     /// A component function (of import type `ty`) for this host function.
     pub(crate) fn func(self: &Arc<Self>, store_id: usize, component: &Component, ty: u32) -> Func {
+        let at = TypedHostAt {
+            host: self.clone(),
+            dynamic: (self.make_dynamic)(component, ty),
+        };
         Func {
             store_id,
             component: component.clone(),
             kind: FuncKind::Host {
-                host: self.clone(),
+                host: Arc::new(at),
                 ty,
             },
         }
@@ -214,7 +229,7 @@ pub(crate) fn lower_typed_host<T: 'static>(
     ty: u32,
     options: Options,
 ) -> Option<wasmi::Func> {
-    let h = host.downcast_ref::<TypedHost<T>>()?;
+    let h = &host.downcast_ref::<TypedHostAt<T>>()?.host;
     let plan = component.inner.plans.get(ty as usize)?;
     let raw = (h.make_raw)(options);
     let (params, results) = (&*plan.lower_params, &*plan.lower_results);
@@ -250,11 +265,11 @@ pub(crate) fn lower_typed_host<T: 'static>(
 }
 
 /// The dynamic ([`Val`](crate::Val)) form of a typed host function, for
-/// `host_fn`: calling it that way is not supported.
+/// `host_fn`.
 pub(crate) fn dynamic_of_typed<T: 'static>(
     host: &Arc<dyn Any + Send + Sync>,
 ) -> Option<Arc<HostFn<T>>> {
-    host.downcast_ref::<TypedHost<T>>()
+    host.downcast_ref::<TypedHostAt<T>>()
         .map(|h| h.dynamic.clone())
 }
 
@@ -278,14 +293,13 @@ impl<T: 'static> LinkerInstance<'_, T> {
         F: Fn(StoreContextMut<'_, T>, P) -> Result<R> + Send + Sync + 'static,
     {
         let f = Arc::new(func);
+        let g = f.clone();
         let host = TypedHost {
             check: check::<P, R>,
             make_raw: Box::new(move |o| raw_host::<T, P, R, F>(f.clone(), o)),
             wrap_static: wrap_static::<T, P::CoreParams>,
-            dynamic: Arc::new(|_, _, _| {
-                Err(Error::usage(
-                    "a typed host function (`func_wrap`) can only be called by components",
-                ))
+            make_dynamic: Box::new(move |component, ty| {
+                super::dynamic::adapter::<T, P, R, F>(g.clone(), component.clone(), ty)
             }),
         };
         self.insert(name, Definition::TypedFunc(Arc::new(host)))

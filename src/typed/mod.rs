@@ -11,6 +11,7 @@
 //! [`LinkerInstance::func_wrap`]: crate::LinkerInstance::func_wrap
 
 mod core;
+mod dynamic;
 mod func;
 mod host;
 mod layout;

@@ -1,0 +1,137 @@
+//! Calling a typed host function with dynamic values (`Func::call` on a
+//! re-exported import): the `Val`s are lowered with the dynamic lowering
+//! into a host-side scratch memory and lifted from there as `P`; `R` goes
+//! back the same way. Slow, but exactly the canonical ABI both ways.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use super::layout::align_to;
+use super::traits::{ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext};
+use crate::abi::lift::LiftCx;
+use crate::abi::lower::{Flat, LowerCx};
+use crate::abi::{GuestMemory, StringEncoding, MAX_BYTE_LENGTH, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::component::Component;
+use crate::error::{Error, Result, TrapKind};
+use crate::linker::HostFn;
+use crate::store::StoreContextMut;
+use crate::values::Val;
+
+/// Host memory standing in for a guest's: `realloc` bumps and grows it.
+#[derive(Default)]
+struct Scratch {
+    bytes: Vec<u8>,
+}
+
+impl GuestMemory for Scratch {
+    fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+
+    fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32> {
+        // Never hand out 0, and keep every block aligned.
+        let ptr = align_to(self.bytes.len().max(8) as u32, align.max(1));
+        let end = u64::from(ptr) + u64::from(new_size);
+        if end > u64::from(MAX_BYTE_LENGTH) * 4 {
+            return Err(Error::trap(
+                TrapKind::LengthTooLarge,
+                "values too large for a dynamic call of a typed host function",
+            ));
+        }
+        self.bytes.resize(end as usize, 0);
+        let keep = old_size.min(new_size) as usize;
+        if keep > 0 {
+            let old = old_ptr as usize;
+            self.bytes.copy_within(old..old + keep, ptr as usize);
+        }
+        Ok(ptr)
+    }
+}
+
+/// The dynamic form of typed host function `f` at function type `ty`.
+pub(crate) fn adapter<T, P, R, F>(f: Arc<F>, component: Component, ty: u32) -> Arc<HostFn<T>>
+where
+    T: 'static,
+    P: ComponentNamedList + Lift + 'static,
+    R: ComponentType + Lower + 'static,
+    F: Fn(StoreContextMut<'_, T>, P) -> Result<R> + Send + Sync + 'static,
+{
+    Arc::new(move |cx, params, results| call(&*f, &component, ty, cx, params, results))
+}
+
+fn call<T, P, R, F>(
+    f: &F,
+    component: &Component,
+    ty: u32,
+    cx: StoreContextMut<'_, T>,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<()>
+where
+    P: ComponentNamedList + Lift,
+    R: ComponentType + Lower,
+    F: Fn(StoreContextMut<'_, T>, P) -> Result<R>,
+{
+    let inner = &component.inner;
+    let arena = &inner.arena;
+    let plan = inner
+        .plans
+        .get(ty as usize)
+        .ok_or_else(|| Error::usage("unknown function type"))?;
+    let enc = StringEncoding::Utf8;
+
+    // Vals -> scratch memory -> P.
+    let mut scratch = Scratch::default();
+    let mut flat = Flat::new();
+    LowerCx {
+        arena,
+        mem: &mut scratch,
+        enc,
+    }
+    .lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat)?;
+    let p = {
+        let mut lcx = LiftContext::new(&scratch.bytes, enc, MAX_BYTE_LENGTH);
+        if P::FLAT <= MAX_FLAT_PARAMS {
+            let src = flat.get(..P::FLAT).ok_or_else(super::traits::internal)?;
+            P::lift_flat(&mut lcx, src)?
+        } else {
+            let ptr = *flat.first().ok_or_else(super::traits::internal)? as u32;
+            let bytes = lcx.slice(ptr, u64::from(P::SIZE32), P::ALIGN32)?;
+            P::load(&mut lcx, bytes)?
+        }
+    };
+
+    let r = f(cx, p)?;
+
+    // R -> scratch memory -> Val.
+    let Some(rt) = plan.result else {
+        return Ok(());
+    };
+    let mut scratch = Scratch::default();
+    let mut out = [0u64; 1];
+    {
+        let mut lcx = LowerContext::new(&mut scratch, enc);
+        if R::FLAT <= MAX_FLAT_RESULTS {
+            r.lower_flat(&mut lcx, &mut out[..R::FLAT])?;
+        } else {
+            let ptr = lcx.allocate(R::ALIGN32, R::SIZE32)?;
+            r.store(&mut lcx, ptr)?;
+            out[0] = u64::from(ptr);
+        }
+    }
+    let mut vals = Vec::with_capacity(1);
+    LiftCx {
+        arena,
+        mem: &mut scratch,
+        enc,
+    }
+    .lift_values(&[rt], &out, MAX_FLAT_RESULTS, &mut vals)?;
+    if let (Some(slot), Some(v)) = (results.first_mut(), vals.pop()) {
+        *slot = v;
+    }
+    Ok(())
+}

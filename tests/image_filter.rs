@@ -311,3 +311,38 @@ fn the_component_has_the_wit_shape() {
     let exports: Vec<String> = component.exports().into_iter().map(|(n, _)| n).collect();
     assert!(exports.contains(&"apply".to_string()), "{exports:?}");
 }
+
+#[test]
+fn a_failing_progress_import_traps_the_call_and_poisons_the_instance() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, host::COMPONENT).unwrap();
+    let mut linker = Linker::<u32>::new(&engine);
+    linker
+        .root()
+        .func_wrap("progress", |mut cx, (_done, _total): (u32, u32)| {
+            *cx.data_mut() += 1;
+            Err::<(), _>(componentry::Error::host("cancelled by the host"))
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, 0);
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let apply = instance
+        .get_func(&mut store, "apply")
+        .unwrap()
+        .typed::<(Image, Filter), Result<Image, FilterError>>(&mut store)
+        .unwrap();
+    let err = apply
+        .call(&mut store, (noise(8, 8, 1), Filter::Grayscale))
+        .unwrap_err();
+    assert_eq!(err.trap_kind(), Some(componentry::TrapKind::Host), "{err}");
+    assert_eq!(*store.data(), 1, "the first progress call failed");
+    let again = apply
+        .call(&mut store, (noise(8, 8, 1), Filter::Grayscale))
+        .unwrap_err();
+    assert_eq!(
+        again.trap_kind(),
+        Some(componentry::TrapKind::Poisoned),
+        "{again}"
+    );
+    assert_eq!(*store.data(), 1);
+}

@@ -100,6 +100,8 @@ pub fn exercise(engine: &Engine, bytes: &[u8], u: &mut Unstructured<'_>) -> Reac
         collect_funcs(&instance, &mut store, &name, idx, &item, &mut funcs);
     }
 
+    // Owned handles that exports returned, passed back to later calls.
+    let mut pool = Vec::new();
     for _ in 0..MAX_CALLS {
         if funcs.is_empty() || u.is_empty() {
             break;
@@ -107,7 +109,7 @@ pub fn exercise(engine: &Engine, bytes: &[u8], u: &mut Unstructured<'_>) -> Reac
         let i = u.int_in_range(0..=funcs.len() - 1).unwrap_or(0);
         let (path, func, ty) = &funcs[i];
         reached.calls += 1;
-        if call(&mut store, path, func, ty, u) {
+        if call(&mut store, path, func, ty, u, &mut pool) {
             reached.calls_ok += 1;
         }
     }
@@ -115,13 +117,21 @@ pub fn exercise(engine: &Engine, bytes: &[u8], u: &mut Unstructured<'_>) -> Reac
     if reached.calls == 0 {
         for (path, func, ty) in funcs.iter().take(MAX_CALLS) {
             reached.calls += 1;
-            if call(&mut store, path, func, ty, u) {
+            if call(&mut store, path, func, ty, u, &mut pool) {
                 reached.calls_ok += 1;
             }
         }
     }
+    // Dropping what is left runs destructors.
+    for h in pool {
+        store.set_fuel(FUEL).expect("fuel is enabled");
+        let _ = h.resource_drop(&mut store);
+    }
     reached
 }
+
+/// At most this many returned handles are kept for later calls.
+const MAX_POOL: usize = 8;
 
 /// Errors are fine; their messages must be printable (no panics inside
 /// `Display`).
@@ -171,11 +181,23 @@ fn call(
     func: &Func,
     ty: &FuncType,
     u: &mut Unstructured<'_>,
+    pool: &mut Vec<ResourceAny>,
 ) -> bool {
     let mut budget = VALUE_BUDGET;
     let mut params = Vec::with_capacity(ty.params.len());
+    // Which handles come from the pool (bit set) or are new host handles.
+    let mut picks: u32 = u.arbitrary().unwrap_or(0);
     for (_, t) in &ty.params {
         let v = arb_val(u, t, &mut budget, &mut |own| {
+            let from_pool = picks & 1 == 1;
+            let i = (picks >> 1) as usize;
+            picks = picks.rotate_right(3);
+            if from_pool && !pool.is_empty() {
+                let i = i % pool.len();
+                // An owned handle moves into the callee; a borrow lends it.
+                let h = if own { pool.swap_remove(i) } else { pool[i] };
+                return Some(Val::Resource(h));
+            }
             let rep = 1;
             let r = if own {
                 Resource::<FuzzRes>::new_own(rep)
@@ -202,8 +224,12 @@ fn call(
                 resources_in(&results[0], &mut handles);
                 for h in handles {
                     if h.owned() {
-                        store.set_fuel(FUEL).expect("fuel is enabled");
-                        let _ = h.resource_drop(&mut *store);
+                        if pool.len() < MAX_POOL {
+                            pool.push(h);
+                        } else {
+                            store.set_fuel(FUEL).expect("fuel is enabled");
+                            let _ = h.resource_drop(&mut *store);
+                        }
                     }
                 }
             }

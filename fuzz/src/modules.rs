@@ -27,8 +27,18 @@ struct FnTy {
 }
 
 impl FnTy {
-    fn arbitrary(u: &mut Unstructured<'_>, named: bool) -> Result<FnTy> {
-        let lim = TypeLimits { depth: 3, named };
+    /// A function type; with `handles`, parameters may hold `own` and
+    /// `borrow` handles and the result `own` handles.
+    fn arbitrary(u: &mut Unstructured<'_>, named: bool, handles: bool) -> Result<FnTy> {
+        let lim = TypeLimits {
+            depth: 3,
+            named,
+            handles: if handles { 2 } else { 0 },
+        };
+        let result_lim = TypeLimits {
+            handles: lim.handles.min(1),
+            ..lim
+        };
         let mut nodes = 12;
         let n = if u.ratio(1, 8)? {
             u.int_in_range(5..=18)?
@@ -39,7 +49,7 @@ impl FnTy {
             .map(|_| arb_type(u, lim, &mut nodes))
             .collect::<Result<Vec<_>>>()?;
         let result = if u.ratio(3, 4)? {
-            Some(arb_type(u, lim, &mut nodes)?)
+            Some(arb_type(u, result_lim, &mut nodes)?)
         } else {
             None
         };
@@ -426,13 +436,23 @@ pub fn generate(u: &mut Unstructured<'_>) -> Result<(String, bool)> {
     let mut dropped = false;
     let mut imports_scope = TypeScope::imports();
     let mut exports_scope = TypeScope::exports();
+    // Resources: an imported (host) one, `$hr`, for imported functions and
+    // a defined one, `$r` (exported as `$re`), for exported functions.
+    let resources = u.ratio(1, 2)?;
+    if resources {
+        imports_scope.resource = Some("$hr".into());
+        exports_scope.resource = Some("$re".into());
+        exports_scope
+            .defs
+            .push_str("(export $re \"r\" (type $r))\n");
+    }
 
     // Host functions: root imports (any types) and an imported instance
     // (types that need no names).
     let n_root = u.int_in_range(0..=3)?;
     let mut host: Vec<(String, FnTy)> = Vec::new();
     for k in 0..n_root {
-        host.push((format!("f{k}"), FnTy::arbitrary(u, true)?));
+        host.push((format!("f{k}"), FnTy::arbitrary(u, true, resources)?));
     }
     let n_inst = if u.ratio(1, 3)? {
         u.int_in_range(1..=2)?
@@ -440,10 +460,13 @@ pub fn generate(u: &mut Unstructured<'_>) -> Result<(String, bool)> {
         0
     };
     for k in 0..n_inst {
-        host.push((format!("g{k}"), FnTy::arbitrary(u, false)?));
+        host.push((format!("g{k}"), FnTy::arbitrary(u, false, false)?));
     }
 
     let mut out = String::from("(component\n");
+    if resources {
+        out.push_str("(import \"hr\" (type $hr (sub resource)))\n");
+    }
     let mut root_imports = String::new();
     for (name, ty) in host.iter().take(n_root) {
         let sig = imports_scope.func_sig(&ty.params, ty.result.as_ref());
@@ -472,6 +495,12 @@ pub fn generate(u: &mut Unstructured<'_>) -> Result<(String, bool)> {
         loops: 0,
     };
     let wild_body = wild.body(u, &[Flat::I32])?;
+    let dtor_body = Body {
+        locals: vec![Flat::I32],
+        callees: &[],
+        loops: 0,
+    }
+    .body(u, &[])?;
     let data_at = *u.choose(&[0u32, 8, 64, 256, 1024])?;
     let data = if min > 0 {
         format!("(data (i32.const {data_at}) \"{}\")", data(u)?)
@@ -499,13 +528,18 @@ pub fn generate(u: &mut Unstructured<'_>) -> Result<(String, bool)> {
       (then (memory.copy (local.get $ptr) (local.get $old) (local.get $old-size))))
     (local.get $ptr))
   (func (export "wild") (param i32 i32 i32 i32) (result i32)
-    {wild_body}))
+    {wild_body})
+  (func (export "dtor") (param i32)
+    {dtor_body}))
 (core instance $libc (instantiate $libc))
 (alias core export $libc "mem" (core memory $mem))
 (alias core export $libc "realloc" (core func $realloc))
 (alias core export $libc "wild" (core func $wild))
+(alias core export $libc "dtor" (core func $dtor))
 "#
     ));
+    let mut res_imports = String::new();
+    let mut res_with = String::new();
 
     // Lowered host functions.
     let mut callees = vec![Callee {
@@ -513,6 +547,38 @@ pub fn generate(u: &mut Unstructured<'_>) -> Result<(String, bool)> {
         params: vec![Flat::I32; 4],
         results: vec![Flat::I32],
     }];
+    if resources {
+        let dtor = if u.arbitrary()? {
+            " (dtor (core func $dtor))"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "(type $r (resource (rep i32){dtor}))
+(core func $rnew (canon resource.new $r))
+(core func $rrep (canon resource.rep $r))
+(core func $rdrop (canon resource.drop $r))
+(core func $hdrop (canon resource.drop $hr))
+"
+        ));
+        for (name, results) in [
+            ("rnew", vec![Flat::I32]),
+            ("rrep", vec![Flat::I32]),
+            ("rdrop", vec![]),
+            ("hdrop", vec![]),
+        ] {
+            res_imports.push_str(&format!(
+                "(import \"res\" \"{name}\" (func ${name} (param i32) (result {})))\n",
+                list(&results)
+            ));
+            res_with.push_str(&format!("(export \"{name}\" (func ${name})) "));
+            callees.push(Callee {
+                name: name.into(),
+                params: vec![Flat::I32],
+                results,
+            });
+        }
+    }
     let mut host_imports = String::new();
     let mut host_with = String::new();
     for (name, ty) in &host {
@@ -547,7 +613,7 @@ pub fn generate(u: &mut Unstructured<'_>) -> Result<(String, bool)> {
         let in_instance = u.ratio(1, 4)?;
         let ty = match forward {
             Some(k) => host[k].1.clone(),
-            None => FnTy::arbitrary(u, !in_instance)?,
+            None => FnTy::arbitrary(u, !in_instance, resources && !in_instance)?,
         };
         // A forwarded type from a root import may need names.
         let in_instance = in_instance && forward.is_none_or(|k| k >= n_root);
@@ -601,9 +667,11 @@ pub fn generate(u: &mut Unstructured<'_>) -> Result<(String, bool)> {
   (import "libc" "mem" (memory 0))
   (import "libc" "realloc" (func $realloc (param i32 i32 i32 i32) (result i32)))
   {host_imports}
+  {res_imports}
   (global $g (mut i32) (i32.const 0))
   {funcs})
-(core instance $i (instantiate $m (with "libc" (instance $libc)) (with "host" (instance {host_with}))))
+(core instance $i (instantiate $m (with "libc" (instance $libc)) (with "host" (instance {host_with}))
+  (with "res" (instance {res_with}))))
 "#
     ));
 

@@ -85,6 +85,7 @@ impl Case {
         let lim = TypeLimits {
             depth: 4,
             named: true,
+            handles: 0,
         };
         let params = (0..n)
             .map(|_| arb_type(u, lim, &mut nodes))

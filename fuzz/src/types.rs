@@ -12,6 +12,8 @@ pub struct TypeLimits {
     /// Records, variants, enums and flags (which must be named in a
     /// component's imports and exports) may be generated.
     pub named: bool,
+    /// Handle leaves: 0 none, 1 `own` only (results), 2 `own` and `borrow`.
+    pub handles: u8,
 }
 
 /// An arbitrary value type; `nodes` bounds the total number of type nodes
@@ -109,6 +111,8 @@ pub fn arb_type(u: &mut Unstructured<'_>, lim: TypeLimits, nodes: &mut u32) -> R
 pub struct TypeScope {
     /// `i` for imports, `e` for exports: prefixes of names.
     prefix: &'static str,
+    /// The resource type handles refer to, e.g. `$res`.
+    pub resource: Option<String>,
     export: bool,
     next: u32,
     /// The WAT text of the definitions, in order.
@@ -120,6 +124,7 @@ impl TypeScope {
     pub fn imports() -> Self {
         TypeScope {
             prefix: "i",
+            resource: None,
             export: false,
             next: 0,
             defs: String::new(),
@@ -130,6 +135,7 @@ impl TypeScope {
     pub fn exports() -> Self {
         TypeScope {
             prefix: "e",
+            resource: None,
             export: true,
             next: 0,
             defs: String::new(),
@@ -208,8 +214,15 @@ impl TypeScope {
                 let names: Vec<String> = ns.iter().map(|n| format!("\"{n}\"")).collect();
                 named(self, format!("(flags {})", names.join(" ")))
             }
-            // Handles are not generated.
-            Type::Own | Type::Borrow => "u32".into(),
+            Type::Own | Type::Borrow => {
+                let r = self.resource.as_deref().unwrap_or("$no-resource");
+                let k = if matches!(ty, Type::Own) {
+                    "own"
+                } else {
+                    "borrow"
+                };
+                format!("({k} {r})")
+            }
         }
     }
 

@@ -382,7 +382,7 @@ impl Func {
 /// the caller is already inside (CanonicalABI.md, `entering_set`).
 pub(crate) type EnterSet = SmallVec<[u32; 4]>;
 
-fn self_and_ancestors<T>(data: &StoreData<T>, instance: u32) -> EnterSet {
+pub(crate) fn self_and_ancestors<T>(data: &StoreData<T>, instance: u32) -> EnterSet {
     let mut set = EnterSet::new();
     let mut next = Some(instance);
     while let Some(i) = next {
@@ -409,7 +409,15 @@ pub(crate) fn enter<T>(
         let theirs = self_and_ancestors(data, c);
         set.retain(|i| !theirs.contains(i));
     }
-    for &i in set.iter() {
+    enter_set(data, &set)?;
+    Ok(set)
+}
+
+/// Enters the instances of an entering set: traps if one trapped before or
+/// is already on the call stack, else marks them all entered.
+#[inline]
+pub(crate) fn enter_set<T>(data: &mut StoreData<T>, set: &[u32]) -> Result<()> {
+    for &i in set {
         let flags = data.flags(i)?;
         if flags.poisoned {
             return Err(Error::trap(
@@ -424,10 +432,10 @@ pub(crate) fn enter<T>(
             ));
         }
     }
-    for &i in set.iter() {
+    for &i in set {
         data.flags(i)?.may_enter = false;
     }
-    Ok(set)
+    Ok(())
 }
 
 /// `leave_to`; a trap poisons every instance the call entered.
@@ -436,9 +444,14 @@ pub(crate) fn leave<T, R>(
     set: &EnterSet,
     r: &Result<R>,
 ) -> Result<()> {
+    leave_set(ctx.data_mut(), set, r)
+}
+
+/// `leave_to` over an entering set; a trap poisons them all.
+#[inline]
+pub(crate) fn leave_set<T, R>(data: &mut StoreData<T>, set: &[u32], r: &Result<R>) -> Result<()> {
     let trapped = matches!(r, Err(e) if e.is_trap());
-    let data = ctx.data_mut();
-    for &i in set.iter() {
+    for &i in set {
         let flags = data.flags(i)?;
         flags.may_enter = true;
         flags.poisoned |= trapped;

@@ -14,9 +14,10 @@ use super::traits::{
     ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext, ParamsRef, TypeRef,
 };
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
-use crate::error::{from_wasmi, Error, Result, TrapKind};
+use crate::error::{from_wasmi, Error, Result};
 use crate::func::{
-    charge_fuel, from_raw, post_return, to_raw, EnterSet, Func, FuncKind, LiftedFunc, WasmiMem,
+    charge_fuel, enter_set, from_raw, leave_set, post_return, self_and_ancestors, to_raw, EnterSet,
+    Func, FuncKind, LiftedFunc, WasmiMem,
 };
 use crate::store::{AsContextMut, StoreData};
 
@@ -225,9 +226,9 @@ where
             ));
         }
         let ctx = &mut cx.inner;
-        enter(ctx.data_mut(), &self.entering)?;
+        enter_set(ctx.data_mut(), &self.entering)?;
         let r = self.call_entered(ctx, params);
-        leave(ctx.data_mut(), &self.entering, &r)?;
+        leave_set(ctx.data_mut(), &self.entering, &r)?;
         r
     }
 
@@ -283,56 +284,4 @@ where
     pub fn func(&self) -> &Func {
         &self.func
     }
-}
-
-/// The callee and its ancestors: what a call from the host enters
-/// (`func::enter` with no caller, computed once instead of per call).
-fn self_and_ancestors<T>(data: &StoreData<T>, instance: u32) -> EnterSet {
-    let mut set = EnterSet::new();
-    let mut next = Some(instance);
-    while let Some(i) = next {
-        if set.contains(&i) {
-            break;
-        }
-        set.push(i);
-        next = data.instances.get(i as usize).and_then(|f| f.parent);
-    }
-    set
-}
-
-/// `func::enter` over a precomputed entering set: traps if an instance
-/// trapped before or is already on the call stack, then marks them entered.
-#[inline]
-fn enter<T>(data: &mut StoreData<T>, set: &[u32]) -> Result<()> {
-    for &i in set {
-        let flags = data.flags(i)?;
-        if flags.poisoned {
-            return Err(Error::trap(
-                TrapKind::Poisoned,
-                "the instance trapped earlier",
-            ));
-        }
-        if !flags.may_enter {
-            return Err(Error::trap(
-                TrapKind::CannotEnter,
-                "the instance is already on the call stack (reentrance)",
-            ));
-        }
-    }
-    for &i in set {
-        data.flags(i)?.may_enter = false;
-    }
-    Ok(())
-}
-
-/// `func::leave` over a precomputed entering set; a trap poisons them all.
-#[inline]
-fn leave<T, R>(data: &mut StoreData<T>, set: &[u32], r: &Result<R>) -> Result<()> {
-    let trapped = matches!(r, Err(e) if e.is_trap());
-    for &i in set {
-        let flags = data.flags(i)?;
-        flags.may_enter = true;
-        flags.poisoned |= trapped;
-    }
-    Ok(())
 }

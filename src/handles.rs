@@ -52,6 +52,19 @@ impl<T> StoreData<T> {
     /// Takes owned handle `i` (static type `r`) out of `inst`'s table, as
     /// `lift_own` does: returns its runtime type and representation.
     pub(crate) fn take_own(&mut self, inst: u32, r: u32, i: u32) -> Result<(u32, u32)> {
+        let h = self.remove_unlent(inst, r, i, "moved")?;
+        if !h.own {
+            return Err(Error::trap(
+                TrapKind::WrongHandleKind,
+                "a borrow handle was passed as own",
+            ));
+        }
+        Ok((h.rt, h.rep))
+    }
+
+    /// Removes handle `i` from `inst`'s table, checking it is of static type
+    /// `r` and not lent out (`what` happens to it, for the message).
+    fn remove_unlent(&mut self, inst: u32, r: u32, i: u32, what: &str) -> Result<Handle> {
         let state = self.flags(inst)?;
         let rt = state.resource(r)?;
         let h = state.handles.remove(i)?;
@@ -61,16 +74,10 @@ impl<T> StoreData<T> {
         if h.lends != 0 {
             return Err(Error::trap(
                 TrapKind::HandleLent,
-                "owned handle moved while lent out",
+                alloc::format!("owned handle {what} while lent out"),
             ));
         }
-        if !h.own {
-            return Err(Error::trap(
-                TrapKind::WrongHandleKind,
-                "a borrow handle was passed as own",
-            ));
-        }
-        Ok((rt, h.rep))
+        Ok(h)
     }
 
     /// Lends handle `i` (static type `r`) of `inst` for a call, as
@@ -244,21 +251,10 @@ impl<T> StoreData<T> {
         r: u32,
         i: u32,
     ) -> Result<Option<(u32, u32)>> {
-        let state = self.flags(inst)?;
-        if !state.may_leave {
+        if !self.flags(inst)?.may_leave {
             return Err(cannot_leave());
         }
-        let rt = state.resource(r)?;
-        let h = state.handles.remove(i)?;
-        if h.rt != rt {
-            return Err(wrong_type());
-        }
-        if h.lends != 0 {
-            return Err(Error::trap(
-                TrapKind::HandleLent,
-                "owned handle dropped while lent out",
-            ));
-        }
+        let h = self.remove_unlent(inst, r, i, "dropped")?;
         if h.own {
             Ok(Some((h.rt, h.rep)))
         } else {

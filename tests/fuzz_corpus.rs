@@ -63,3 +63,43 @@ fn load_input_splits_at_the_tail_length() {
     assert_eq!(fuzz_logic::split_tail(b"x"), (&b"x"[..], &b""[..]));
     assert_eq!(fuzz_logic::split_tail(b"ab\x02\x00").1.len(), 2);
 }
+
+/// Found by `load` (`fuzz/corpus/load/regress-loop-stack-overflow-*`):
+/// a guest loop that runs until its fuel is out. In a build with
+/// optimizations *and* debug assertions (`cargo fuzz run -a`, or a release
+/// profile with `debug-assertions = true`) wasmi 2.0 picks its tail-call
+/// dispatch, whose handlers then are not sibling-call optimized: every
+/// executed instruction takes a native stack frame and some 50,000 loop
+/// iterations overflow an 8 MiB stack (SIGSEGV / "has overflowed its
+/// stack"), instead of ending with an out-of-fuel trap. Debug builds (this
+/// test under plain `cargo test`) use the loop dispatch and pass.
+#[test]
+fn guest_loop_until_out_of_fuel_traps_without_overflowing_the_stack() {
+    use componentry::{Component, Config, Engine, Linker, Store, TrapKind, Val};
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    let engine = Engine::new(&config);
+    let bytes = wat::parse_str(
+        r#"(component
+            (core module $m
+              (func (export "spin") (param i32) (result i32)
+                (loop $l (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+                (local.get 0)))
+            (core instance $i (instantiate $m))
+            (func (export "spin") (param "n" u32) (result u32)
+              (canon lift (core func $i "spin"))))"#,
+    )
+    .unwrap();
+    let component = Component::new(&engine, &bytes).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.set_fuel(1_000_000).unwrap();
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let spin = instance.get_func(&mut store, "spin").unwrap();
+    let mut r = [Val::U32(1)];
+    let e = spin
+        .call(&mut store, &[Val::U32(u32::MAX)], &mut r)
+        .expect_err("the loop outlasts its fuel");
+    assert_eq!(e.trap_kind(), Some(TrapKind::OutOfFuel));
+}

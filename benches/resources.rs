@@ -1,11 +1,11 @@
 //! A guest resource's lifetime from the host: `[constructor]counter`,
 //! `[method]counter.inc`, `[method]counter.get`, drop — through componentry
-//! (dynamic values; handles are `ResourceAny`) against a raw-wasmi floor
+//! (dynamic values, and `TypedFunc`; handles are `ResourceAny`) against a raw-wasmi floor
 //! that does the same work on a core module passing a plain i32 handle.
 //!
 //! Run: `cargo bench --bench resources`.
 
-use componentry::{Component, Engine, Linker, Store, Val};
+use componentry::{Component, Engine, Linker, ResourceAny, Store, Val};
 use criterion::{black_box, Criterion};
 use std::time::{Duration, Instant};
 
@@ -80,6 +80,9 @@ fn main() {
     let get = instance
         .get_func(&mut store, "[method]counter.get")
         .unwrap();
+    let tctor = ctor.typed::<(), ResourceAny>(&mut store).unwrap();
+    let tinc = inc.typed::<(ResourceAny,), ()>(&mut store).unwrap();
+    let tget = get.typed::<(ResourceAny,), u64>(&mut store).unwrap();
     let mut lifetime = || {
         let mut r = [Val::Bool(false)];
         ctor.call(&mut store, &[], &mut r).unwrap();
@@ -100,6 +103,22 @@ fn main() {
             }
             let t = start.elapsed();
             ours = t.as_nanos() as f64 / iters as f64;
+            t
+        })
+    });
+
+    let mut typed = 0.0;
+    c.bench_function("resource/componentry-typed", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let h = tctor.call(&mut store, ()).unwrap();
+                tinc.call(&mut store, (h,)).unwrap();
+                black_box(tget.call(&mut store, (h,)).unwrap());
+                h.resource_drop(&mut store).unwrap();
+            }
+            let t = start.elapsed();
+            typed = t.as_nanos() as f64 / iters as f64;
             t
         })
     });
@@ -142,10 +161,11 @@ fn main() {
             t
         })
     });
-    println!("\n| workload | raw wasmi (ns) | componentry dynamic (ns) | ratio |");
-    println!("| --- | ---: | ---: | ---: |");
+    println!("\n| workload | raw wasmi (ns) | componentry dynamic (ns) | ratio | componentry typed (ns) | ratio |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     println!(
-        "| resource new + inc + get + drop | {floor:.0} | {ours:.0} | {:.2} |",
-        ours / floor
+        "| resource new + inc + get + drop | {floor:.0} | {ours:.0} | {:.2} | {typed:.0} | {:.2} |",
+        ours / floor,
+        typed / floor
     );
 }

@@ -196,6 +196,21 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
             .data_mut()
             .lower_borrow(self.instance, task, r, v)
     }
+
+    fn lower_host(
+        &mut self,
+        r: u32,
+        borrow: bool,
+        id: core::any::TypeId,
+        rep: u32,
+        own: bool,
+    ) -> Result<u32> {
+        let (inst, task) = (self.instance, self.task);
+        self.ctx
+            .as_context_mut()
+            .data_mut()
+            .lower_host(inst, task, r, borrow, id, rep, own)
+    }
 }
 
 /// Charges `units` of fuel for the component layer's work, if the engine

@@ -4,6 +4,7 @@
 
 use alloc::format;
 use alloc::sync::Arc;
+use core::any::TypeId;
 
 use crate::error::{from_wasmi, Error, Result, TrapKind};
 use crate::resources::{Handle, HostHandle, Resource, ResourceAny, ResourceTypeInfo};
@@ -211,6 +212,42 @@ impl<T> StoreData<T> {
         self.put_borrow(inst, task, r, hh.rt, hh.rep)
     }
 
+    /// Lowers the host resource `rep` of Rust type `id` into `inst` as an
+    /// `own` (or, if `borrow`, a `borrow` for call `task`) of static type `r`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn lower_host(
+        &mut self,
+        inst: u32,
+        task: Option<u32>,
+        r: u32,
+        borrow: bool,
+        id: TypeId,
+        rep: u32,
+        own: bool,
+    ) -> Result<u32> {
+        let rt = self.host_types.get(&id).copied().ok_or_else(|| {
+            Error::usage("resource handle of another resource type than the parameter's")
+        })?;
+        self.check_host_type(inst, r, rt)?;
+        if borrow {
+            self.put_borrow(inst, task, r, rt, rep)
+        } else if own {
+            self.put_own(inst, r, rt, rep)
+        } else {
+            Err(Error::usage(
+                "a borrowed resource was passed where `own` is expected",
+            ))
+        }
+    }
+
+    /// Whether runtime resource type `rt` is the host type of Rust type `id`.
+    fn is_host_type(&self, rt: u32, id: TypeId) -> bool {
+        self.resource_types
+            .get(rt as usize)
+            .and_then(|t| t.host)
+            .is_some_and(|(t, _)| t == id)
+    }
+
     /// `resource.new`: a new owned handle in `inst`'s table.
     pub(crate) fn resource_new(&mut self, inst: u32, r: u32, rep: u32) -> Result<u32> {
         let max = self.limits.max_handles;
@@ -286,6 +323,30 @@ impl<T> StoreData<T> {
         });
         self.host_types.insert(id, rt);
         rt
+    }
+}
+
+impl<T> crate::typed::LiftHandles for StoreData<T> {
+    fn lift_own(&mut self, inst: u32, r: u32, i: u32) -> Result<ResourceAny> {
+        StoreData::lift_own(self, inst, r, i)
+    }
+
+    fn lift_borrow(&mut self, inst: u32, r: u32, i: u32) -> Result<ResourceAny> {
+        StoreData::lift_borrow(self, inst, r, i)
+    }
+
+    fn lift_host(&mut self, inst: u32, r: u32, i: u32, borrow: bool, id: TypeId) -> Result<u32> {
+        let rt = self.flags(inst)?.resource(r)?;
+        if !self.is_host_type(rt, id) {
+            return Err(Error::usage(
+                "a handle of another resource type than the `Resource<T>` it is lifted as",
+            ));
+        }
+        if borrow {
+            Ok(self.lend(inst, r, i)?.1)
+        } else {
+            Ok(self.take_own(inst, r, i)?.1)
+        }
     }
 }
 
@@ -431,12 +492,7 @@ impl ResourceAny {
         let mut cx = store.as_context_mut();
         let data = cx.inner.data_mut();
         let hh = data.host_get(&self)?;
-        let is_u = data
-            .resource_types
-            .get(hh.rt as usize)
-            .and_then(|t| t.host)
-            .is_some_and(|(id, _)| id == core::any::TypeId::of::<U>());
-        if !is_u {
+        if !data.is_host_type(hh.rt, TypeId::of::<U>()) {
             return Err(Error::usage(
                 "the resource is not of the requested host type",
             ));

@@ -42,6 +42,7 @@ pub fn component_type(input: &DeriveInput) -> syn::Result<TokenStream> {
             let sizes = consts(shape.types(), quote!(SIZE32));
             let aligns = consts(shape.types(), quote!(ALIGN32));
             let flats = consts(shape.types(), quote!(FLAT));
+            let resources = consts(shape.types(), quote!(RESOURCES));
             let checks = fields.iter().map(|f| {
                 let (name, ty) = (&f.name, &f.ty);
                 quote!((#name, <#ty as ::componentry::ComponentType>::typecheck))
@@ -51,6 +52,7 @@ pub fn component_type(input: &DeriveInput) -> syn::Result<TokenStream> {
                 const ALIGN32: u32 = #p::record_align(&[#((#sizes, #aligns)),*]);
                 const FLAT: usize = 0 #(+ #flats)*;
                 type Core = #p::NotScalar;
+                const RESOURCES: usize = 0 #(+ #resources)*;
                 fn typecheck(ty: &#p::TypeRef<'_>) -> #p::Result<()> {
                     #p::typecheck_record::<Self>(ty, &[#(#checks),*])
                 }
@@ -75,6 +77,7 @@ pub fn component_type(input: &DeriveInput) -> syn::Result<TokenStream> {
             let sizes = consts(tys.iter(), quote!(SIZE32));
             let aligns = consts(tys.iter(), quote!(ALIGN32));
             let flats = consts(tys.iter(), quote!(FLAT));
+            let resources = consts(tys.iter(), quote!(RESOURCES));
             let checks = cases.iter().zip(&tys).map(|(c, ty)| {
                 let name = &c.name;
                 quote!((#name, <#ty as ::componentry::ComponentType>::typecheck_payload))
@@ -88,6 +91,7 @@ pub fn component_type(input: &DeriveInput) -> syn::Result<TokenStream> {
                 const ALIGN32: u32 = #p::variant_align(#n, #p::max_align(&[#(#aligns),*]));
                 const FLAT: usize = 1 + #p::max_size(&[#(#flats as u32),*]) as usize;
                 type Core = #p::NotScalar;
+                const RESOURCES: usize = 0 #(+ #resources)*;
                 fn typecheck(ty: &#p::TypeRef<'_>) -> #p::Result<()> {
                     #p::typecheck_variant::<Self>(ty, &[#(#checks),*])
                 }
@@ -109,6 +113,18 @@ fn payload_offset(cases: &[Member]) -> TokenStream {
         #n,
         ::componentry::__private::max_align(&[#(#aligns),*])
     ))
+}
+
+/// For each case, the handle positions of the cases before it (the
+/// cursor offset of its payload's), as a const expression.
+fn resources_before(cases: &[Member]) -> Vec<TokenStream> {
+    let counts = consts(payloads(cases).iter(), quote!(RESOURCES));
+    (0..cases.len())
+        .map(|k| {
+            let before = &counts[..k];
+            quote!(0usize #(+ #before)*)
+        })
+        .collect()
 }
 
 pub fn lower(input: &DeriveInput) -> syn::Result<TokenStream> {
@@ -142,13 +158,18 @@ pub fn lower(input: &DeriveInput) -> syn::Result<TokenStream> {
             let offset = payload_offset(cases);
             let mut flat_arms = Vec::new();
             let mut store_arms = Vec::new();
+            let before = resources_before(cases);
             for (k, c) in cases.iter().enumerate() {
-                let (v, k) = (&c.ident, k as u32);
+                let (v, b, k) = (&c.ident, &before[k], k as u32);
                 if c.ty.is_some() {
-                    flat_arms.push(quote!(Self::#v(x) => #p::lower_case(cx, dst, #k, #p::Some(x))));
-                    store_arms.push(
-                        quote!(Self::#v(x) => #p::store_case(cx, ptr, #n, off, #k, #p::Some(x))),
-                    );
+                    flat_arms.push(quote!(Self::#v(x) => {
+                        cx.seek_resource(base + #b);
+                        #p::lower_case(cx, dst, #k, #p::Some(x))
+                    }));
+                    store_arms.push(quote!(Self::#v(x) => {
+                        cx.seek_resource(base + #b);
+                        #p::store_case(cx, ptr, #n, off, #k, #p::Some(x))
+                    }));
                 } else {
                     flat_arms.push(quote!(Self::#v => #p::lower_case::<()>(cx, dst, #k, #p::None)));
                     store_arms.push(
@@ -162,11 +183,17 @@ pub fn lower(input: &DeriveInput) -> syn::Result<TokenStream> {
                     cx: &mut #p::LowerContext<'_>,
                     dst: &mut [u64],
                 ) -> #p::Result<()> {
-                    match self { #(#flat_arms,)* }
+                    let base = cx.resource_cursor();
+                    match self { #(#flat_arms,)* }?;
+                    cx.seek_resource(base + <Self as ::componentry::ComponentType>::RESOURCES);
+                    #p::Ok(())
                 }
                 fn store(&self, cx: &mut #p::LowerContext<'_>, ptr: u32) -> #p::Result<()> {
                     let off = #offset;
-                    match self { #(#store_arms,)* }
+                    let base = cx.resource_cursor();
+                    match self { #(#store_arms,)* }?;
+                    cx.seek_resource(base + <Self as ::componentry::ComponentType>::RESOURCES);
+                    #p::Ok(())
                 }
             }
         }
@@ -206,19 +233,22 @@ pub fn lift(input: &DeriveInput) -> syn::Result<TokenStream> {
         Shape::Enum(cases) | Shape::Variant(cases) => {
             let n = cases.len();
             let offset = payload_offset(cases);
+            let before = resources_before(cases);
             let arms = |flat: bool| -> Vec<TokenStream> {
                 cases
                     .iter()
                     .enumerate()
                     .map(|(k, c)| {
-                        let (v, k) = (&c.ident, k as u32);
+                        let (v, b, k) = (&c.ident, &before[k], k as u32);
                         match (&c.ty, flat) {
-                            (Some(t), true) => {
-                                quote!(#k => Self::#v(#p::lift_payload::<#t>(cx, src)?))
-                            }
-                            (Some(t), false) => {
-                                quote!(#k => Self::#v(#p::load_payload::<#t>(cx, bytes, #offset)?))
-                            }
+                            (Some(t), true) => quote!(#k => {
+                                cx.seek_resource(base + #b);
+                                Self::#v(#p::lift_payload::<#t>(cx, src)?)
+                            }),
+                            (Some(t), false) => quote!(#k => {
+                                cx.seek_resource(base + #b);
+                                Self::#v(#p::load_payload::<#t>(cx, bytes, #offset)?)
+                            }),
                             (None, _) => quote!(#k => Self::#v),
                         }
                     })
@@ -228,20 +258,24 @@ pub fn lift(input: &DeriveInput) -> syn::Result<TokenStream> {
             let load_arms = arms(false);
             quote! {
                 fn lift_flat(cx: &mut #p::LiftContext<'_>, src: &[u64]) -> #p::Result<Self> {
-                    let _ = &cx;
                     let disc = #p::lift_discriminant(src, #n)?;
-                    #p::Ok(match disc {
+                    let base = cx.resource_cursor();
+                    let v = match disc {
                         #(#flat_arms,)*
                         d => return #p::Err(#p::bad_discriminant(d, #n)),
-                    })
+                    };
+                    cx.seek_resource(base + <Self as ::componentry::ComponentType>::RESOURCES);
+                    #p::Ok(v)
                 }
                 fn load(cx: &mut #p::LiftContext<'_>, bytes: &[u8]) -> #p::Result<Self> {
-                    let _ = &cx;
                     let disc = #p::load_discriminant(bytes, #n)?;
-                    #p::Ok(match disc {
+                    let base = cx.resource_cursor();
+                    let v = match disc {
                         #(#load_arms,)*
                         d => return #p::Err(#p::bad_discriminant(d, #n)),
-                    })
+                    };
+                    cx.seek_resource(base + <Self as ::componentry::ComponentType>::RESOURCES);
+                    #p::Ok(v)
                 }
             }
         }

@@ -103,4 +103,18 @@ pub(crate) trait GuestMemory {
         let _ = (r, v);
         Err(no_resources())
     }
+
+    /// Lowers the host resource `rep` of Rust type `id` (owned or not) as
+    /// an `own` (or, if `borrow`, a `borrow`) of static resource type `r`.
+    fn lower_host(
+        &mut self,
+        r: u32,
+        borrow: bool,
+        id: core::any::TypeId,
+        rep: u32,
+        own: bool,
+    ) -> Result<u32> {
+        let _ = (r, borrow, id, rep, own);
+        Err(no_resources())
+    }
 }

@@ -76,6 +76,11 @@ where
     R: ComponentType + Lower,
     F: Fn(StoreContextMut<'_, T>, P) -> Result<R>,
 {
+    if P::RESOURCES + R::RESOURCES > 0 {
+        return Err(Error::usage(
+            "a typed host function with resource handles cannot be called with dynamic values",
+        ));
+    }
     let inner = &component.inner;
     let arena = &inner.arena;
     let plan = inner

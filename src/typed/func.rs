@@ -10,11 +10,12 @@ use core::marker::PhantomData;
 use smallvec::SmallVec;
 
 use super::core::{CoreList, RetCall};
+use super::handles::{positions, Positions};
 use super::traits::{
     ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext, ParamsRef, TypeRef,
 };
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
-use crate::error::{from_wasmi, Error, Result};
+use crate::error::{from_wasmi, Error, Result, TrapKind};
 use crate::func::{
     charge_fuel, enter_set, from_raw, leave_set, post_return, self_and_ancestors, to_raw, EnterSet,
     Func, FuncKind, LiftedFunc, WasmiMem,
@@ -37,6 +38,10 @@ pub struct TypedFunc<P: ComponentNamedList, R> {
     /// The instances a call from the host enters: the callee and its
     /// ancestors (fixed at instantiation, so computed once).
     entering: EnterSet,
+    /// The handle positions of the params and of the result.
+    resources: Arc<Positions>,
+    /// Whether a param is a `borrow` (the call then opens a task for them).
+    borrows: bool,
     ty: PhantomData<fn(P) -> R>,
 }
 
@@ -48,6 +53,8 @@ impl<P: ComponentNamedList, R> Clone for TypedFunc<P, R> {
             core: self.core.clone(),
             result: self.result,
             entering: self.entering.clone(),
+            resources: self.resources.clone(),
+            borrows: self.borrows,
             ty: PhantomData,
         }
     }
@@ -191,6 +198,8 @@ impl Func {
                 type_name::<R>()
             )));
         }
+        let resources = positions::<P, R>(&self.component, l.ty)?;
+        let borrows = resources.params.iter().any(|(_, b)| *b);
         let core = CoreCall::new(l.core, &cx.inner, &plan.core_params, &plan.core_results);
         let entering = self_and_ancestors(cx.inner.data(), l.options.instance);
         Ok(TypedFunc {
@@ -199,6 +208,8 @@ impl Func {
             core,
             result: plan.core_results.first().copied(),
             entering,
+            resources: Arc::new(resources),
+            borrows,
             ty: PhantomData,
         })
     }
@@ -242,35 +253,64 @@ where
         let l = &*self.lifted;
         let o = &l.options;
         let mut flat = [0u64; MAX_FLAT_PARAMS];
-        let n = {
+        // Borrows lowered into the callee count in its task.
+        let task = if self.borrows {
+            Some(ctx.data_mut().tasks.add(0)?)
+        } else {
+            None
+        };
+        let lowered = {
             let mut mem = WasmiMem::new(&mut *ctx, o);
-            let mut lcx = LowerContext::new(&mut mem, o.encoding);
+            mem.task = task;
+            let mut lcx =
+                LowerContext::new(&mut mem, o.encoding).with_resources(&self.resources.params);
             if P::FLAT <= MAX_FLAT_PARAMS {
-                params.lower_flat(&mut lcx, &mut flat[..P::FLAT])?;
-                P::FLAT
+                params
+                    .lower_flat(&mut lcx, &mut flat[..P::FLAT])
+                    .map(|()| P::FLAT)
             } else {
-                let ptr = lcx.allocate(P::ALIGN32, P::SIZE32)?;
-                params.store(&mut lcx, ptr)?;
-                flat[0] = u64::from(ptr);
-                1
+                lcx.allocate(P::ALIGN32, P::SIZE32).and_then(|ptr| {
+                    params.store(&mut lcx, ptr)?;
+                    flat[0] = u64::from(ptr);
+                    Ok(1)
+                })
             }
         };
-        let ret = self.core.call(&mut *ctx, &flat[..n])?;
-        let (result, fuel) = {
+        let ret = lowered.and_then(|n| self.core.call(&mut *ctx, &flat[..n]));
+        if let Some(task) = task {
+            let borrows = ctx.data_mut().tasks.remove(task).unwrap_or(0);
+            if ret.is_ok() && borrows > 0 {
+                return Err(Error::trap(
+                    TrapKind::BorrowsOutstanding,
+                    "the callee returned without dropping the borrowed handles it was given",
+                ));
+            }
+        }
+        let ret = ret?;
+        let (result, fuel, lent) = {
             let max_bytes = ctx.data().limits.max_lift_bytes;
-            let memory = match o.memory {
-                Some(m) if R::FLAT > 0 => m.data(&*ctx),
-                _ => &[],
+            let (memory, data): (&[u8], &mut StoreData<T>) = match o.memory {
+                Some(m) if R::FLAT > 0 => {
+                    let (memory, data) = m.data_and_store_mut(&mut *ctx);
+                    (memory, data)
+                }
+                _ => (&[], ctx.data_mut()),
             };
-            let mut lcx = LiftContext::new(memory, o.encoding, max_bytes);
+            let mut lcx = LiftContext::new(memory, o.encoding, max_bytes).with_handles(
+                data,
+                o.instance,
+                &self.resources.result,
+            );
             let r = if R::FLAT <= MAX_FLAT_RESULTS {
-                R::lift_flat(&mut lcx, &[ret][..R::FLAT])?
+                R::lift_flat(&mut lcx, &[ret][..R::FLAT])
             } else {
-                let bytes = lcx.slice(ret as u32, u64::from(R::SIZE32), R::ALIGN32)?;
-                R::load(&mut lcx, bytes)?
+                lcx.slice(ret as u32, u64::from(R::SIZE32), R::ALIGN32)
+                    .and_then(|bytes| R::load(&mut lcx, bytes))
             };
-            (r, lcx.fuel)
+            (r, lcx.fuel, core::mem::take(&mut lcx.lent))
         };
+        lent.release(ctx.data_mut());
+        let result = result?;
         charge_fuel(ctx, fuel)?;
         if o.post_return.is_some() {
             let outs: SmallVec<[wasmi::Val; 1]> =

@@ -15,6 +15,7 @@ use core::any::{type_name, Any};
 use smallvec::SmallVec;
 
 use super::core::{wrap_host, CoreList, RawHost};
+use super::handles::{positions, Positions};
 use super::traits::{
     ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext, ParamsRef, TypeRef,
 };
@@ -26,8 +27,9 @@ use crate::func::{charge_fuel, from_raw, lowered_type, to_raw, Func, FuncKind, O
 use crate::linker::{Definition, HostFn, LinkerInstance};
 use crate::store::{StoreContextMut, StoreData};
 
-/// Makes the raw host function for one lowering (its canonical options).
-type MakeRaw<T> = dyn Fn(Options) -> RawHost<T> + Send + Sync;
+/// Makes the raw host function for one lowering (its canonical options
+/// and the handle positions of its params and result).
+type MakeRaw<T> = dyn Fn(Options, Arc<Positions>) -> RawHost<T> + Send + Sync;
 
 /// Wraps a raw host function for the static core params of `P`, if the
 /// lowered signature is exactly that.
@@ -41,6 +43,7 @@ type WrapStatic<T> = fn(
 /// A host function defined with [`LinkerInstance::func_wrap`].
 pub(crate) struct TypedHost<T> {
     check: fn(&Component, u32) -> Result<()>,
+    positions: fn(&Component, u32) -> Result<Positions>,
     make_raw: Box<MakeRaw<T>>,
     wrap_static: WrapStatic<T>,
     make_dynamic: Box<MakeDynamic<T>>,
@@ -115,9 +118,13 @@ where
             if plan.lower_params.len() == n_params + spilled
                 && plan.lower_results.len() == R::FLAT.min(MAX_FLAT_RESULTS) * (1 - spilled)
             {
-                return Ok(());
+                match positions::<P, R>(component, ty) {
+                    Ok(_) => return Ok(()),
+                    Err(e) => String::from(e.message()),
+                }
+            } else {
+                String::from("the Rust types' layout disagrees with the core signature")
             }
-            String::from("the Rust types' layout disagrees with the core signature")
         }
     };
     Err(Error::usage(format!(
@@ -129,7 +136,7 @@ where
 }
 
 /// The raw host function of `f` for a lowering with options `o`.
-fn raw_host<T, P, R, F>(f: Arc<F>, o: Options) -> RawHost<T>
+fn raw_host<T, P, R, F>(f: Arc<F>, o: Options, res: Arc<Positions>) -> RawHost<T>
 where
     T: 'static,
     P: ComponentNamedList + Lift + 'static,
@@ -137,7 +144,7 @@ where
     F: Fn(StoreContextMut<'_, T>, P) -> Result<R> + Send + Sync + 'static,
 {
     RawHost(Arc::new(move |caller, raw, out| {
-        call_typed(&*f, &o, caller, raw, out)
+        call_typed(&*f, &o, &res, caller, raw, out)
     }))
 }
 
@@ -146,6 +153,7 @@ where
 fn call_typed<T, P, R, F>(
     f: &F,
     o: &Options,
+    res: &Positions,
     caller: &mut wasmi::Caller<'_, StoreData<T>>,
     raw: &[u64],
     out: &mut [u64],
@@ -162,31 +170,46 @@ where
             "an import was called while the instance may not leave (from realloc or post-return)",
         ));
     }
-    let (params, fuel) = {
+    let (params, fuel, lent) = {
         let max_bytes = caller.data().limits.max_lift_bytes;
-        let memory = match o.memory {
-            Some(m) if P::FLAT > 0 => m.data(&*caller),
-            _ => &[],
+        let (memory, data): (&[u8], &mut StoreData<T>) = match o.memory {
+            Some(m) if P::FLAT > 0 => {
+                let (memory, data) = m.data_and_store_mut(&mut *caller);
+                (memory, data)
+            }
+            _ => (&[], caller.data_mut()),
         };
-        let mut lcx = LiftContext::new(memory, o.encoding, max_bytes);
+        let mut lcx = LiftContext::new(memory, o.encoding, max_bytes).with_handles(
+            data,
+            o.instance,
+            &res.params,
+        );
         let p = if P::FLAT <= MAX_FLAT_PARAMS {
-            P::lift_flat(&mut lcx, raw.get(..P::FLAT).ok_or_else(bad_args)?)?
+            raw.get(..P::FLAT)
+                .ok_or_else(bad_args)
+                .and_then(|src| P::lift_flat(&mut lcx, src))
         } else {
-            let ptr = *raw.first().ok_or_else(bad_args)? as u32;
-            let bytes = lcx.slice(ptr, u64::from(P::SIZE32), P::ALIGN32)?;
-            P::load(&mut lcx, bytes)?
+            raw.first()
+                .ok_or_else(bad_args)
+                .and_then(|ptr| lcx.slice(*ptr as u32, u64::from(P::SIZE32), P::ALIGN32))
+                .and_then(|bytes| P::load(&mut lcx, bytes))
         };
-        (p, lcx.fuel)
+        (p, lcx.fuel, core::mem::take(&mut lcx.lent))
     };
-    charge_fuel(caller, FUEL_PER_CALL + fuel)?;
-    let r = f(
-        StoreContextMut {
-            inner: wasmi::AsContextMut::as_context_mut(caller),
-        },
-        params,
-    )?;
+    // Borrows lifted for the call end with it.
+    let r = params.and_then(|params| {
+        charge_fuel(caller, FUEL_PER_CALL + fuel)?;
+        f(
+            StoreContextMut {
+                inner: wasmi::AsContextMut::as_context_mut(caller),
+            },
+            params,
+        )
+    });
+    lent.release(caller.data_mut());
+    let r = r?;
     let mut mem = WasmiMem::new(&mut *caller, o);
-    let mut lcx = LowerContext::new(&mut mem, o.encoding);
+    let mut lcx = LowerContext::new(&mut mem, o.encoding).with_resources(&res.result);
     if R::FLAT <= MAX_FLAT_RESULTS {
         r.lower_flat(&mut lcx, out.get_mut(..R::FLAT).ok_or_else(bad_args)?)
     } else {
@@ -231,7 +254,8 @@ pub(crate) fn lower_typed_host<T: 'static>(
 ) -> Option<wasmi::Func> {
     let h = &host.downcast_ref::<TypedHostAt<T>>()?.host;
     let plan = component.inner.plans.get(ty as usize)?;
-    let raw = (h.make_raw)(options);
+    let positions = (h.positions)(component, ty).ok()?;
+    let raw = (h.make_raw)(options, Arc::new(positions));
     let (params, results) = (&*plan.lower_params, &*plan.lower_results);
     let fast = (h.wrap_static)(store, raw.clone(), params, results).or_else(|| {
         if !params.iter().all(|t| *t == wasmi::ValType::I32) {
@@ -296,7 +320,8 @@ impl<T: 'static> LinkerInstance<'_, T> {
         let g = f.clone();
         let host = TypedHost {
             check: check::<P, R>,
-            make_raw: Box::new(move |o| raw_host::<T, P, R, F>(f.clone(), o)),
+            positions: positions::<P, R>,
+            make_raw: Box::new(move |o, res| raw_host::<T, P, R, F>(f.clone(), o, res)),
             wrap_static: wrap_static::<T, P::CoreParams>,
             make_dynamic: Box::new(move |component, ty| {
                 super::dynamic::adapter::<T, P, R, F>(g.clone(), component.clone(), ty)

@@ -58,6 +58,7 @@ macro_rules! list_type {
             const ALIGN32: u32 = 4;
             const FLAT: usize = 2;
             type Core = super::core::NotScalar;
+            const RESOURCES: usize = T::RESOURCES;
 
             fn typecheck(ty: &TypeRef<'_>) -> Result<()> {
                 typecheck_list::<Self, T>(ty)

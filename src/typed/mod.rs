@@ -13,6 +13,7 @@
 mod core;
 mod dynamic;
 mod func;
+mod handles;
 mod host;
 mod layout;
 mod lists;
@@ -27,6 +28,7 @@ pub use self::func::TypedFunc;
 pub use self::traits::{ComponentNamedList, ComponentType, Lift, Lower};
 
 pub(crate) use self::host::{dynamic_of_typed, lower_typed_host, TypedHost};
+pub(crate) use self::traits::LiftHandles;
 
 /// What the derive macros and `flags!` expand to. Not a stable API.
 #[doc(hidden)]

@@ -1,10 +1,13 @@
 //! The three traits of the typed API and the contexts their methods get.
 
 use alloc::vec::Vec;
+use core::any::TypeId;
 
 use super::core::{CoreList, CoreScalar};
 use crate::abi::{GuestMemory, StringEncoding};
 use crate::error::{Error, Result, TrapKind};
+use crate::func::Lent;
+use crate::resources::ResourceAny;
 use crate::types::{TypeArena, ValType};
 
 /// A Rust type that stands for a component value type.
@@ -28,6 +31,11 @@ pub trait ComponentType {
     /// The one core value type of a scalar; a placeholder for other types.
     #[doc(hidden)]
     type Core: CoreScalar;
+    /// How many `own`/`borrow` positions the type has, in the order lifting
+    /// and lowering visit them (for variants: the sum over the cases; for
+    /// lists: the element's).
+    #[doc(hidden)]
+    const RESOURCES: usize = 0;
 
     /// Checks that `ty` is the component type this Rust type stands for.
     /// Fails with a usage error naming both types.
@@ -72,9 +80,12 @@ pub trait Lift: ComponentType + Sized {
             return Err(internal());
         }
         let mut out = Vec::with_capacity(bytes.len() / size);
+        let start = cx.resource_cursor();
         for elem in bytes.chunks_exact(size) {
+            cx.seek_resource(start);
             out.push(Self::load(cx, elem)?);
         }
+        cx.seek_resource(start + Self::RESOURCES);
         Ok(out)
     }
 }
@@ -101,10 +112,13 @@ pub trait Lower: ComponentType {
         Self: Sized,
     {
         let mut at = ptr;
+        let start = cx.resource_cursor();
         for item in items {
+            cx.seek_resource(start);
             item.store(cx, at)?;
             at = at.wrapping_add(Self::SIZE32);
         }
+        cx.seek_resource(start + Self::RESOURCES);
         Ok(())
     }
 }
@@ -165,6 +179,36 @@ pub struct LiftContext<'a> {
     pub(crate) max_bytes: u32,
     /// Fuel owed for the strings and lists lifted so far.
     pub(crate) fuel: u64,
+    /// The store's handle tables, for lifting handles.
+    handles: Option<&'a mut dyn LiftHandles>,
+    /// The instance lifted from.
+    instance: u32,
+    /// The static resource type and `borrow`-ness of each handle position.
+    resources: &'a [ResPos],
+    cursor: usize,
+    /// Borrows lifted: released after the call.
+    pub(crate) lent: Lent,
+}
+
+/// A handle position of a typed signature: its static resource index and
+/// whether it is a `borrow`.
+pub(crate) type ResPos = (u32, bool);
+
+/// The handle operations lifting needs, over the store's data.
+pub(crate) trait LiftHandles {
+    /// `lift_own` to the host.
+    fn lift_own(&mut self, inst: u32, r: u32, i: u32) -> Result<ResourceAny>;
+    /// `lift_borrow` to the host.
+    fn lift_borrow(&mut self, inst: u32, r: u32, i: u32) -> Result<ResourceAny>;
+    /// Lifts handle `i` as a host resource of Rust type `id`: its rep.
+    fn lift_host(&mut self, inst: u32, r: u32, i: u32, borrow: bool, id: TypeId) -> Result<u32>;
+}
+
+fn no_handles() -> Error {
+    Error::trap(
+        TrapKind::Other,
+        "internal: a handle position without its resource type",
+    )
 }
 
 impl<'a> LiftContext<'a> {
@@ -174,7 +218,74 @@ impl<'a> LiftContext<'a> {
             enc,
             max_bytes,
             fuel: 0,
+            handles: None,
+            instance: 0,
+            resources: &[],
+            cursor: 0,
+            lent: Lent::default(),
         }
+    }
+
+    /// With the handle tables of the store, lifting from `instance` the
+    /// handle positions `resources`.
+    pub(crate) fn with_handles(
+        mut self,
+        handles: &'a mut dyn LiftHandles,
+        instance: u32,
+        resources: &'a [ResPos],
+    ) -> Self {
+        self.handles = Some(handles);
+        self.instance = instance;
+        self.resources = resources;
+        self
+    }
+
+    /// Where the next handle position is.
+    #[doc(hidden)]
+    #[inline]
+    pub fn resource_cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Moves to handle position `at` (skipping cases not taken).
+    #[doc(hidden)]
+    #[inline]
+    pub fn seek_resource(&mut self, at: usize) {
+        self.cursor = at;
+    }
+
+    fn next_resource(&mut self) -> Result<ResPos> {
+        let p = *self.resources.get(self.cursor).ok_or_else(no_handles)?;
+        self.cursor += 1;
+        Ok(p)
+    }
+
+    /// Lifts handle `i` at the next handle position as a [`ResourceAny`].
+    pub(crate) fn lift_any(&mut self, i: u32) -> Result<ResourceAny> {
+        let (r, borrow) = self.next_resource()?;
+        let inst = self.instance;
+        let h = self.handles.as_deref_mut().ok_or_else(no_handles)?;
+        if borrow {
+            let v = h.lift_borrow(inst, r, i)?;
+            self.lent.lenders.push((inst, i));
+            self.lent.temps.push(v.index);
+            Ok(v)
+        } else {
+            h.lift_own(inst, r, i)
+        }
+    }
+
+    /// Lifts handle `i` at the next handle position as a host resource of
+    /// Rust type `id`: its rep, and whether it is owned.
+    pub(crate) fn lift_host(&mut self, i: u32, id: TypeId) -> Result<(u32, bool)> {
+        let (r, borrow) = self.next_resource()?;
+        let inst = self.instance;
+        let h = self.handles.as_deref_mut().ok_or_else(no_handles)?;
+        let rep = h.lift_host(inst, r, i, borrow, id)?;
+        if borrow {
+            self.lent.lenders.push((inst, i));
+        }
+        Ok((rep, !borrow))
     }
 
     /// Accounts for a string or list of `bytes` bytes: traps with
@@ -211,11 +322,61 @@ impl<'a> LiftContext<'a> {
 pub struct LowerContext<'a> {
     pub(crate) mem: &'a mut dyn GuestMemory,
     pub(crate) enc: StringEncoding,
+    /// The static resource type and `borrow`-ness of each handle position.
+    resources: &'a [ResPos],
+    cursor: usize,
 }
 
 impl<'a> LowerContext<'a> {
     pub(crate) fn new(mem: &'a mut dyn GuestMemory, enc: StringEncoding) -> Self {
-        LowerContext { mem, enc }
+        LowerContext {
+            mem,
+            enc,
+            resources: &[],
+            cursor: 0,
+        }
+    }
+
+    /// Lowering the handle positions `resources`.
+    pub(crate) fn with_resources(mut self, resources: &'a [ResPos]) -> Self {
+        self.resources = resources;
+        self
+    }
+
+    /// Where the next handle position is.
+    #[doc(hidden)]
+    #[inline]
+    pub fn resource_cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Moves to handle position `at` (skipping cases not taken).
+    #[doc(hidden)]
+    #[inline]
+    pub fn seek_resource(&mut self, at: usize) {
+        self.cursor = at;
+    }
+
+    fn next_resource(&mut self) -> Result<ResPos> {
+        let p = *self.resources.get(self.cursor).ok_or_else(no_handles)?;
+        self.cursor += 1;
+        Ok(p)
+    }
+
+    /// Lowers the host's handle `v` at the next handle position.
+    pub(crate) fn lower_any(&mut self, v: &ResourceAny) -> Result<u32> {
+        let (r, borrow) = self.next_resource()?;
+        if borrow {
+            self.mem.lower_borrow(r, v)
+        } else {
+            self.mem.lower_own(r, v)
+        }
+    }
+
+    /// Lowers a host resource of Rust type `id` at the next handle position.
+    pub(crate) fn lower_host(&mut self, id: TypeId, rep: u32, own: bool) -> Result<u32> {
+        let (r, borrow) = self.next_resource()?;
+        self.mem.lower_host(r, borrow, id, rep, own)
     }
 
     /// Copies `bytes` to guest memory at `ptr`, or traps out of bounds.
@@ -263,6 +424,7 @@ impl<T: ComponentType + ?Sized> ComponentType for &T {
     const ALIGN32: u32 = T::ALIGN32;
     const FLAT: usize = T::FLAT;
     type Core = T::Core;
+    const RESOURCES: usize = T::RESOURCES;
 
     fn typecheck(ty: &TypeRef<'_>) -> Result<()> {
         T::typecheck(ty)

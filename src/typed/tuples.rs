@@ -78,6 +78,7 @@ macro_rules! tuple {
             const ALIGN32: u32 = record_align(&[$(($t::SIZE32, $t::ALIGN32)),*]);
             const FLAT: usize = 0 $(+ $t::FLAT)*;
             type Core = super::core::NotScalar;
+            const RESOURCES: usize = 0 $(+ $t::RESOURCES)*;
 
             fn typecheck(ty: &TypeRef<'_>) -> Result<()> {
                 match def(ty) {

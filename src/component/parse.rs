@@ -584,7 +584,7 @@ fn canon_step(
             let index = b.n_funcs;
             let ty = shared
                 .arena
-                .intern_func(types, types.component_function_at(index))?;
+                .intern_func(types, func_type_at(types, index)?)?;
             let opts = canon_opts(&options)?;
             b.push_entry(
                 Space::Func,
@@ -604,7 +604,7 @@ fn canon_step(
             }
             let ty = shared
                 .arena
-                .intern_func(types, types.component_function_at(func_index))?;
+                .intern_func(types, func_type_at(types, func_index)?)?;
             let opts = canon_opts(&options)?;
             b.steps.push(Step::Lower {
                 func: func_index,
@@ -629,6 +629,18 @@ fn canon_step(
         }
     }
     Ok(())
+}
+
+/// The validator's type of function `index`, checked against its count
+/// (wasmparser panics on an index out of range).
+fn func_type_at(
+    types: &TypesRef<'_>,
+    index: u32,
+) -> Result<wasmparser::component_types::ComponentFuncTypeId> {
+    if index >= types.component_function_count() {
+        return Err(Error::load(0, "internal: function index out of range"));
+    }
+    Ok(types.component_function_at(index))
 }
 
 fn resource_builtin(

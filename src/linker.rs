@@ -115,6 +115,9 @@ impl<T: 'static> Linker<T> {
                 "the component was compiled for another engine",
             ));
         }
+        if !wasmi::Engine::same(store.as_context_mut().inner.engine(), &self.engine.inner) {
+            return Err(Error::usage("the store belongs to another engine"));
+        }
         let mut imports = alloc::vec::Vec::with_capacity(component.inner.root().imports.len());
         for import in component.inner.root().imports.iter() {
             imports.push(resolve(

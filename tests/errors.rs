@@ -706,3 +706,16 @@ fn reexported_host_function_result_of_wrong_type_is_an_error() {
     let r = call(&mut store, &inst, "g", &[Val::U32(1)]);
     assert!(r.is_err(), "a u32 function returned {r:?}");
 }
+
+#[test]
+fn instantiating_in_a_store_of_another_engine_is_a_usage_error() {
+    let engine = Engine::default();
+    let other = Engine::default();
+    let component = Component::new(&engine, &wat::parse_str("(component)").unwrap()).unwrap();
+    let mut store = Store::new(&other, ());
+    let err = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .err()
+        .expect("refused");
+    assert_eq!(err.kind(), &ErrorKind::Usage, "{err}");
+}

@@ -250,22 +250,12 @@ impl<T> StoreData<T> {
 
     /// `resource.new`: a new owned handle in `inst`'s table.
     pub(crate) fn resource_new(&mut self, inst: u32, r: u32, rep: u32) -> Result<u32> {
-        let max = self.limits.max_handles;
         let state = self.flags(inst)?;
         if !state.may_leave {
             return Err(cannot_leave());
         }
         let rt = state.resource(r)?;
-        state.handles.add_within(
-            Handle {
-                rt,
-                rep,
-                own: true,
-                scope: 0,
-                lends: 0,
-            },
-            max,
-        )
+        self.put_own(inst, r, rt, rep)
     }
 
     /// `resource.rep`: the representation behind handle `i`.

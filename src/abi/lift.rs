@@ -54,6 +54,38 @@ fn bad_discriminant(d: u32, n: usize) -> Error {
     )
 }
 
+/// The `N` bytes of `mem` at `ptr`, or a trap if they reach past its end.
+pub(crate) fn read_array<const N: usize>(mem: &[u8], ptr: u32) -> Result<[u8; N]> {
+    let start = ptr as usize;
+    mem.get(start..start.wrapping_add(N))
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| {
+            Error::trap(
+                TrapKind::PointerOutOfBounds,
+                alloc::format!("{N} bytes at {ptr:#x} reach past the end of memory"),
+            )
+        })
+}
+
+/// Copies `bytes` into `mem` at `ptr`, or traps if they reach past its end.
+pub(crate) fn write_bytes(mem: &mut [u8], ptr: u32, bytes: &[u8]) -> Result<()> {
+    let len = mem.len();
+    let start = ptr as usize;
+    match mem.get_mut(start..start.wrapping_add(bytes.len())) {
+        Some(dst) => {
+            dst.copy_from_slice(bytes);
+            Ok(())
+        }
+        None => Err(Error::trap(
+            TrapKind::PointerOutOfBounds,
+            alloc::format!(
+                "{} bytes at {ptr:#x} reach past the end of memory ({len} bytes)",
+                bytes.len()
+            ),
+        )),
+    }
+}
+
 /// Checks that `[ptr, ptr + len)` lies in memory of `mem_len` bytes.
 pub(crate) fn check_range(ptr: u32, len: u64, mem_len: usize) -> Result<()> {
     if u64::from(ptr) + len > mem_len as u64 {
@@ -80,16 +112,7 @@ pub(crate) fn check_align(ptr: u32, align: u32) -> Result<()> {
 
 impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
     fn bytes<const N: usize>(&mut self, ptr: u32) -> Result<[u8; N]> {
-        let mem = self.mem.bytes();
-        let start = ptr as usize;
-        mem.get(start..start.wrapping_add(N))
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| {
-                Error::trap(
-                    TrapKind::PointerOutOfBounds,
-                    alloc::format!("{N} bytes at {ptr:#x} reach past the end of memory"),
-                )
-            })
+        read_array(self.mem.bytes(), ptr)
     }
 
     fn load_string(&mut self, ptr: u32, tagged_len: u32) -> Result<String> {

@@ -35,22 +35,7 @@ pub(crate) fn mismatch(arena: &TypeArena, ty: ValType, got: &Val) -> Error {
 
 impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
     fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<()> {
-        let start = ptr as usize;
-        let mem = self.mem.bytes_mut();
-        let len = mem.len();
-        match mem.get_mut(start..start.wrapping_add(bytes.len())) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                Ok(())
-            }
-            None => Err(Error::trap(
-                TrapKind::PointerOutOfBounds,
-                format!(
-                    "{} bytes at {ptr:#x} reach past the end of memory ({len} bytes)",
-                    bytes.len()
-                ),
-            )),
-        }
+        super::lift::write_bytes(self.mem.bytes_mut(), ptr, bytes)
     }
 
     fn store_string(&mut self, s: &str) -> Result<(u32, u32)> {

@@ -12,7 +12,8 @@
 
 use super::layout::{align_to, cases_of, discriminant_size, flags_size, record_layout};
 use super::lift::{
-    canonicalize_f32, canonicalize_f64, check_align, check_range, internal, to_char,
+    canonicalize_f32, canonicalize_f64, check_align, check_range, internal, read_array, to_char,
+    write_bytes,
 };
 use super::{string, GuestMemory, StringEncoding, MAX_BYTE_LENGTH};
 use crate::error::{Error, Result, TrapKind};
@@ -113,37 +114,11 @@ fn normalize(ty: ValType, raw: u64) -> Result<u64> {
 
 impl<P: Pair + ?Sized> Transfer<'_, P> {
     fn read<const N: usize>(&self, side: Side, ptr: u32) -> Result<[u8; N]> {
-        let mem = self.pair.bytes(side);
-        let start = ptr as usize;
-        mem.get(start..start.wrapping_add(N))
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| {
-                Error::trap(
-                    TrapKind::PointerOutOfBounds,
-                    alloc::format!("{N} bytes at {ptr:#x} reach past the end of memory"),
-                )
-            })
+        read_array(self.pair.bytes(side), ptr)
     }
 
     fn write(&mut self, side: Side, ptr: u32, bytes: &[u8]) -> Result<()> {
-        let start = ptr as usize;
-        match self
-            .pair
-            .bytes_mut(side)
-            .get_mut(start..start.wrapping_add(bytes.len()))
-        {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                Ok(())
-            }
-            None => Err(Error::trap(
-                TrapKind::PointerOutOfBounds,
-                alloc::format!(
-                    "{} bytes at {ptr:#x} reach past the end of memory",
-                    bytes.len()
-                ),
-            )),
-        }
+        write_bytes(self.pair.bytes_mut(side), ptr, bytes)
     }
 
     /// Reads a scalar of `size` bytes at `ptr` of the source, zero-extended.

@@ -147,3 +147,56 @@ impl Default for Engine {
         Engine::new(&Config::default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    /// One core module per proposal, as WAT.
+    const PROPOSALS: &[(&str, &str)] = &[
+        ("mutable-global", r#"(module (import "a" "b" (global (mut i32))))"#),
+        ("sign-extension", "(module (func (param i32) (result i32) local.get 0 i32.extend8_s))"),
+        ("saturating-float-to-int", "(module (func (param f32) (result i32) local.get 0 i32.trunc_sat_f32_s))"),
+        ("multi-value", "(module (func (result i32 i32) i32.const 1 i32.const 2))"),
+        ("multi-memory", "(module (memory 1) (memory 1))"),
+        ("bulk-memory", "(module (memory 1) (func i32.const 0 i32.const 0 i32.const 0 memory.copy))"),
+        ("reference-types", "(module (table 1 externref) (func (result externref) i32.const 0 table.get 0))"),
+        ("tail-call", "(module (func $f return_call $f))"),
+        ("extended-const", "(module (global i32 (i32.add (i32.const 1) (i32.const 2))))"),
+        ("floats", "(module (func (result f32) f32.const 1))"),
+        ("custom-page-sizes", "(module (memory 1 (pagesize 1)))"),
+        #[cfg(feature = "memory64")]
+        ("memory64", "(module (memory i64 1))"),
+        ("wide-arithmetic", "(module (func (param i64 i64 i64 i64) (result i64 i64) local.get 0 local.get 1 local.get 2 local.get 3 i64.add128))"),
+        ("simd", "(module (func (result v128) v128.const i64x2 0 0))"),
+        ("threads", "(module (memory 1 1 shared))"),
+        ("exceptions", "(module (tag))"),
+        ("gc", "(module (type (struct)))"),
+    ];
+
+    /// Core modules are validated once, by the component validator with
+    /// `features()`, and handed to wasmi unchecked: every proposal must be
+    /// accepted by both or by neither.
+    #[test]
+    fn validator_features_are_wasmi_features() {
+        let engine = Engine::default();
+        let mut disagree = Vec::new();
+        for (name, wat) in PROPOSALS {
+            let wasm = wat::parse_str(wat).expect("test WAT parses");
+            let ours = wasmparser::Validator::new_with_features(crate::component::features())
+                .validate_all(&wasm)
+                .is_ok();
+            let wasmi = wasmi::Module::new(&engine.inner, &wasm).is_ok();
+            if ours != wasmi {
+                disagree.push(alloc::format!("{name}: validator {ours}, wasmi {wasmi}"));
+            }
+        }
+        assert!(
+            disagree.is_empty(),
+            "{}",
+            disagree.join(String::from("; ").as_str())
+        );
+    }
+}

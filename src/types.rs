@@ -247,7 +247,7 @@ impl TypeArena {
                 }
                 DefType::Variant(cases.into_boxed_slice())
             }
-            D::List(t) => DefType::List(self.intern_val(types, *t)?),
+            D::List { element, .. } => DefType::List(self.intern_val(types, *element)?),
             D::Tuple(t) => {
                 let mut elems = Vec::with_capacity(t.types.len());
                 for ty in t.types.iter() {
@@ -259,16 +259,22 @@ impl TypeArena {
                 DefType::Flags(names.iter().map(|n| Box::from(n.as_str())).collect())
             }
             D::Enum(names) => DefType::Enum(names.iter().map(|n| Box::from(n.as_str())).collect()),
-            D::Option(t) => DefType::Option(self.intern_val(types, *t)?),
-            D::Result { ok, err } => DefType::Result {
+            D::Option { ty, .. } => DefType::Option(self.intern_val(types, *ty)?),
+            D::Result { ok, err, .. } => DefType::Result {
                 ok: self.intern_opt(types, *ok)?,
                 err: self.intern_opt(types, *err)?,
             },
             D::Own(r) => return Ok(DefOrVal::Val(ValType::Own(self.resource(r.resource())))),
             D::Borrow(r) => return Ok(DefOrVal::Val(ValType::Borrow(self.resource(r.resource())))),
-            D::Future(_) | D::Stream(_) => {
+            D::Future { .. } | D::Stream { .. } => {
                 return Err(Error::unsupported(
                     "future and stream types (component-model async) are not implemented",
+                ))
+            }
+            D::Map { .. } => return Err(Error::unsupported("map types (the 🗺️ feature)")),
+            D::FixedLengthList { .. } => {
+                return Err(Error::unsupported(
+                    "fixed-length list types (the 🔧 feature)",
                 ))
             }
         };

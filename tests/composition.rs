@@ -229,6 +229,39 @@ fn imported_resource_definition_instantiated_twice() -> String {
     )
 }
 
+/// A component importing an instance whose type exports a resource that
+/// only the instance's function types use (never aliased out).
+fn instance_import_with_unaliased_resource() -> String {
+    format!(
+        r#"(component
+  {RESOURCE_DEF}
+  (component $User
+    (import "c" (instance $c
+      (export "r" (type $r (sub resource)))
+      (export "make" (func (param "rep" u32) (result (own $r))))
+      (export "consume" (func (param "x" (own $r)) (result u32)))))
+    (core func $make (canon lower (func $c "make")))
+    (core func $consume (canon lower (func $c "consume")))
+    (core module $m
+      (import "" "make" (func $make (param i32) (result i32)))
+      (import "" "consume" (func $consume (param i32) (result i32)))
+      (func (export "round-trip") (result i32) (call $consume (call $make (i32.const 7)))))
+    (core instance $i (instantiate $m (with "" (instance
+      (export "make" (func $make)) (export "consume" (func $consume))))))
+    (func (export "round-trip") (result u32) (canon lift (core func $i "round-trip"))))
+  (instance $c (instantiate $C))
+  (instance $u (instantiate $User (with "c" (instance $c))))
+  (export "round-trip" (func $u "round-trip"))
+)"#
+    )
+}
+
+#[test]
+fn resource_of_an_imported_instance_type_is_bound_without_an_alias() {
+    let (mut store, inst) = instantiate(&instance_import_with_unaliased_resource());
+    assert_eq!(call_u32(&mut store, &inst, "round-trip", &[]), 7);
+}
+
 #[test]
 fn handle_of_an_instances_resource_goes_back_to_that_instance() {
     let (mut store, inst) = instantiate(&two_resource_instances());

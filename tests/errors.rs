@@ -101,7 +101,7 @@ fn async_lift_is_unsupported() {
                (func (export "f") (result i32) i32.const 0)
                (func (export "cb") (param i32 i32 i32) (result i32) i32.const 0))
              (core instance $i (instantiate $m))
-             (func (export "f") (canon lift (core func $i "f") async (callback (core func $i "cb")))))"#,
+             (func (export "f") async (canon lift (core func $i "f") async (callback (core func $i "cb")))))"#,
     );
 }
 
@@ -109,7 +109,7 @@ fn async_lift_is_unsupported() {
 fn async_lower_is_unsupported() {
     assert_unsupported(
         r#"(component
-             (import "f" (func $f (param "x" u32)))
+             (import "f" (func $f async (param "x" u32)))
              (core module $libc (memory (export "mem") 1))
              (core instance $libc (instantiate $libc))
              (core func (canon lower (func $f) async (memory (core memory $libc "mem")))))"#,

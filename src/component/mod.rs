@@ -4,6 +4,9 @@
 
 mod parse;
 
+#[cfg(test)]
+pub(crate) use parse::features;
+
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;

@@ -22,10 +22,30 @@ pub(crate) enum Item {
     Instance(Arc<Exports>),
     /// A core module: index into the component's `modules`.
     Module(u32),
-    /// A component definition: index into the component's `defs`.
-    Component(u32),
+    /// A component definition with the scope it was defined in.
+    Component(ComponentValue),
     /// A resource type: index into the store's runtime resource types.
     Resource(u32),
+}
+
+/// A component definition as a value: the definition and the scope that
+/// defined it, which its outer aliases of modules and components read (so a
+/// definition passed elsewhere still sees what its definer was given).
+#[derive(Clone)]
+pub(crate) struct ComponentValue {
+    def: u32,
+    scope: Option<Arc<Scope>>,
+}
+
+/// The module and component index spaces of one instance's init program at
+/// the point a nested definition was made, and the scope around it.
+pub(crate) struct Scope {
+    modules: Vec<u32>,
+    components: Vec<ComponentValue>,
+    /// The defining instance: a definition's outer type aliases resolve to
+    /// its resource types.
+    instance: u32,
+    outer: Option<Arc<Scope>>,
 }
 
 /// The named items of a component instance.
@@ -162,7 +182,12 @@ struct Spaces {
     funcs: Vec<Func>,
     instances: Vec<Arc<Exports>>,
     modules: Vec<u32>,
-    components: Vec<u32>,
+    components: Vec<ComponentValue>,
+    /// The scope the running definition was defined in (none for the root).
+    outer: Option<Arc<Scope>>,
+    /// The scope of this instance as of the last nested definition, reused
+    /// while the module and component spaces do not change.
+    here: Option<Arc<Scope>>,
 }
 
 fn bad_index(what: &str, i: u32) -> Error {
@@ -175,6 +200,41 @@ fn get<'a, X>(v: &'a [X], i: u32, what: &str) -> Result<&'a X> {
 }
 
 impl Spaces {
+    /// This instance's scope now, for a definition made here.
+    fn scope(&mut self, instance: u32) -> Arc<Scope> {
+        let outer = &self.outer;
+        let (modules, components) = (&self.modules, &self.components);
+        self.here
+            .get_or_insert_with(|| {
+                Arc::new(Scope {
+                    modules: modules.clone(),
+                    components: components.clone(),
+                    instance,
+                    outer: outer.clone(),
+                })
+            })
+            .clone()
+    }
+
+    /// Module or component `index` of the scope `count` levels out (0: this one).
+    fn outer_item(&self, count: u32, index: u32, module: bool) -> Result<Item> {
+        let (modules, components) = if count == 0 {
+            (&self.modules, &self.components)
+        } else {
+            let mut scope = self.outer.as_ref();
+            for _ in 1..count {
+                scope = scope.and_then(|s| s.outer.as_ref());
+            }
+            let scope = scope.ok_or_else(|| bad_index("outer alias count", count))?;
+            (&scope.modules, &scope.components)
+        };
+        Ok(if module {
+            Item::Module(*get(modules, index, "module")?)
+        } else {
+            Item::Component(get(components, index, "component")?.clone())
+        })
+    }
+
     fn core_export(
         &self,
         store: &StoreContextMut<'_, impl Sized>,
@@ -212,7 +272,9 @@ impl Spaces {
                 Some(Item::Instance(get(&self.instances, i, "instance")?.clone()))
             }
             ItemRef::Module(i) => Some(Item::Module(*get(&self.modules, i, "module")?)),
-            ItemRef::Component(i) => Some(Item::Component(*get(&self.components, i, "component")?)),
+            ItemRef::Component(i) => Some(Item::Component(
+                get(&self.components, i, "component")?.clone(),
+            )),
             ItemRef::Type => None,
         })
     }
@@ -230,8 +292,14 @@ impl Spaces {
             (Item::Resource(rt), Space::Resource(r)) => bind(data, inst, r, rt)?,
             (Item::Func(f), Space::Func) => self.funcs.push(f),
             (Item::Instance(i), Space::Instance) => self.instances.push(i),
-            (Item::Module(m), Space::Module) => self.modules.push(m),
-            (Item::Component(c), Space::Component) => self.components.push(c),
+            (Item::Module(m), Space::Module) => {
+                self.here = None;
+                self.modules.push(m)
+            }
+            (Item::Component(c), Space::Component) => {
+                self.here = None;
+                self.components.push(c)
+            }
             _ => return Err(Error::link(format!("{what} is of the wrong kind"))),
         }
         Ok(())
@@ -314,22 +382,25 @@ pub(crate) fn instantiate<T: 'static>(
         .into_iter()
         .map(|p| provided_item(data, component, p))
         .collect();
-    let root = component.inner.defs.len() as u32 - 1;
-    let exports = instantiate_def(store, component, root, imports, None)?;
+    let root = ComponentValue {
+        def: component.inner.defs.len() as u32 - 1,
+        scope: None,
+    };
+    let exports = instantiate_def(store, component, &root, imports, None)?;
     Ok(Instance { store_id, exports })
 }
 
-/// Runs the init program of component definition `def` with `imports`
-/// (one per import of `def`; `None` for type imports), as a child of
-/// instance `parent`.
+/// Runs the init program of component definition `value` with `imports`
+/// (one per import of the definition; `None` for type imports), as a child
+/// of instance `parent`.
 fn instantiate_def<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     component: &Component,
-    def: u32,
+    value: &ComponentValue,
     imports: Vec<Option<Item>>,
     parent: Option<u32>,
 ) -> Result<Arc<Exports>> {
-    let d = get(&component.inner.defs, def, "component")?;
+    let d = get(&component.inner.defs, value.def, "component")?;
     let data: &mut StoreData<T> = store.inner.data_mut();
     if data.instances.len() >= data.limits.max_instances {
         return Err(Error::trap(
@@ -341,8 +412,9 @@ fn instantiate_def<T: 'static>(
         ));
     }
     let instance_idx = data.instances.len() as u32;
-    // A child sees its parent's resource types through outer aliases.
-    let resource_map = match parent.and_then(|p| data.instances.get(p as usize)) {
+    // A definition sees its definer's resource types through outer aliases.
+    let definer = value.scope.as_ref().map(|s| s.instance).or(parent);
+    let resource_map = match definer.and_then(|p| data.instances.get(p as usize)) {
         Some(p) => p.resource_map.clone(),
         None => alloc::vec![u32::MAX; component.inner.arena.resource_count()],
     };
@@ -355,7 +427,10 @@ fn instantiate_def<T: 'static>(
         resource_map,
     });
     let mut imports = imports;
-    let mut s = Spaces::default();
+    let mut s = Spaces {
+        outer: value.scope.clone(),
+        ..Spaces::default()
+    };
     let result = (|| -> Result<()> {
         for step in d.steps.iter() {
             run_step(store, component, &mut s, &mut imports, step, instance_idx)?;
@@ -387,11 +462,39 @@ fn run_step<T: 'static>(
 ) -> Result<()> {
     let inner = &component.inner;
     match step {
-        Step::Module(m) => s.modules.push(*m),
-        Step::ComponentDef(d) => s.components.push(*d),
+        Step::Module(m) => {
+            s.here = None;
+            s.modules.push(*m)
+        }
+        Step::ComponentDef(d) => {
+            let scope = s.scope(instance_idx);
+            s.components.push(ComponentValue {
+                def: *d,
+                scope: Some(scope),
+            });
+        }
+        Step::OuterAlias {
+            count,
+            index,
+            module,
+        } => {
+            let item = s.outer_item(*count, *index, *module)?;
+            let space = if *module {
+                Space::Module
+            } else {
+                Space::Component
+            };
+            s.push(
+                store.inner.data_mut(),
+                instance_idx,
+                item,
+                space,
+                "an outer alias",
+            )?;
+        }
         Step::Instantiate { component: c, args } => {
-            let def = *get(&s.components, *c, "component")?;
-            let child = get(&inner.defs, def, "component")?;
+            let value = get(&s.components, *c, "component")?.clone();
+            let child = get(&inner.defs, value.def, "component")?;
             let mut child_imports = Vec::with_capacity(child.imports.len());
             for import in child.imports.iter() {
                 let arg = args.iter().find(|(n, _)| **n == *import.name);
@@ -408,7 +511,7 @@ fn run_step<T: 'static>(
                 child_imports.push(item);
             }
             let exports =
-                instantiate_def(store, component, def, child_imports, Some(instance_idx))?;
+                instantiate_def(store, component, &value, child_imports, Some(instance_idx))?;
             s.instances.push(exports);
         }
         Step::CoreInstantiate { module, args } => {

@@ -229,6 +229,76 @@ fn imported_resource_definition_instantiated_twice() -> String {
     )
 }
 
+#[test]
+fn outer_alias_of_an_imported_module_uses_the_module_each_parent_was_given() {
+    let wat = r#"(component
+      (component $P
+        (import "m" (core module $M (export "n" (func (result i32)))))
+        (component $Q
+          (alias outer $P $M (core module $M'))
+          (core instance $i (instantiate $M'))
+          (func (export "n") (result u32) (canon lift (core func $i "n"))))
+        (instance $q (instantiate $Q))
+        (export "n" (func $q "n")))
+      (core module $A (func (export "n") (result i32) i32.const 11))
+      (core module $B (func (export "n") (result i32) i32.const 22))
+      (instance $pa (instantiate $P (with "m" (core module $A))))
+      (instance $pb (instantiate $P (with "m" (core module $B))))
+      (export "a" (func $pa "n"))
+      (export "b" (func $pb "n")))"#;
+    let (mut store, inst) = instantiate(wat);
+    assert_eq!(call_u32(&mut store, &inst, "a", &[]), 11);
+    assert_eq!(call_u32(&mut store, &inst, "b", &[]), 22);
+}
+
+#[test]
+fn outer_alias_of_an_imported_component_instantiates_the_argument() {
+    let wat = r#"(component
+      (component $Leaf
+        (core module $m (func (export "n") (result i32) i32.const 5))
+        (core instance $i (instantiate $m))
+        (func (export "n") (result u32) (canon lift (core func $i "n"))))
+      (component $P
+        (import "c" (component $C (export "n" (func (result u32)))))
+        (component $Q
+          (alias outer $P $C (component $C'))
+          (instance $c (instantiate $C'))
+          (export "n" (func $c "n")))
+        (instance $q (instantiate $Q))
+        (export "n" (func $q "n")))
+      (instance $p (instantiate $P (with "c" (component $Leaf))))
+      (export "n" (func $p "n")))"#;
+    let (mut store, inst) = instantiate(wat);
+    assert_eq!(call_u32(&mut store, &inst, "n", &[]), 5);
+}
+
+#[test]
+fn exported_definition_keeps_the_module_its_definer_was_given() {
+    // $Q is defined inside each $P instance, exported, and instantiated by
+    // the root: its outer alias still reads that $P's import.
+    let wat = r#"(component
+      (component $P
+        (import "m" (core module $M (export "n" (func (result i32)))))
+        (component $Q
+          (alias outer $P $M (core module $M'))
+          (core instance $i (instantiate $M'))
+          (func (export "n") (result u32) (canon lift (core func $i "n"))))
+        (export "q" (component $Q)))
+      (core module $A (func (export "n") (result i32) i32.const 31))
+      (core module $B (func (export "n") (result i32) i32.const 32))
+      (instance $pa (instantiate $P (with "m" (core module $A))))
+      (instance $pb (instantiate $P (with "m" (core module $B))))
+      (alias export $pa "q" (component $qa))
+      (alias export $pb "q" (component $qb))
+      (instance $ia (instantiate $qa))
+      (instance $ib (instantiate $qb))
+      (export "a" (func $ia "n"))
+      (export "b" (func $ib "n")))"#;
+    let (mut store, inst) = instantiate(wat);
+    assert_eq!(call_u32(&mut store, &inst, "a", &[]), 31);
+    assert_eq!(call_u32(&mut store, &inst, "b", &[]), 32);
+}
+
 /// A component importing an instance whose type exports a resource that
 /// only the instance's function types use (never aliased out).
 fn instance_import_with_unaliased_resource() -> String {

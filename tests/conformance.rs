@@ -210,8 +210,8 @@ fn classify_feature(msg: &str) -> Option<String> {
     }
     if msg.contains("conflicts with previous name") && names_differ_by_hyphens(msg) {
         return Some(
-            "wasmparser 0.261 holds names that differ only in hyphens (`a1`, `a-1`) to conflict; \
-             the spec suite's newer rule does not"
+            "wasmparser (0.261, and 0.263, the newest) holds names that differ only in hyphens \
+             (`a1`, `a-1`) to conflict; the spec suite's newer rule does not"
                 .into(),
         );
     }

@@ -117,6 +117,14 @@ pub(crate) enum Step {
     Module(u32),
     /// A component definition (index into `defs`), into components.
     ComponentDef(u32),
+    /// Outer alias of module (or component) `index` of the enclosing
+    /// component `count` levels out, resolved in the scope that defined the
+    /// running definition.
+    OuterAlias {
+        count: u32,
+        index: u32,
+        module: bool,
+    },
     /// Instantiate component `component` of the component space with args.
     Instantiate {
         component: u32,

@@ -73,15 +73,6 @@ pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
     }
 }
 
-/// Where an entry of a module or component index space comes from.
-#[derive(Clone, Copy)]
-enum Source {
-    /// A definition of the binary: index into `modules` or `defs`.
-    Static(u32),
-    /// Known only at instantiation (an import or an instance export).
-    Dynamic,
-}
-
 /// The component being decoded at one nesting level.
 #[derive(Default)]
 struct Builder {
@@ -93,8 +84,6 @@ struct Builder {
     /// The static resource index of each type index that is a resource.
     types: Vec<Option<u32>>,
     n_instances: u32,
-    modules: Vec<Source>,
-    components: Vec<Source>,
 }
 
 struct Shared {
@@ -183,7 +172,6 @@ fn parse_validated(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
                 shared.modules.push(start..end);
                 let b = top(&mut stack)?;
                 b.steps.push(Step::Module(index));
-                b.modules.push(Source::Static(index));
             }
             Payload::ComponentSection { .. } => {}
             Payload::End(_) => {
@@ -201,7 +189,6 @@ fn parse_validated(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
                 });
                 if let Some(parent) = stack.last_mut() {
                     parent.steps.push(Step::ComponentDef(index));
-                    parent.components.push(Source::Static(index));
                 }
             }
             other => {
@@ -497,11 +484,8 @@ impl Builder {
         if space == Space::Instance {
             self.n_instances += 1;
         }
-        match space {
-            Space::Func => self.n_funcs += 1,
-            Space::Module => self.modules.push(Source::Dynamic),
-            Space::Component => self.components.push(Source::Dynamic),
-            Space::Instance | Space::Resource(_) => {}
+        if space == Space::Func {
+            self.n_funcs += 1;
         }
         self.steps.push(step);
     }
@@ -510,22 +494,7 @@ impl Builder {
         match item {
             ItemRef::Func(_) => self.n_funcs += 1,
             ItemRef::Instance(_) => self.n_instances += 1,
-            ItemRef::Module(i) => {
-                let src = self
-                    .modules
-                    .get(i as usize)
-                    .copied()
-                    .unwrap_or(Source::Dynamic);
-                self.modules.push(src);
-            }
-            ItemRef::Component(i) => {
-                let src = self
-                    .components
-                    .get(i as usize)
-                    .copied()
-                    .unwrap_or(Source::Dynamic);
-                self.components.push(src);
-            }
+            ItemRef::Module(_) | ItemRef::Component(_) => {}
             ItemRef::Type | ItemRef::Resource(_) => return,
         }
         self.steps.push(Step::Reexport(item));
@@ -587,40 +556,30 @@ fn alias_step(
             });
         }
         ComponentAlias::Outer { kind, count, index } => {
-            let outer = (n as u64)
-                .checked_sub(1 + u64::from(count))
-                .and_then(|i| stack.get(i as usize))
-                .ok_or_else(|| Error::load(0, "outer alias count out of range"))?;
-            let (src, is_module) = match kind {
+            if u64::from(count) >= n as u64 {
+                return Err(Error::load(0, "outer alias count out of range"));
+            }
+            let module = match kind {
                 ComponentOuterAliasKind::CoreType => return Ok(()),
                 ComponentOuterAliasKind::Type => {
                     // Same resource id as the outer one: the binding is
-                    // inherited from the parent instance.
+                    // inherited from the defining instance.
                     let b = top(stack)?;
                     let r = resource_at(shared, types, b.types.len() as u32);
                     b.types.push(r);
                     return Ok(());
                 }
-                ComponentOuterAliasKind::CoreModule => {
-                    (outer.modules.get(index as usize).copied(), true)
-                }
-                ComponentOuterAliasKind::Component => {
-                    (outer.components.get(index as usize).copied(), false)
-                }
+                ComponentOuterAliasKind::CoreModule => true,
+                ComponentOuterAliasKind::Component => false,
             };
-            let Some(Source::Static(def)) = src else {
-                return Err(Error::unsupported(
-                    "an outer alias of an imported core module or component",
-                ));
-            };
-            let b = top(stack)?;
-            if is_module {
-                b.modules.push(Source::Static(def));
-                b.steps.push(Step::Module(def));
-            } else {
-                b.components.push(Source::Static(def));
-                b.steps.push(Step::ComponentDef(def));
-            }
+            // Resolved at instantiation, in the scope that defined the
+            // running definition: what the outer component imported is
+            // known only then.
+            top(stack)?.steps.push(Step::OuterAlias {
+                count,
+                index,
+                module,
+            });
         }
     }
     Ok(())

@@ -20,8 +20,8 @@ use crate::store::{AsContextMut, InstanceFlags, StoreContextMut, StoreData};
 pub(crate) enum Item {
     Func(Func),
     Instance(Arc<Exports>),
-    /// A core module: index into the component's `modules`.
-    Module(u32),
+    /// A core module.
+    Module(wasmi::Module),
     /// A component definition with the scope it was defined in.
     Component(ComponentValue),
     /// A resource type: index into the store's runtime resource types.
@@ -40,7 +40,7 @@ pub(crate) struct ComponentValue {
 /// The module and component index spaces of one instance's init program at
 /// the point a nested definition was made, and the scope around it.
 pub(crate) struct Scope {
-    modules: Vec<u32>,
+    modules: Vec<wasmi::Module>,
     components: Vec<ComponentValue>,
     /// The defining instance: a definition's outer type aliases resolve to
     /// its resource types.
@@ -181,7 +181,7 @@ struct Spaces {
     globals: Vec<wasmi::Global>,
     funcs: Vec<Func>,
     instances: Vec<Arc<Exports>>,
-    modules: Vec<u32>,
+    modules: Vec<wasmi::Module>,
     components: Vec<ComponentValue>,
     /// The scope the running definition was defined in (none for the root).
     outer: Option<Arc<Scope>>,
@@ -229,7 +229,7 @@ impl Spaces {
             (&scope.modules, &scope.components)
         };
         Ok(if module {
-            Item::Module(*get(modules, index, "module")?)
+            Item::Module(get(modules, index, "module")?.clone())
         } else {
             Item::Component(get(components, index, "component")?.clone())
         })
@@ -271,7 +271,7 @@ impl Spaces {
             ItemRef::Instance(i) => {
                 Some(Item::Instance(get(&self.instances, i, "instance")?.clone()))
             }
-            ItemRef::Module(i) => Some(Item::Module(*get(&self.modules, i, "module")?)),
+            ItemRef::Module(i) => Some(Item::Module(get(&self.modules, i, "module")?.clone())),
             ItemRef::Component(i) => Some(Item::Component(
                 get(&self.components, i, "component")?.clone(),
             )),
@@ -365,6 +365,7 @@ fn provided_item<T: 'static>(
             }
             Some(Item::Instance(Arc::new(exports)))
         }
+        Provided::Module(m) => Some(Item::Module(m)),
         Provided::Type => None,
     }
 }
@@ -464,7 +465,7 @@ fn run_step<T: 'static>(
     match step {
         Step::Module(m) => {
             s.here = None;
-            s.modules.push(*m)
+            s.modules.push(get(&inner.modules, *m, "module")?.clone())
         }
         Step::ComponentDef(d) => {
             let scope = s.scope(instance_idx);
@@ -515,11 +516,7 @@ fn run_step<T: 'static>(
             s.instances.push(exports);
         }
         Step::CoreInstantiate { module, args } => {
-            let m = get(
-                &inner.modules,
-                *get(&s.modules, *module, "module")?,
-                "module",
-            )?;
+            let m = get(&s.modules, *module, "module")?;
             let mut externs = Vec::new();
             for imp in m.imports() {
                 let (_, arg) =

@@ -10,6 +10,7 @@ use crate::component::{Component, ImportKind};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::instance::{self, Instance};
+use crate::module::Module;
 use crate::resources::ResourceType;
 use crate::store::{AsContextMut, HostDtor, StoreContextMut};
 use crate::values::Val;
@@ -24,6 +25,7 @@ pub(crate) enum Definition<T> {
     Instance(Namespace<T>),
     /// A typed host function (`func_wrap`).
     TypedFunc(Arc<crate::typed::TypedHost<T>>),
+    Module(Module),
 }
 
 pub(crate) struct Namespace<T> {
@@ -142,6 +144,8 @@ pub(crate) enum Provided<T> {
     Type,
     /// A host resource type and its destructor.
     Resource(core::any::TypeId, Option<Arc<HostDtor<T>>>),
+    /// A core module, checked against the import's module type.
+    Module(wasmi::Module),
 }
 
 fn describe(component: &Component, kind: &ImportKind) -> String {
@@ -150,7 +154,7 @@ fn describe(component: &Component, kind: &ImportKind) -> String {
         ImportKind::Instance(_) => String::from("instance"),
         ImportKind::Type => String::from("type"),
         ImportKind::Resource => String::from("resource type"),
-        ImportKind::Module => String::from("core module"),
+        ImportKind::Module(_) => String::from("core module"),
         ImportKind::Component => String::from("component"),
     }
 }
@@ -175,6 +179,21 @@ fn resolve<T>(
         (ImportKind::Resource, Some(Definition::Resource(rt, dtor))) => {
             Ok(Provided::Resource(rt.id, dtor.clone()))
         }
+        (ImportKind::Module(expected), Some(Definition::Module(m))) => {
+            if !m.engine.same(&component.inner.engine) {
+                return Err(Error::usage(format!(
+                    "import `{path}`: the module was compiled for another engine"
+                )));
+            }
+            let (Some(expected), Some(ty)) = (expected, m.ty()) else {
+                return Err(Error::link(format!(
+                    "import `{path}`: the module type uses core types of proposals componentry does not run"
+                )));
+            };
+            ty.check(expected)
+                .map_err(|e| Error::link(format!("import `{path}` (core module): {e}")))?;
+            Ok(Provided::Module(m.inner.clone()))
+        }
         (ImportKind::Instance(items), Some(Definition::Instance(inner))) => {
             let mut out = BTreeMap::new();
             for (item_name, item_kind) in items {
@@ -195,6 +214,7 @@ fn resolve<T>(
                 Definition::Func(_) | Definition::TypedFunc(_) => "a host function",
                 Definition::Instance(_) => "an instance",
                 Definition::Resource(..) => "a resource type",
+                Definition::Module(_) => "a core module",
             }
         ))),
     }
@@ -235,6 +255,15 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         dtor: impl Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync + 'static,
     ) -> Result<()> {
         self.insert(name, Definition::Resource(ty, Some(Arc::new(dtor))))
+    }
+
+    /// Defines the core module `module` under `name`, for a component's
+    /// `(import "name" (core module ...))`. At instantiation the module must
+    /// import nothing the import's type does not provide and export
+    /// everything it lists (a link error names the first mismatch), and
+    /// belong to the component's engine (else a usage error).
+    pub fn module(&mut self, name: &str, module: &Module) -> Result<()> {
+        self.insert(name, Definition::Module(module.clone()))
     }
 
     /// The nested instance namespace `name`, created if absent.

@@ -4,6 +4,7 @@
 
 mod parse;
 
+pub(crate) use parse::compile_core_module;
 #[cfg(test)]
 pub(crate) use parse::features;
 
@@ -94,8 +95,9 @@ pub(crate) enum ImportKind {
     Type,
     /// A resource type import (`sub resource` bound).
     Resource,
-    /// A core module (nested components only).
-    Module,
+    /// A core module of this type (`None` if it uses types of proposals
+    /// wasmi does not run: then no host module can match).
+    Module(Option<Box<crate::module::CoreModuleType>>),
     /// A component (nested components only).
     Component,
 }
@@ -290,7 +292,7 @@ impl ComponentInner {
                     .collect(),
             ),
             ImportKind::Type | ImportKind::Resource => ComponentItem::Type,
-            ImportKind::Module => ComponentItem::Module,
+            ImportKind::Module(_) => ComponentItem::Module,
             ImportKind::Component => ComponentItem::Component,
         }
     }

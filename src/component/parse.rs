@@ -22,6 +22,7 @@ use crate::abi::layout::FlatType;
 use crate::abi::{StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
+use crate::module::{CoreExtern, CoreModuleType, CoreVal};
 use crate::types::{TypeArena, ValType};
 
 /// The feature set of component model 0.2 over the core features wasmi runs.
@@ -57,19 +58,24 @@ fn load_err(e: wasmparser::BinaryReaderError) -> Error {
 pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
     match parse_validated(engine, bytes) {
         Err(e) if matches!(e.kind(), ErrorKind::Load { .. }) && !Parser::is_core_wasm(bytes) => {
-            // Invalid under 0.2 but valid with every feature on: the binary
-            // uses a feature we do not run.
-            let mut all = Validator::new_with_features(WasmFeatures::all());
-            if all.validate_all(bytes).is_ok() {
-                Err(Error::unsupported(format!(
-                    "{} (a feature beyond component model 0.2 or beyond what wasmi runs)",
-                    e.message()
-                )))
-            } else {
-                Err(e)
-            }
+            Err(invalid(bytes, e))
         }
         other => other,
+    }
+}
+
+/// The error for `bytes` the validator rejected with `e`: unsupported if
+/// they are valid with every feature on (they use a feature we do not
+/// run), else `e`.
+fn invalid(bytes: &[u8], e: Error) -> Error {
+    let mut all = Validator::new_with_features(WasmFeatures::all());
+    if all.validate_all(bytes).is_ok() {
+        Error::unsupported(format!(
+            "{} (a feature beyond component model 0.2 or beyond what wasmi runs)",
+            e.message()
+        ))
+    } else {
+        e
     }
 }
 
@@ -104,20 +110,35 @@ fn compile_modules(
         let module_bytes = bytes
             .get(range.clone())
             .ok_or_else(|| Error::load(range.start, "module section out of range"))?;
-        // SAFETY: `wasmi::Module::new_unchecked` requires a valid module
-        // under the features and limits of the engine's wasmi config. The
-        // validator has accepted the whole component, this module and all
-        // its function bodies included, with `features()`: the proposals
-        // wasmi's default config enables, no more (checked proposal by
-        // proposal by the test `validator_features_are_wasmi_features`);
-        // the engine sets no wasmi enforced limits. Validating once, here, instead of again in
-        // wasmi takes wasmi's validator out of the binary (−100 KB of
-        // flash on the Cortex-M4 firmware) and halves validation work.
-        let module = unsafe { wasmi::Module::new_unchecked(&engine.inner, module_bytes) }
-            .map_err(|e| Error::unsupported(format!("core module rejected by wasmi: {e}")))?;
-        modules.push(module);
+        modules.push(compile_validated(engine, module_bytes)?);
     }
     Ok(modules)
+}
+
+/// Validates and compiles a standalone core module.
+pub(crate) fn compile_core_module(engine: &Engine, bytes: &[u8]) -> Result<wasmi::Module> {
+    if !Parser::is_core_wasm(bytes) {
+        return Err(Error::load(0, "expected a core module"));
+    }
+    if let Err(e) = Validator::new_with_features(features()).validate_all(bytes) {
+        return Err(invalid(bytes, load_err(e)));
+    }
+    compile_validated(engine, bytes)
+}
+
+/// Compiles a core module the validator has accepted with `features()`.
+fn compile_validated(engine: &Engine, module_bytes: &[u8]) -> Result<wasmi::Module> {
+    // SAFETY: `wasmi::Module::new_unchecked` requires a valid module
+    // under the features and limits of the engine's wasmi config. Every
+    // caller has had the validator accept this module, all its function
+    // bodies included, with `features()`: the proposals wasmi's default
+    // config enables, no more (checked proposal by proposal by the test
+    // `validator_features_are_wasmi_features`); the engine sets no wasmi
+    // enforced limits. Validating once, here, instead of again in wasmi
+    // takes wasmi's validator out of the binary (-100 KB of flash on the
+    // Cortex-M4 firmware) and halves validation work.
+    unsafe { wasmi::Module::new_unchecked(&engine.inner, module_bytes) }
+        .map_err(|e| Error::unsupported(format!("core module rejected by wasmi: {e}")))
 }
 
 fn parse_validated(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
@@ -723,9 +744,69 @@ fn import_kind(
             ComponentAnyTypeId::Resource(_) => ImportKind::Resource,
             _ => ImportKind::Type,
         },
-        ComponentEntityType::Module(_) => ImportKind::Module,
+        ComponentEntityType::Module(id) => ImportKind::Module(module_type(types, id).map(Box::new)),
         ComponentEntityType::Component(_) => ImportKind::Component,
         ComponentEntityType::Value(_) => return Err(values()),
+    })
+}
+
+/// A core module type as the linker checks host modules against it; `None`
+/// if it uses types of proposals wasmi does not run.
+fn module_type(
+    types: &TypesRef<'_>,
+    id: wasmparser::component_types::ComponentCoreModuleTypeId,
+) -> Option<CoreModuleType> {
+    let ty = &types[id];
+    let imports = ty
+        .imports
+        .iter()
+        .map(|((m, n), e)| {
+            Some((
+                Box::from(m.as_str()),
+                Box::from(n.as_str()),
+                core_extern(types, e)?,
+            ))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let exports = ty
+        .exports
+        .iter()
+        .map(|(n, e)| Some((Box::from(n.as_str()), core_extern(types, e)?)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(CoreModuleType { imports, exports })
+}
+
+fn core_extern(types: &TypesRef<'_>, e: &wasmparser::types::EntityType) -> Option<CoreExtern> {
+    use wasmparser::types::EntityType as E;
+    let vals = |vs: &[wasmparser::ValType]| {
+        vs.iter()
+            .map(|v| CoreVal::from_wasmparser(*v))
+            .collect::<Option<Box<[_]>>>()
+    };
+    Some(match e {
+        E::Func(id) => match &types[*id].composite_type.inner {
+            wasmparser::CompositeInnerType::Func(f) => CoreExtern::Func {
+                params: vals(f.params())?,
+                results: vals(f.results())?,
+            },
+            _ => return None,
+        },
+        E::Memory(m) if !m.shared && m.page_size_log2.is_none() => CoreExtern::Memory {
+            is_64: m.memory64,
+            min: m.initial,
+            max: m.maximum,
+        },
+        E::Table(t) if !t.shared => CoreExtern::Table {
+            elem: CoreVal::from_wasmparser(wasmparser::ValType::Ref(t.element_type))?,
+            is_64: t.table64,
+            min: t.initial,
+            max: t.maximum,
+        },
+        E::Global(g) if !g.shared => CoreExtern::Global {
+            content: CoreVal::from_wasmparser(g.content_type)?,
+            mutable: g.mutable,
+        },
+        _ => return None,
     })
 }
 

@@ -128,6 +128,7 @@ pub(crate) fn call<T: 'static>(
     let set = enter(ctx, l.options.instance, Some(o.instance))?;
     let mut lent = Lent::default();
     let task = ctx.data_mut().tasks.add(0)?;
+    let mut task_open = true;
     let r = (|| {
         let mut flat = Flat::new();
         Transfer {
@@ -166,6 +167,7 @@ pub(crate) fn call<T: 'static>(
             .call(&mut *ctx, &core_args, &mut outs)
             .map_err(from_wasmi);
         let borrows = ctx.data_mut().tasks.remove(task).unwrap_or(0);
+        task_open = false;
         called?;
         if borrows > 0 {
             return Err(Error::trap(
@@ -212,8 +214,11 @@ pub(crate) fn call<T: 'static>(
         }
         post_return(ctx, l, &outs)
     })();
-    // On an early error the task may still be open.
-    let _ = ctx.data_mut().tasks.remove(task);
+    // On an early error the task is still open. (Removing a closed one
+    // would build an error message on every call.)
+    if task_open {
+        let _ = ctx.data_mut().tasks.remove(task);
+    }
     lent.release(ctx.data_mut());
     leave(ctx, &set, &r)?;
     r

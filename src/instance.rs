@@ -26,6 +26,9 @@ pub(crate) enum Item {
     Component(ComponentValue),
     /// A resource type: index into the store's runtime resource types.
     Resource(u32),
+    /// Any other type: nothing at run time, but found by name like the
+    /// rest of an instance's exports.
+    Type,
 }
 
 /// A component definition as a value: the definition and the scope that
@@ -262,20 +265,16 @@ impl Spaces {
         })
     }
 
-    fn item<T>(&self, data: &mut StoreData<T>, inst: u32, r: ItemRef) -> Result<Option<Item>> {
+    fn item<T>(&self, data: &mut StoreData<T>, inst: u32, r: ItemRef) -> Result<Item> {
         Ok(match r {
-            ItemRef::Resource(static_r) => {
-                Some(Item::Resource(data.flags(inst)?.resource(static_r)?))
+            ItemRef::Resource(static_r) => Item::Resource(data.flags(inst)?.resource(static_r)?),
+            ItemRef::Func(i) => Item::Func(get(&self.funcs, i, "func")?.clone()),
+            ItemRef::Instance(i) => Item::Instance(get(&self.instances, i, "instance")?.clone()),
+            ItemRef::Module(i) => Item::Module(get(&self.modules, i, "module")?.clone()),
+            ItemRef::Component(i) => {
+                Item::Component(get(&self.components, i, "component")?.clone())
             }
-            ItemRef::Func(i) => Some(Item::Func(get(&self.funcs, i, "func")?.clone())),
-            ItemRef::Instance(i) => {
-                Some(Item::Instance(get(&self.instances, i, "instance")?.clone()))
-            }
-            ItemRef::Module(i) => Some(Item::Module(get(&self.modules, i, "module")?.clone())),
-            ItemRef::Component(i) => Some(Item::Component(
-                get(&self.components, i, "component")?.clone(),
-            )),
-            ItemRef::Type => None,
+            ItemRef::Type => Item::Type,
         })
     }
 
@@ -351,22 +350,22 @@ fn provided_item<T: 'static>(
     data: &mut StoreData<T>,
     component: &Component,
     p: Provided<T>,
-) -> Option<Item> {
+) -> Item {
     match p {
-        Provided::Func(host, ty) => Some(Item::Func(Func::host(data.id, component, host, ty))),
-        Provided::TypedFunc(host, ty) => Some(Item::Func(host.func(data.id, component, ty))),
-        Provided::Resource(id, dtor) => Some(Item::Resource(data.host_resource_type(id, dtor))),
+        Provided::Func(host, ty) => Item::Func(Func::host(data.id, component, host, ty)),
+        Provided::TypedFunc(host, ty) => Item::Func(host.func(data.id, component, ty)),
+        Provided::Resource(id, dtor) => Item::Resource(data.host_resource_type(id, dtor)),
         Provided::Instance(items) => {
             let mut exports = Exports::default();
             for (name, p) in items {
-                if let Some(item) = provided_item(data, component, p) {
-                    exports.items.insert(name, item);
-                }
+                exports
+                    .items
+                    .insert(name, provided_item(data, component, p));
             }
-            Some(Item::Instance(Arc::new(exports)))
+            Item::Instance(Arc::new(exports))
         }
-        Provided::Module(m) => Some(Item::Module(m)),
-        Provided::Type => None,
+        Provided::Module(m) => Item::Module(m),
+        Provided::Type => Item::Type,
     }
 }
 
@@ -381,7 +380,7 @@ pub(crate) fn instantiate<T: 'static>(
     let data = store.inner.data_mut();
     let imports = imports
         .into_iter()
-        .map(|p| provided_item(data, component, p))
+        .map(|p| Some(provided_item(data, component, p)))
         .collect();
     let root = ComponentValue {
         def: component.inner.defs.len() as u32 - 1,
@@ -446,9 +445,8 @@ fn instantiate_def<T: 'static>(
     }
     let mut exports = Exports::default();
     for (name, r) in d.exports.iter() {
-        if let Some(item) = s.item(store.inner.data_mut(), instance_idx, *r)? {
-            exports.items.insert(String::from(&**name), item);
-        }
+        let item = s.item(store.inner.data_mut(), instance_idx, *r)?;
+        exports.items.insert(String::from(&**name), item);
     }
     Ok(Arc::new(exports))
 }
@@ -500,7 +498,7 @@ fn run_step<T: 'static>(
             for import in child.imports.iter() {
                 let arg = args.iter().find(|(n, _)| **n == *import.name);
                 let item = match arg {
-                    Some((_, r)) => s.item(store.inner.data_mut(), instance_idx, *r)?,
+                    Some((_, r)) => Some(s.item(store.inner.data_mut(), instance_idx, *r)?),
                     None => None,
                 };
                 if item.is_none() && !matches!(import.kind, ImportKind::Type) {
@@ -620,9 +618,8 @@ fn run_step<T: 'static>(
         Step::InstanceFromExports(items) => {
             let mut exports = Exports::default();
             for (name, r) in items.iter() {
-                if let Some(item) = s.item(store.inner.data_mut(), instance_idx, *r)? {
-                    exports.items.insert(String::from(&**name), item);
-                }
+                let item = s.item(store.inner.data_mut(), instance_idx, *r)?;
+                exports.items.insert(String::from(&**name), item);
             }
             s.instances.push(Arc::new(exports));
         }
@@ -634,15 +631,14 @@ fn run_step<T: 'static>(
                 ItemRef::Component(_) => Space::Component,
                 ItemRef::Type | ItemRef::Resource(_) => return Ok(()),
             };
-            if let Some(item) = s.item(store.inner.data_mut(), instance_idx, *r)? {
-                s.push(
-                    store.inner.data_mut(),
-                    instance_idx,
-                    item,
-                    space,
-                    "an export",
-                )?;
-            }
+            let item = s.item(store.inner.data_mut(), instance_idx, *r)?;
+            s.push(
+                store.inner.data_mut(),
+                instance_idx,
+                item,
+                space,
+                "an export",
+            )?;
         }
         Step::DefineResource { r, dtor } => {
             let dtor = dtor

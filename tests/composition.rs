@@ -1099,3 +1099,19 @@ fn host_import_shared_state_sees_calls_from_two_instances_of_one_definition() {
     call(&mut store, &inst, "tick-b", &[Val::U32(2)]).unwrap();
     assert_eq!(*seen.lock().unwrap(), vec![101, 102, 201]);
 }
+
+#[test]
+fn type_export_of_an_exported_instance_is_found_by_name() {
+    let wat = r#"(component
+      (type $t u32)
+      (core module $m (func (export "f") (result i32) i32.const 1))
+      (core instance $i (instantiate $m))
+      (func $f (result u32) (canon lift (core func $i "f")))
+      (instance $api (export "f" (func $f)) (export "t" (type $t)))
+      (export "api" (instance $api)))"#;
+    let (mut store, inst) = instantiate(wat);
+    let api = inst.get_export(&mut store, None, "api").expect("`api` exported");
+    assert!(inst.get_export(&mut store, Some(&api), "t").is_some());
+    assert!(inst.get_export(&mut store, Some(&api), "f").is_some());
+    assert!(inst.get_export(&mut store, Some(&api), "g").is_none());
+}

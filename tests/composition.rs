@@ -1110,7 +1110,9 @@ fn type_export_of_an_exported_instance_is_found_by_name() {
       (instance $api (export "f" (func $f)) (export "t" (type $t)))
       (export "api" (instance $api)))"#;
     let (mut store, inst) = instantiate(wat);
-    let api = inst.get_export(&mut store, None, "api").expect("`api` exported");
+    let api = inst
+        .get_export(&mut store, None, "api")
+        .expect("`api` exported");
     assert!(inst.get_export(&mut store, Some(&api), "t").is_some());
     assert!(inst.get_export(&mut store, Some(&api), "f").is_some());
     assert!(inst.get_export(&mut store, Some(&api), "g").is_none());

@@ -22,6 +22,7 @@ mod handles;
 mod instance;
 mod linker;
 mod module;
+mod names;
 mod resources;
 mod resumable;
 mod store;

@@ -167,7 +167,7 @@ fn resolve<T>(
     kind: &ImportKind,
     component: &Component,
 ) -> Result<Provided<T>> {
-    let found = ns.items.get(name);
+    let found = crate::names::lookup(&ns.items, name);
     match (kind, found) {
         (ImportKind::Type, _) => Ok(Provided::Type),
         (ImportKind::Func(ty), Some(Definition::Func(f))) => Ok(Provided::Func(f.clone(), *ty)),

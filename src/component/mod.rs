@@ -2,11 +2,13 @@
 //! an init program (the ordered steps that instantiate it), with every type
 //! interned and laid out. Immutable and shareable across stores.
 
+mod core_modules;
+mod item_types;
 mod parse;
 
-pub(crate) use parse::compile_core_module;
+pub(crate) use core_modules::compile_core_module;
 #[cfg(test)]
-pub(crate) use parse::features;
+pub(crate) use core_modules::features;
 
 use alloc::boxed::Box;
 use alloc::string::String;

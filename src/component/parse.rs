@@ -11,47 +11,27 @@ use wasmparser::types::TypesRef;
 use wasmparser::{
     CanonicalFunction, CanonicalOption, ComponentAlias, ComponentExternalKind,
     ComponentOuterAliasKind, ComponentTypeRef, Encoding, ExternalKind, FuncValidatorAllocations,
-    Instance, Parser, Payload, ValidPayload, Validator, WasmFeatures,
+    Instance, Parser, Payload, ValidPayload, Validator,
 };
 
+use super::core_modules::{compile_modules, features, invalid};
+use super::item_types::{entity_item, import_kind};
 use super::{
     CanonOpts, ComponentDef, ComponentInner, ComponentItem, CoreKind, CoreRef, FuncPlan, Import,
-    ImportKind, ItemRef, ResourceBuiltin, Space, Step,
+    ItemRef, ResourceBuiltin, Space, Step,
 };
 use crate::abi::layout::FlatType;
 use crate::abi::{StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::module::{CoreExtern, CoreModuleType, CoreVal};
 use crate::types::{TypeArena, ValType};
-
-/// The feature set of component model 0.2 over the core features wasmi runs.
-pub(crate) fn features() -> WasmFeatures {
-    WasmFeatures::MUTABLE_GLOBAL
-        | WasmFeatures::SATURATING_FLOAT_TO_INT
-        | WasmFeatures::SIGN_EXTENSION
-        | WasmFeatures::REFERENCE_TYPES
-        | WasmFeatures::MULTI_VALUE
-        | WasmFeatures::BULK_MEMORY
-        | WasmFeatures::TAIL_CALL
-        | WasmFeatures::EXTENDED_CONST
-        | WasmFeatures::MULTI_MEMORY
-        | WasmFeatures::FLOATS
-        | WasmFeatures::GC_TYPES
-        | WasmFeatures::COMPONENT_MODEL
-        | if cfg!(feature = "memory64") {
-            WasmFeatures::MEMORY64
-        } else {
-            WasmFeatures::empty()
-        }
-}
 
 /// A binary offset as the error type holds it (saturating on 16-bit targets).
 fn offset(o: u64) -> usize {
     usize::try_from(o).unwrap_or(usize::MAX)
 }
 
-fn load_err(e: wasmparser::BinaryReaderError) -> Error {
+pub(super) fn load_err(e: wasmparser::BinaryReaderError) -> Error {
     Error::load(offset(e.offset()), e.message())
 }
 
@@ -61,21 +41,6 @@ pub(super) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
             Err(invalid(bytes, e))
         }
         other => other,
-    }
-}
-
-/// The error for `bytes` the validator rejected with `e`: unsupported if
-/// they are valid with every feature on (they use a feature we do not
-/// run), else `e`.
-fn invalid(bytes: &[u8], e: Error) -> Error {
-    let mut all = Validator::new_with_features(WasmFeatures::all());
-    if all.validate_all(bytes).is_ok() {
-        Error::unsupported(format!(
-            "{} (a feature beyond component model 0.2 or beyond what wasmi runs)",
-            e.message()
-        ))
-    } else {
-        e
     }
 }
 
@@ -97,48 +62,6 @@ struct Shared {
     /// Where each core module of the binary lies in it.
     modules: Vec<core::ops::Range<usize>>,
     defs: Vec<ComponentDef>,
-}
-
-/// Compiles the core modules of a binary that has been validated whole.
-fn compile_modules(
-    engine: &Engine,
-    bytes: &[u8],
-    ranges: &[core::ops::Range<usize>],
-) -> Result<Vec<wasmi::Module>> {
-    let mut modules = Vec::with_capacity(ranges.len());
-    for range in ranges {
-        let module_bytes = bytes
-            .get(range.clone())
-            .ok_or_else(|| Error::load(range.start, "module section out of range"))?;
-        modules.push(compile_validated(engine, module_bytes)?);
-    }
-    Ok(modules)
-}
-
-/// Validates and compiles a standalone core module.
-pub(crate) fn compile_core_module(engine: &Engine, bytes: &[u8]) -> Result<wasmi::Module> {
-    if !Parser::is_core_wasm(bytes) {
-        return Err(Error::load(0, "expected a core module"));
-    }
-    if let Err(e) = Validator::new_with_features(features()).validate_all(bytes) {
-        return Err(invalid(bytes, load_err(e)));
-    }
-    compile_validated(engine, bytes)
-}
-
-/// Compiles a core module the validator has accepted with `features()`.
-fn compile_validated(engine: &Engine, module_bytes: &[u8]) -> Result<wasmi::Module> {
-    // SAFETY: `wasmi::Module::new_unchecked` requires a valid module
-    // under the features and limits of the engine's wasmi config. Every
-    // caller has had the validator accept this module, all its function
-    // bodies included, with `features()`: the proposals wasmi's default
-    // config enables, no more (checked proposal by proposal by the test
-    // `validator_features_are_wasmi_features`); the engine sets no wasmi
-    // enforced limits. Validating once, here, instead of again in wasmi
-    // takes wasmi's validator out of the binary (-100 KB of flash on the
-    // Cortex-M4 firmware) and halves validation work.
-    unsafe { wasmi::Module::new_unchecked(&engine.inner, module_bytes) }
-        .map_err(|e| Error::unsupported(format!("core module rejected by wasmi: {e}")))
 }
 
 fn parse_validated(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
@@ -304,7 +227,7 @@ fn core_kind(kind: ExternalKind) -> Result<CoreKind> {
     })
 }
 
-fn values() -> Error {
+pub(super) fn values() -> Error {
     Error::unsupported("component values (the 🪙 feature)")
 }
 
@@ -724,117 +647,6 @@ fn canon_opts(options: &[CanonicalOption]) -> Result<CanonOpts> {
         }
     }
     Ok(opts)
-}
-
-fn import_kind(
-    types: &TypesRef<'_>,
-    arena: &mut TypeArena,
-    ety: ComponentEntityType,
-) -> Result<ImportKind> {
-    Ok(match ety {
-        ComponentEntityType::Func(id) => ImportKind::Func(arena.intern_func(types, id)?),
-        ComponentEntityType::Instance(id) => {
-            let mut items = Vec::new();
-            for (name, e) in types[id].exports.iter() {
-                items.push((Box::from(name.as_str()), import_kind(types, arena, e.ty)?));
-            }
-            ImportKind::Instance(items)
-        }
-        ComponentEntityType::Type { created, .. } => match created {
-            ComponentAnyTypeId::Resource(_) => ImportKind::Resource,
-            _ => ImportKind::Type,
-        },
-        ComponentEntityType::Module(id) => ImportKind::Module(module_type(types, id).map(Box::new)),
-        ComponentEntityType::Component(_) => ImportKind::Component,
-        ComponentEntityType::Value(_) => return Err(values()),
-    })
-}
-
-/// A core module type as the linker checks host modules against it; `None`
-/// if it uses types of proposals wasmi does not run.
-fn module_type(
-    types: &TypesRef<'_>,
-    id: wasmparser::component_types::ComponentCoreModuleTypeId,
-) -> Option<CoreModuleType> {
-    let ty = &types[id];
-    let imports = ty
-        .imports
-        .iter()
-        .map(|((m, n), e)| {
-            Some((
-                Box::from(m.as_str()),
-                Box::from(n.as_str()),
-                core_extern(types, e)?,
-            ))
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let exports = ty
-        .exports
-        .iter()
-        .map(|(n, e)| Some((Box::from(n.as_str()), core_extern(types, e)?)))
-        .collect::<Option<Vec<_>>>()?;
-    Some(CoreModuleType { imports, exports })
-}
-
-fn core_extern(types: &TypesRef<'_>, e: &wasmparser::types::EntityType) -> Option<CoreExtern> {
-    use wasmparser::types::EntityType as E;
-    let vals = |vs: &[wasmparser::ValType]| {
-        vs.iter()
-            .map(|v| CoreVal::from_wasmparser(*v))
-            .collect::<Option<Box<[_]>>>()
-    };
-    Some(match e {
-        E::Func(id) => match &types[*id].composite_type.inner {
-            wasmparser::CompositeInnerType::Func(f) => CoreExtern::Func {
-                params: vals(f.params())?,
-                results: vals(f.results())?,
-            },
-            _ => return None,
-        },
-        E::Memory(m) if !m.shared && m.page_size_log2.is_none() => CoreExtern::Memory {
-            is_64: m.memory64,
-            min: m.initial,
-            max: m.maximum,
-        },
-        E::Table(t) if !t.shared => CoreExtern::Table {
-            elem: CoreVal::from_wasmparser(wasmparser::ValType::Ref(t.element_type))?,
-            is_64: t.table64,
-            min: t.initial,
-            max: t.maximum,
-        },
-        E::Global(g) if !g.shared => CoreExtern::Global {
-            content: CoreVal::from_wasmparser(g.content_type)?,
-            mutable: g.mutable,
-        },
-        _ => return None,
-    })
-}
-
-fn entity_item(
-    types: &TypesRef<'_>,
-    arena: &mut TypeArena,
-    ety: ComponentEntityType,
-) -> Result<ComponentItem> {
-    Ok(match ety {
-        ComponentEntityType::Func(id) => {
-            let f = arena.intern_func(types, id)?;
-            ComponentItem::Func(arena.func_to_public(f))
-        }
-        ComponentEntityType::Instance(id) => {
-            let mut items = Vec::new();
-            for (name, e) in types[id].exports.iter() {
-                items.push((
-                    alloc::string::String::from(name.as_str()),
-                    entity_item(types, arena, e.ty)?,
-                ));
-            }
-            ComponentItem::Instance(items)
-        }
-        ComponentEntityType::Type { .. } => ComponentItem::Type,
-        ComponentEntityType::Module(_) => ComponentItem::Module,
-        ComponentEntityType::Component(_) => ComponentItem::Component,
-        ComponentEntityType::Value(_) => return Err(values()),
-    })
 }
 
 /// After instance `index` enters the instance space: binds the static

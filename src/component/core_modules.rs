@@ -1,0 +1,89 @@
+//! The core modules of components, and standalone ones for the linker: the
+//! feature set they are validated with, and their compilation by wasmi once
+//! validated (validation happens once, in the component validator).
+
+use alloc::format;
+use alloc::vec::Vec;
+use wasmparser::{Parser, Validator, WasmFeatures};
+
+use super::parse::load_err;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+
+/// The feature set of component model 0.2 over the core features wasmi runs.
+pub(crate) fn features() -> WasmFeatures {
+    WasmFeatures::MUTABLE_GLOBAL
+        | WasmFeatures::SATURATING_FLOAT_TO_INT
+        | WasmFeatures::SIGN_EXTENSION
+        | WasmFeatures::REFERENCE_TYPES
+        | WasmFeatures::MULTI_VALUE
+        | WasmFeatures::BULK_MEMORY
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::FLOATS
+        | WasmFeatures::GC_TYPES
+        | WasmFeatures::COMPONENT_MODEL
+        | if cfg!(feature = "memory64") {
+            WasmFeatures::MEMORY64
+        } else {
+            WasmFeatures::empty()
+        }
+}
+
+/// The error for `bytes` the validator rejected with `e`: unsupported if
+/// they are valid with every feature on (they use a feature we do not
+/// run), else `e`.
+pub(super) fn invalid(bytes: &[u8], e: Error) -> Error {
+    let mut all = Validator::new_with_features(WasmFeatures::all());
+    if all.validate_all(bytes).is_ok() {
+        Error::unsupported(format!(
+            "{} (a feature beyond component model 0.2 or beyond what wasmi runs)",
+            e.message()
+        ))
+    } else {
+        e
+    }
+}
+
+/// Compiles the core modules of a binary that has been validated whole.
+pub(super) fn compile_modules(
+    engine: &Engine,
+    bytes: &[u8],
+    ranges: &[core::ops::Range<usize>],
+) -> Result<Vec<wasmi::Module>> {
+    let mut modules = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        let module_bytes = bytes
+            .get(range.clone())
+            .ok_or_else(|| Error::load(range.start, "module section out of range"))?;
+        modules.push(compile_validated(engine, module_bytes)?);
+    }
+    Ok(modules)
+}
+
+/// Validates and compiles a standalone core module.
+pub(crate) fn compile_core_module(engine: &Engine, bytes: &[u8]) -> Result<wasmi::Module> {
+    if !Parser::is_core_wasm(bytes) {
+        return Err(Error::load(0, "expected a core module"));
+    }
+    if let Err(e) = Validator::new_with_features(features()).validate_all(bytes) {
+        return Err(invalid(bytes, load_err(e)));
+    }
+    compile_validated(engine, bytes)
+}
+
+/// Compiles a core module the validator has accepted with `features()`.
+fn compile_validated(engine: &Engine, module_bytes: &[u8]) -> Result<wasmi::Module> {
+    // SAFETY: `wasmi::Module::new_unchecked` requires a valid module
+    // under the features and limits of the engine's wasmi config. Every
+    // caller has had the validator accept this module, all its function
+    // bodies included, with `features()`: the proposals wasmi's default
+    // config enables, no more (checked proposal by proposal by the test
+    // `validator_features_are_wasmi_features`); the engine sets no wasmi
+    // enforced limits. Validating once, here, instead of again in wasmi
+    // takes wasmi's validator out of the binary (-100 KB of flash on the
+    // Cortex-M4 firmware) and halves validation work.
+    unsafe { wasmi::Module::new_unchecked(&engine.inner, module_bytes) }
+        .map_err(|e| Error::unsupported(format!("core module rejected by wasmi: {e}")))
+}

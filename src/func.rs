@@ -106,6 +106,10 @@ pub(crate) struct Lent {
 impl Lent {
     /// Ends the loans: after the call, borrowed handles may be dropped again.
     pub(crate) fn release<T>(self, data: &mut StoreData<T>) {
+        // Most calls lend nothing: skip building the iterators.
+        if self.lenders.is_empty() && self.temps.is_empty() {
+            return;
+        }
         for (inst, h) in self.lenders {
             data.unlend(inst, h);
         }

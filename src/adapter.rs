@@ -12,8 +12,8 @@ use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::component::Component;
 use crate::error::{from_wasmi, Error, Result, TrapKind};
 use crate::func::{
-    call_realloc, charge_fuel, enter, from_raw, leave, post_return, to_raw, Func, FuncKind, Lent,
-    Options,
+    call_realloc, charge_fuel, enter_set, from_raw, leave_set, post_return, to_raw, EnterSet, Func,
+    FuncKind, Lent, Options,
 };
 use crate::store::StoreData;
 
@@ -88,17 +88,28 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> Pair for WasmiPair
     }
 }
 
-/// Runs a component-to-component call of `callee` from the instance of the
-/// caller's canonical options `o`, for the lowered function type `ty`.
+/// Another instance's lifted function as lowered into a caller: what each
+/// call through the adapter needs, fixed when it is lowered.
+pub(crate) struct Adapter {
+    /// The caller's component and the lowered function type in it.
+    pub component: Component,
+    pub ty: u32,
+    /// The caller's canonical options.
+    pub options: Options,
+    pub callee: Func,
+    /// The instances a call enters (instances never change parents).
+    pub entering: EnterSet,
+}
+
+/// Runs a component-to-component call through adapter `a`.
 pub(crate) fn call<T: 'static>(
-    component: &Component,
-    ty: u32,
-    o: &Options,
-    callee: &Func,
+    a: &Adapter,
     caller: &mut wasmi::Caller<'_, StoreData<T>>,
     args: &[wasmi::Val],
     results: &mut [wasmi::Val],
 ) -> Result<()> {
+    let (component, ty, o, callee, entering) =
+        (&a.component, a.ty, &a.options, &a.callee, &a.entering[..]);
     let FuncKind::Lifted(l) = &callee.kind else {
         return Err(Error::usage("a lowered component function is not lifted"));
     };
@@ -125,7 +136,7 @@ pub(crate) fn call<T: 'static>(
         .len()
         .saturating_sub(usize::from(caller_plan.result_spilled));
 
-    let set = enter(ctx, l.options.instance, Some(o.instance))?;
+    enter_set(ctx.data_mut(), entering)?;
     let mut lent = Lent::default();
     let task = ctx.data_mut().tasks.add(0)?;
     let mut task_open = true;
@@ -220,6 +231,6 @@ pub(crate) fn call<T: 'static>(
         let _ = ctx.data_mut().tasks.remove(task);
     }
     lent.release(ctx.data_mut());
-    leave(ctx, &set, &r)?;
+    leave_set(ctx.data_mut(), entering, &r)?;
     r
 }

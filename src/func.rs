@@ -423,13 +423,20 @@ pub(crate) fn enter<T>(
     caller: Option<u32>,
 ) -> Result<EnterSet> {
     let data = ctx.data_mut();
+    let set = entering_set(data, callee, caller);
+    enter_set(data, &set)?;
+    Ok(set)
+}
+
+/// The instances a call from `caller` (the host if `None`) into `callee`
+/// enters: the callee and its ancestors, less the caller's own.
+pub(crate) fn entering_set<T>(data: &StoreData<T>, callee: u32, caller: Option<u32>) -> EnterSet {
     let mut set = self_and_ancestors(data, callee);
     if let Some(c) = caller {
         let theirs = self_and_ancestors(data, c);
         set.retain(|i| !theirs.contains(i));
     }
-    enter_set(data, &set)?;
-    Ok(set)
+    set
 }
 
 /// Enters the instances of an entering set: traps if one trapped before or
@@ -630,17 +637,24 @@ pub(crate) fn lower_lifted<T: 'static>(
 ) -> wasmi::Func {
     let fty = lowered_type(component, ty);
     let component = component.clone();
+    // Instances never change parents: the set this call enters is fixed.
+    let entering = match &callee.kind {
+        FuncKind::Lifted(l) => entering_set(
+            store.inner.data(),
+            l.options.instance,
+            Some(options.instance),
+        ),
+        FuncKind::Host { .. } => EnterSet::new(),
+    };
+    let adapter = crate::adapter::Adapter {
+        component,
+        ty,
+        options,
+        callee,
+        entering,
+    };
     wasmi::Func::new(&mut store.inner, fty, move |mut caller, args, results| {
-        crate::adapter::call(
-            &component,
-            ty,
-            &options,
-            &callee,
-            &mut caller,
-            args,
-            results,
-        )
-        .map_err(wasmi::Error::host)
+        crate::adapter::call(&adapter, &mut caller, args, results).map_err(wasmi::Error::host)
     })
 }
 

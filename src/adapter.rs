@@ -4,6 +4,7 @@
 //! ([`crate::abi::transfer`]), with the spec's reentrance, borrow and
 //! post-return rules.
 
+use alloc::string::String;
 use smallvec::SmallVec;
 
 use crate::abi::lower::Flat;
@@ -86,7 +87,21 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> Pair for WasmiPair
     fn charge(&mut self, units: u64) -> Result<()> {
         charge_fuel(self.ctx, units)
     }
+
+    fn take_scratch(&mut self) -> String {
+        core::mem::take(&mut self.ctx.as_context_mut().data_mut().string_scratch)
+    }
+
+    fn put_scratch(&mut self, s: String) {
+        // Keep a small buffer; let a huge one go.
+        if s.capacity() <= SCRATCH_KEEP {
+            self.ctx.as_context_mut().data_mut().string_scratch = s;
+        }
+    }
 }
+
+/// The largest string buffer the store keeps between calls.
+const SCRATCH_KEEP: usize = 64 * 1024;
 
 /// Another instance's lifted function as lowered into a caller: what each
 /// call through the adapter needs, fixed when it is lowered.

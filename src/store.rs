@@ -67,6 +67,8 @@ pub(crate) struct StoreData<T> {
     pub deterministic: bool,
     /// Memory and table growth limits, enforced by wasmi.
     pub wasmi_limits: wasmi::StoreLimits,
+    /// A string buffer reused by component-to-component calls.
+    pub string_scratch: alloc::string::String,
 }
 
 impl<T> StoreData<T> {
@@ -115,6 +117,7 @@ impl<T> Store<T> {
                 consume_fuel: config.consume_fuel,
                 deterministic: config.deterministic,
                 wasmi_limits: wl.build(),
+                string_scratch: alloc::string::String::new(),
             },
         );
         inner.limiter(|d| &mut d.wasmi_limits);

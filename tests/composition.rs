@@ -1117,3 +1117,58 @@ fn type_export_of_an_exported_instance_is_found_by_name() {
     assert!(inst.get_export(&mut store, Some(&api), "f").is_some());
     assert!(inst.get_export(&mut store, Some(&api), "g").is_none());
 }
+
+#[test]
+fn shorter_string_after_a_longer_one_crosses_components_intact() {
+    // The adapter reuses one buffer for strings between memories.
+    let wat = r#"(component
+      (component $C
+        (core module $m
+          (memory (export "memory") 1)
+          (global $heap (mut i32) (i32.const 1024))
+          (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+            (local $p i32)
+            (local.set $p (global.get $heap))
+            (global.set $heap (i32.add (global.get $heap) (local.get 3)))
+            (local.get $p))
+          (func (export "echo") (param i32 i32) (result i32)
+            (i32.store (i32.const 8) (local.get 0))
+            (i32.store (i32.const 12) (local.get 1))
+            (i32.const 8)))
+        (core instance $i (instantiate $m))
+        (func (export "echo") (param "s" string) (result string)
+          (canon lift (core func $i "echo") (memory (core memory $i "memory"))
+            (realloc (core func $i "realloc")))))
+      (component $D
+        (import "echo" (func $echo (param "s" string) (result string)))
+        (core module $libc
+          (memory (export "memory") 1)
+          (data (i32.const 4096) "abcdefghijklmnopqrstuvwxyz")
+          (global $heap (mut i32) (i32.const 8192))
+          (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+            (local $p i32)
+            (local.set $p (global.get $heap))
+            (global.set $heap (i32.add (global.get $heap) (local.get 3)))
+            (local.get $p)))
+        (core instance $libc (instantiate $libc))
+        (core func $echo' (canon lower (func $echo) (memory (core memory $libc "memory"))
+          (realloc (core func $libc "realloc"))))
+        (core module $m
+          (import "" "echo" (func $echo (param i32 i32 i32)))
+          (func (export "run") (param $len i32) (result i32)
+            (call $echo (i32.const 4096) (local.get $len) (i32.const 16))
+            (i32.const 16)))
+        (core instance $i (instantiate $m (with "" (instance (export "echo" (func $echo'))))))
+        (func (export "run") (param "len" u32) (result string)
+          (canon lift (core func $i "run") (memory (core memory $libc "memory")))))
+      (instance $c (instantiate $C))
+      (instance $d (instantiate $D (with "echo" (func $c "echo"))))
+      (export "run" (func $d "run")))"#;
+    let (mut store, inst) = instantiate(wat);
+    for (len, want) in [(26, "abcdefghijklmnopqrstuvwxyz"), (3, "abc"), (0, "")] {
+        assert_eq!(
+            call(&mut store, &inst, "run", &[Val::U32(len)]),
+            Ok(Some(Val::String(want.into())))
+        );
+    }
+}

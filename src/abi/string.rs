@@ -179,6 +179,20 @@ pub(crate) fn load_string<M: GuestMemory + ?Sized>(
     ptr: u32,
     tagged_len: u32,
 ) -> Result<String> {
+    let mut s = String::new();
+    load_string_into(mem, enc, ptr, tagged_len, &mut s)?;
+    Ok(s)
+}
+
+/// [`load_string`] into `out` (cleared first), reusing its allocation.
+pub(crate) fn load_string_into<M: GuestMemory + ?Sized>(
+    mem: &M,
+    enc: StringEncoding,
+    ptr: u32,
+    tagged_len: u32,
+    out: &mut String,
+) -> Result<()> {
+    out.clear();
     let (simple, _, byte_len) = untag(enc, tagged_len);
     check_length(byte_len)?;
     check_align(ptr, if enc == StringEncoding::Utf8 { 1 } else { 2 })?;
@@ -187,21 +201,23 @@ pub(crate) fn load_string<M: GuestMemory + ?Sized>(
     let bytes = bytes
         .get(range(bytes.len(), ptr, byte_len as u32)?)
         .ok_or_else(|| Error::trap(TrapKind::PointerOutOfBounds, "string outside memory"))?;
+    let invalid =
+        |e: &dyn core::fmt::Display| Error::trap(TrapKind::InvalidEncoding, alloc::format!("{e}"));
     match simple {
-        Simple::Utf8 => core::str::from_utf8(bytes)
-            .map(String::from)
-            .map_err(|e| Error::trap(TrapKind::InvalidEncoding, alloc::format!("{e}"))),
+        Simple::Utf8 => out.push_str(core::str::from_utf8(bytes).map_err(|e| invalid(&e))?),
         Simple::Utf16 => {
+            out.reserve(bytes.len() / 2);
             let units = bytes
                 .chunks_exact(2)
                 .map(|p| u16::from_le_bytes([p[0], p[1]]));
-            char::decode_utf16(units)
-                .collect::<Result<String, _>>()
-                .map_err(|e| Error::trap(TrapKind::InvalidEncoding, alloc::format!("{e}")))
+            for c in char::decode_utf16(units) {
+                out.push(c.map_err(|e| invalid(&e))?);
+            }
         }
         // Latin-1 byte `b` is code point U+00bb.
-        Simple::Latin1 => Ok(bytes.iter().map(|&b| char::from(b)).collect()),
+        Simple::Latin1 => out.extend(bytes.iter().map(|&b| char::from(b))),
     }
+    Ok(())
 }
 
 /// Lowers the host string `s` into guest memory in encoding `enc`, calling

@@ -18,6 +18,7 @@ use super::lift::{
 use super::{string, GuestMemory, StringEncoding, MAX_BYTE_LENGTH};
 use crate::error::{Error, Result, TrapKind};
 use crate::types::{DefType, TypeArena, ValType};
+use alloc::string::String;
 
 use smallvec::SmallVec;
 
@@ -51,6 +52,11 @@ pub(crate) trait Pair {
     fn lend_borrow(&mut self, src_r: u32, dst_r: u32, h: u32) -> Result<u32>;
     /// Charges fuel for the component layer's work.
     fn charge(&mut self, units: u64) -> Result<()>;
+    /// A buffer for a string on its way between the memories (one memory
+    /// is accessible at a time), kept across calls to avoid allocating.
+    fn take_scratch(&mut self) -> String;
+    /// Gives the buffer back for the next string.
+    fn put_scratch(&mut self, s: String);
 }
 
 /// One side of a [`Pair`] as a [`GuestMemory`], for the string code.
@@ -142,7 +148,14 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
 
     /// Moves a string: the source's `(ptr, tagged length)` → the destination's.
     fn string(&mut self, ptr: u32, tagged: u32) -> Result<(u32, u32)> {
-        let s = string::load_string(
+        let mut s = self.pair.take_scratch();
+        let r = self.string_via(&mut s, ptr, tagged);
+        self.pair.put_scratch(s);
+        r
+    }
+
+    fn string_via(&mut self, s: &mut String, ptr: u32, tagged: u32) -> Result<(u32, u32)> {
+        string::load_string_into(
             &View {
                 pair: &mut *self.pair,
                 side: Side::Src,
@@ -150,6 +163,7 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
             self.src_enc,
             ptr,
             tagged,
+            s,
         )?;
         let bytes = s.len() as u64;
         self.pair.charge(
@@ -162,7 +176,7 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
             },
             self.dst_enc,
             self.src_enc,
-            &s,
+            s,
             tagged,
         )
     }

@@ -224,9 +224,13 @@ impl Spaces {
         let (modules, components) = if count == 0 {
             (&self.modules, &self.components)
         } else {
+            // Stops at the root scope: never more steps than the nesting.
             let mut scope = self.outer.as_ref();
             for _ in 1..count {
                 scope = scope.and_then(|s| s.outer.as_ref());
+                if scope.is_none() {
+                    break;
+                }
             }
             let scope = scope.ok_or_else(|| bad_index("outer alias count", count))?;
             (&scope.modules, &scope.components)

@@ -219,6 +219,18 @@ impl Spaces {
             .clone()
     }
 
+    /// Appends a core module; the cached scope no longer holds every module.
+    fn push_module(&mut self, module: wasmi::Module) {
+        self.here = None;
+        self.modules.push(module);
+    }
+
+    /// Appends a component; the cached scope no longer holds every component.
+    fn push_component(&mut self, component: ComponentValue) {
+        self.here = None;
+        self.components.push(component);
+    }
+
     /// Module or component `index` of the scope `count` levels out (0: this one).
     fn outer_item(&self, count: u32, index: u32, module: bool) -> Result<Item> {
         let (modules, components) = if count == 0 {
@@ -295,14 +307,8 @@ impl Spaces {
             (Item::Resource(rt), Space::Resource(r)) => bind(data, inst, r, rt)?,
             (Item::Func(f), Space::Func) => self.funcs.push(f),
             (Item::Instance(i), Space::Instance) => self.instances.push(i),
-            (Item::Module(m), Space::Module) => {
-                self.here = None;
-                self.modules.push(m)
-            }
-            (Item::Component(c), Space::Component) => {
-                self.here = None;
-                self.components.push(c)
-            }
+            (Item::Module(m), Space::Module) => self.push_module(m),
+            (Item::Component(c), Space::Component) => self.push_component(c),
             _ => return Err(Error::link(format!("{what} is of the wrong kind"))),
         }
         Ok(())
@@ -465,13 +471,10 @@ fn run_step<T: 'static>(
 ) -> Result<()> {
     let inner = &component.inner;
     match step {
-        Step::Module(m) => {
-            s.here = None;
-            s.modules.push(get(&inner.modules, *m, "module")?.clone())
-        }
+        Step::Module(m) => s.push_module(get(&inner.modules, *m, "module")?.clone()),
         Step::ComponentDef(d) => {
             let scope = s.scope(instance_idx);
-            s.components.push(ComponentValue {
+            s.push_component(ComponentValue {
                 def: *d,
                 scope: Some(scope),
             });

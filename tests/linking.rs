@@ -63,3 +63,42 @@ fn other_major_version_is_a_link_error_naming_the_import() {
     assert_eq!(e.kind(), &ErrorKind::Link, "{e}");
     assert!(e.to_string().contains("ns:pkg/api@1.0.0"), "{e}");
 }
+
+/// A nested component definition sees the component definitions before it
+/// (issue: the scope cached for the first was reused for the second).
+#[test]
+fn second_nested_component_instantiates_the_first() {
+    let (_store, _inst) = instantiate(
+        r#"(component
+          (component $a)
+          (component $b (instance (instantiate $a)))
+          (instance (instantiate $b)))"#,
+    );
+}
+
+/// Three definitions in a row, each instantiating the one before, the
+/// innermost's export reaching the root through both.
+#[test]
+fn chain_of_nested_definitions_reaches_the_first() {
+    let (mut store, inst) = instantiate(
+        r#"(component
+          (component $a
+            (core module $m (func (export "f") (result i32) i32.const 7))
+            (core instance $i (instantiate $m))
+            (func $f (result u32) (canon lift (core func $i "f")))
+            (export "f" (func $f)))
+          (component $b
+            (instance $x (instantiate $a))
+            (export "f" (func $x "f")))
+          (component $c
+            (instance $y (instantiate $b))
+            (instance $z (instantiate $a))
+            (export "f" (func $y "f"))
+            (export "g" (func $z "f")))
+          (instance $top (instantiate $c))
+          (export "f" (func $top "f"))
+          (export "g" (func $top "g")))"#,
+    );
+    assert_eq!(call_u32(&mut store, &inst, "f", &[]), 7);
+    assert_eq!(call_u32(&mut store, &inst, "g", &[]), 7);
+}

@@ -7,7 +7,9 @@ use alloc::sync::Arc;
 use core::any::TypeId;
 
 use crate::error::{from_wasmi, Error, Result, TrapKind};
-use crate::resources::{Handle, HostHandle, Resource, ResourceAny, ResourceTypeInfo};
+use crate::resources::{
+    Handle, HostHandle, Resource, ResourceAny, ResourceKind, ResourceType, ResourceTypeInfo,
+};
 use crate::store::{HostDtor, StoreContextMut, StoreData};
 
 fn wrong_type() -> Error {
@@ -225,9 +227,15 @@ impl<T> StoreData<T> {
         rep: u32,
         own: bool,
     ) -> Result<u32> {
-        let rt = self.host_types.get(&id).copied().ok_or_else(|| {
-            Error::usage("resource handle of another resource type than the parameter's")
-        })?;
+        let rt = self
+            .host_types
+            .get(&ResourceType {
+                kind: ResourceKind::Host(id),
+            })
+            .copied()
+            .ok_or_else(|| {
+                Error::usage("resource handle of another resource type than the parameter's")
+            })?;
         self.check_host_type(inst, r, rt)?;
         if borrow {
             self.put_borrow(inst, task, r, rt, rep)
@@ -245,7 +253,7 @@ impl<T> StoreData<T> {
         self.resource_types
             .get(rt as usize)
             .and_then(|t| t.host)
-            .is_some_and(|(t, _)| t == id)
+            .is_some_and(|(t, _)| t.kind == ResourceKind::Host(id))
     }
 
     /// `resource.new`: a new owned handle in `inst`'s table.
@@ -292,10 +300,43 @@ impl<T> StoreData<T> {
         }
     }
 
+    /// The runtime type of resource type `ty` in this store: a host type is
+    /// registered on first use (with `dtor`); a guest type must be of this
+    /// store.
+    pub(crate) fn runtime_resource_type(
+        &mut self,
+        ty: ResourceType,
+        dtor: Option<Arc<HostDtor<T>>>,
+    ) -> Result<u32> {
+        match ty.kind {
+            ResourceKind::Host(_) | ResourceKind::HostDynamic(_) => {
+                Ok(self.host_resource_type(ty, dtor))
+            }
+            ResourceKind::Guest { store, rt } if store == self.id => Ok(rt),
+            ResourceKind::Guest { .. } => Err(Error::usage(
+                "the resource type was defined by an instance of another store",
+            )),
+            ResourceKind::Static { .. } => Err(Error::usage(
+                "a resource type read from a component's types has no identity at run time: use Instance::get_resource",
+            )),
+        }
+    }
+
+    /// The resource type of runtime type `rt` of this store.
+    pub(crate) fn public_resource_type(&self, rt: u32) -> Option<ResourceType> {
+        let info = self.resource_types.get(rt as usize)?;
+        Some(match info.host {
+            Some((ty, _)) => ty,
+            None => ResourceType {
+                kind: ResourceKind::Guest { store: self.id, rt },
+            },
+        })
+    }
+
     /// Registers (once per store) the runtime type of a host resource type.
     pub(crate) fn host_resource_type(
         &mut self,
-        id: core::any::TypeId,
+        id: ResourceType,
         dtor: Option<Arc<HostDtor<T>>>,
     ) -> u32 {
         if let Some(&rt) = self.host_types.get(&id) {
@@ -468,8 +509,58 @@ impl ResourceAny {
     ) -> Result<Self> {
         let mut cx = store.as_context_mut();
         let data = cx.inner.data_mut();
-        let rt = data.host_resource_type(core::any::TypeId::of::<U>(), None);
+        let rt = data.host_resource_type(ResourceType::host::<U>(), None);
         data.host_add(rt, r.rep(), r.owned())
+    }
+
+    /// The resource type of the resource this handle refers to. Fails if
+    /// the handle was already moved or dropped, or belongs to another store.
+    pub fn ty<S: crate::AsContextMut>(&self, mut store: S) -> Result<ResourceType> {
+        let cx = store.as_context_mut();
+        let data = cx.inner.data();
+        let hh = data.host_get(self)?;
+        data.public_resource_type(hh.rt)
+            .ok_or_else(|| Error::usage("resource handle of an unknown resource type"))
+    }
+
+    /// A handle to the host resource `rep` of host type `ty`
+    /// ([`ResourceType::host`] or [`ResourceType::host_dynamic`]), owned if
+    /// `own`, for dynamic calls; the type is registered in the store if no
+    /// linker has defined it yet. Fails with a usage error if `ty` is not a
+    /// host type, or if the store's host handle table is full.
+    pub fn new_host<S: crate::AsContextMut>(
+        mut store: S,
+        ty: ResourceType,
+        rep: u32,
+        own: bool,
+    ) -> Result<Self> {
+        if !ty.is_host() {
+            return Err(Error::usage(
+                "ResourceAny::new_host needs a host resource type",
+            ));
+        }
+        let mut cx = store.as_context_mut();
+        let data = cx.inner.data_mut();
+        let rt = data.host_resource_type(ty, None);
+        data.host_add(rt, rep, own)
+    }
+
+    /// Unwraps a handle to a host resource of any host type: its type and
+    /// representation. An owned handle is moved out of the store's host
+    /// table (the host now owns the resource: no destructor runs). Fails if
+    /// the handle is stale or refers to a resource a component defined.
+    pub fn into_host<S: crate::AsContextMut>(self, mut store: S) -> Result<(ResourceType, u32)> {
+        let mut cx = store.as_context_mut();
+        let data = cx.inner.data_mut();
+        let hh = data.host_get(&self)?;
+        let ty = match data.public_resource_type(hh.rt) {
+            Some(ty) if ty.is_host() => ty,
+            _ => return Err(Error::usage("the resource is not of a host resource type")),
+        };
+        if hh.own {
+            data.host_handles.remove(self.index)?;
+        }
+        Ok((ty, hh.rep))
     }
 
     /// Unwraps a handle to a host resource of type `U`. An owned handle is

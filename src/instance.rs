@@ -12,7 +12,8 @@ use crate::component::{CanonOpts, Component, CoreKind, CoreRef, ImportKind, Item
 use crate::error::{from_wasmi, Error, Result, TrapKind};
 use crate::func::{self, Func, FuncKind, LiftedFunc, Options};
 use crate::linker::Provided;
-use crate::resources::ResourceTypeInfo;
+use crate::module::Module;
+use crate::resources::{ResourceType, ResourceTypeInfo};
 use crate::store::{AsContextMut, InstanceFlags, StoreContextMut, StoreData};
 
 /// An item of a component instance at run time.
@@ -152,6 +153,51 @@ impl Instance {
             store_id: self.store_id,
             item,
         })
+    }
+
+    /// The exported resource type named by `name` (a root export name or an
+    /// [`ExportIndex`]): a type an instance defined (each instantiation
+    /// defines its own) or a host type it was given. `None` if there is no
+    /// such resource type, or if `store` is not this instance's store.
+    ///
+    /// Define it in a [`Linker`](crate::Linker) with
+    /// [`LinkerInstance::resource_type`](crate::LinkerInstance::resource_type)
+    /// to give it to the next component, in this store.
+    pub fn get_resource(
+        &self,
+        mut store: impl AsContextMut,
+        name: impl InstanceExportLookup,
+    ) -> Option<ResourceType> {
+        let mut cx = store.as_context_mut();
+        if !self.check_store(&mut cx) {
+            return None;
+        }
+        match name.lookup(self)?.item {
+            Item::Resource(rt) => cx.inner.data().public_resource_type(rt),
+            _ => None,
+        }
+    }
+
+    /// The exported core module named by `name` (a root export name or an
+    /// [`ExportIndex`]), to give to another component with
+    /// [`LinkerInstance::module`](crate::LinkerInstance::module). `None` if
+    /// there is no such module, or if `store` is not this instance's store.
+    pub fn get_module(
+        &self,
+        mut store: impl AsContextMut,
+        name: impl InstanceExportLookup,
+    ) -> Option<Module> {
+        let mut cx = store.as_context_mut();
+        if !self.check_store(&mut cx) {
+            return None;
+        }
+        match name.lookup(self)?.item {
+            Item::Module(inner) => Some(Module {
+                engine: cx.inner.data().engine.clone(),
+                inner,
+            }),
+            _ => None,
+        }
     }
 
     /// Shorthand: the function `name` inside the exported instance `instance`
@@ -360,23 +406,23 @@ fn provided_item<T: 'static>(
     data: &mut StoreData<T>,
     component: &Component,
     p: Provided<T>,
-) -> Item {
-    match p {
+) -> Result<Item> {
+    Ok(match p {
         Provided::Func(host, ty) => Item::Func(Func::host(data.id, component, host, ty)),
         Provided::TypedFunc(host, ty) => Item::Func(host.func(data.id, component, ty)),
-        Provided::Resource(id, dtor) => Item::Resource(data.host_resource_type(id, dtor)),
+        Provided::Resource(ty, dtor) => Item::Resource(data.runtime_resource_type(ty, dtor)?),
         Provided::Instance(items) => {
             let mut exports = Exports::default();
             for (name, p) in items {
                 exports
                     .items
-                    .insert(name, provided_item(data, component, p));
+                    .insert(name, provided_item(data, component, p)?);
             }
             Item::Instance(Arc::new(exports))
         }
         Provided::Module(m) => Item::Module(m),
         Provided::Type => Item::Type,
-    }
+    })
 }
 
 /// Instantiates the root of `component` in `store` with the linker's
@@ -390,8 +436,8 @@ pub(crate) fn instantiate<T: 'static>(
     let data = store.inner.data_mut();
     let imports = imports
         .into_iter()
-        .map(|p| Some(provided_item(data, component, p)))
-        .collect();
+        .map(|p| provided_item(data, component, p).map(Some))
+        .collect::<Result<_>>()?;
     let root = ComponentValue {
         def: component.inner.defs.len() as u32 - 1,
         scope: None,
@@ -508,7 +554,12 @@ fn run_step<T: 'static>(
                     Some((_, r)) => Some(s.item(store.inner.data_mut(), instance_idx, *r)?),
                     None => None,
                 };
-                if item.is_none() && !matches!(import.kind, ImportKind::Type) {
+                if item.is_none()
+                    && !matches!(
+                        import.kind,
+                        ImportKind::Type | ImportKind::Resource { eq: true, .. }
+                    )
+                {
                     return Err(Error::link(format!(
                         "instantiation argument `{}` is missing",
                         import.name

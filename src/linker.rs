@@ -1,6 +1,7 @@
 //! `Linker<T>`: host functions by name, in instance namespaces, checked
 //! against a component's imports at instantiation.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
@@ -121,14 +122,13 @@ impl<T: 'static> Linker<T> {
             return Err(Error::usage("the store belongs to another engine"));
         }
         let mut imports = alloc::vec::Vec::with_capacity(component.inner.root().imports.len());
+        let mut resources = BTreeMap::new();
         for import in component.inner.root().imports.iter() {
-            imports.push(resolve(
-                &self.root,
-                &import.name,
-                &import.name,
-                &import.kind,
+            let mut cx = Resolve {
                 component,
-            )?);
+                resources: &mut resources,
+            };
+            imports.push(cx.resolve(Some(&self.root), &import.name, &import.name, &import.kind)?);
         }
         instance::instantiate(&mut store.as_context_mut(), component, imports)
     }
@@ -142,8 +142,8 @@ pub(crate) enum Provided<T> {
     TypedFunc(Arc<crate::typed::TypedHost<T>>, u32),
     Instance(BTreeMap<String, Provided<T>>),
     Type,
-    /// A host resource type and its destructor.
-    Resource(core::any::TypeId, Option<Arc<HostDtor<T>>>),
+    /// A resource type and, for a host type, its destructor.
+    Resource(ResourceType, Option<Arc<HostDtor<T>>>),
     /// A core module, checked against the import's module type.
     Module(wasmi::Module),
 }
@@ -153,71 +153,150 @@ fn describe(component: &Component, kind: &ImportKind) -> String {
         ImportKind::Func(ty) => format!("{}", component.inner.arena.func_to_public(*ty)),
         ImportKind::Instance(_) => String::from("instance"),
         ImportKind::Type => String::from("type"),
-        ImportKind::Resource => String::from("resource type"),
+        ImportKind::Resource { .. } => String::from("resource type"),
         ImportKind::Module(_) => String::from("core module"),
         ImportKind::Component => String::from("component"),
     }
 }
 
-/// Resolves import `name` (shown as `path`) of type `kind` in `ns`.
-fn resolve<T>(
-    ns: &Namespace<T>,
-    name: &str,
-    path: &str,
-    kind: &ImportKind,
-    component: &Component,
-) -> Result<Provided<T>> {
-    let found = crate::names::lookup(&ns.items, name);
-    match (kind, found) {
-        (ImportKind::Type, _) => Ok(Provided::Type),
-        (ImportKind::Func(ty), Some(Definition::Func(f))) => Ok(Provided::Func(f.clone(), *ty)),
-        (ImportKind::Func(ty), Some(Definition::TypedFunc(f))) => {
-            f.typecheck(component, *ty)
-                .map_err(|e| Error::link(format!("import `{path}`: {}", e.message())))?;
-            Ok(Provided::TypedFunc(f.clone(), *ty))
-        }
-        (ImportKind::Resource, Some(Definition::Resource(rt, dtor))) => {
-            Ok(Provided::Resource(rt.id, dtor.clone()))
-        }
-        (ImportKind::Module(expected), Some(Definition::Module(m))) => {
-            if !m.engine.same(&component.inner.engine) {
-                return Err(Error::usage(format!(
-                    "import `{path}`: the module was compiled for another engine"
-                )));
+/// The state of resolving a component's imports against a linker.
+struct Resolve<'c> {
+    component: &'c Component,
+    /// The resource type each static resource of the imports' types was
+    /// given, and the import path that gave it: an `eq` bound must get the
+    /// same type.
+    resources: &'c mut BTreeMap<u32, (ResourceType, String)>,
+}
+
+impl Resolve<'_> {
+    /// Resolves import `name` (shown as `path`) of type `kind` in `ns` (`None`:
+    /// the linker defines nothing there).
+    fn resolve<T>(
+        &mut self,
+        ns: Option<&Namespace<T>>,
+        name: &str,
+        path: &str,
+        kind: &ImportKind,
+    ) -> Result<Provided<T>> {
+        let component = self.component;
+        let found = ns.and_then(|ns| crate::names::lookup(&ns.items, name));
+        match (kind, found) {
+            (ImportKind::Type, _) => Ok(Provided::Type),
+            (ImportKind::Resource { r, eq }, found) => self.resource(*r, *eq, path, found),
+            (ImportKind::Func(ty), Some(Definition::Func(f))) => Ok(Provided::Func(f.clone(), *ty)),
+            (ImportKind::Func(ty), Some(Definition::TypedFunc(f))) => {
+                f.typecheck(component, *ty)
+                    .map_err(|e| Error::link(format!("import `{path}`: {}", e.message())))?;
+                Ok(Provided::TypedFunc(f.clone(), *ty))
             }
-            let (Some(expected), Some(ty)) = (expected, m.ty()) else {
-                return Err(Error::link(format!(
+            (ImportKind::Module(expected), Some(Definition::Module(m))) => {
+                if !m.engine.same(&component.inner.engine) {
+                    return Err(Error::usage(format!(
+                        "import `{path}`: the module was compiled for another engine"
+                    )));
+                }
+                let (Some(expected), Some(ty)) = (expected, m.ty()) else {
+                    return Err(Error::link(format!(
                     "import `{path}`: the module type uses core types of proposals componentry does not run"
                 )));
-            };
-            ty.check(expected)
-                .map_err(|e| Error::link(format!("import `{path}` (core module): {e}")))?;
-            Ok(Provided::Module(m.inner.clone()))
-        }
-        (ImportKind::Instance(items), Some(Definition::Instance(inner))) => {
-            let mut out = BTreeMap::new();
-            for (item_name, item_kind) in items {
-                let item_path = format!("{path}#{item_name}");
-                let provided = resolve(inner, item_name, &item_path, item_kind, component)?;
-                out.insert(String::from(&**item_name), provided);
+                };
+                ty.check(expected)
+                    .map_err(|e| Error::link(format!("import `{path}` (core module): {e}")))?;
+                Ok(Provided::Module(m.inner.clone()))
             }
-            Ok(Provided::Instance(out))
-        }
-        (kind, None) => Err(Error::link(format!(
-            "import `{path}` ({}) is not defined in the linker",
-            describe(component, kind)
-        ))),
-        (kind, Some(def)) => Err(Error::link(format!(
-            "import `{path}` expects {} but the linker defines {}",
-            describe(component, kind),
-            match def {
-                Definition::Func(_) | Definition::TypedFunc(_) => "a host function",
-                Definition::Instance(_) => "an instance",
-                Definition::Resource(..) => "a resource type",
-                Definition::Module(_) => "a core module",
+            (ImportKind::Instance(items), Some(Definition::Instance(inner))) => {
+                self.instance(Some(inner), items, path)
             }
-        ))),
+            // An instance whose type asks for nothing the host must provide
+            // (only value types, or nothing) links without a definition.
+            (ImportKind::Instance(items), None) => self.instance(None, items, path).map_err(|_| {
+                Error::link(format!(
+                    "import `{path}` (instance) is not defined in the linker"
+                ))
+            }),
+            (kind, None) => Err(not_defined(component, kind, path)),
+            (kind, Some(def)) => Err(Error::link(format!(
+                "import `{path}` expects {} but the linker defines {}",
+                describe(component, kind),
+                match def {
+                    Definition::Func(_) | Definition::TypedFunc(_) => "a host function",
+                    Definition::Instance(_) => "an instance",
+                    Definition::Resource(..) => "a resource type",
+                    Definition::Module(_) => "a core module",
+                }
+            ))),
+        }
     }
+
+    /// Resolves each export of an imported instance's type in `ns`.
+    fn instance<T>(
+        &mut self,
+        ns: Option<&Namespace<T>>,
+        items: &[(Box<str>, ImportKind)],
+        path: &str,
+    ) -> Result<Provided<T>> {
+        let mut out = BTreeMap::new();
+        for (item_name, item_kind) in items {
+            let item_path = format!("{path}#{item_name}");
+            let provided = self.resolve(ns, item_name, &item_path, item_kind)?;
+            out.insert(String::from(&**item_name), provided);
+        }
+        Ok(Provided::Instance(out))
+    }
+
+    /// Resolves a resource type import: static resource `r` with an `eq`
+    /// bound (if `eq`) or a `sub resource` one, which the linker defines as
+    /// `found`.
+    fn resource<T>(
+        &mut self,
+        r: u32,
+        eq: bool,
+        path: &str,
+        found: Option<&Definition<T>>,
+    ) -> Result<Provided<T>> {
+        let defined = match found {
+            Some(Definition::Resource(ty, dtor)) => Some((*ty, dtor.clone())),
+            Some(_) => {
+                return Err(Error::link(format!(
+                    "import `{path}` expects a resource type but the linker defines another kind of item"
+                )))
+            }
+            None => None,
+        };
+        match (self.resources.get(&r), defined) {
+            // Already given a type (this is an `eq` bound of it): the linker
+            // may define this name too, as the same type.
+            (Some((ty, from)), Some((def, dtor))) => {
+                if *ty != def {
+                    return Err(Error::link(format!(
+                        "import `{path}`: mismatched resource types: its type makes it the same resource type as `{from}`, but the linker defines the two as different resource types"
+                    )));
+                }
+                Ok(Provided::Resource(def, dtor))
+            }
+            (Some((ty, _)), None) => Ok(Provided::Resource(*ty, None)),
+            // An `eq` bound of a resource type this component defines itself:
+            // no host type can be that type.
+            (None, Some(_)) if eq => Err(Error::link(format!(
+                "import `{path}`: mismatched resource types: its type makes it a resource type the component defines, but the linker defines a resource type of its own"
+            ))),
+            (None, None) if eq => Ok(Provided::Type),
+            (None, Some((def, dtor))) => {
+                self.resources.insert(r, (def, String::from(path)));
+                Ok(Provided::Resource(def, dtor))
+            }
+            (None, None) => Err(Error::link(format!(
+                "import `{path}` (resource type) is not defined in the linker"
+            ))),
+        }
+    }
+}
+
+fn not_defined(component: &Component, kind: &ImportKind, path: &str) -> Error {
+    Error::link(format!(
+        "import `{path}` ({}) is not defined in the linker",
+        describe(component, kind)
+    ))
 }
 
 impl<'a, T: 'static> LinkerInstance<'a, T> {
@@ -255,6 +334,21 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         dtor: impl Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync + 'static,
     ) -> Result<()> {
         self.insert(name, Definition::Resource(ty, Some(Arc::new(dtor))))
+    }
+
+    /// Defines `name` as the resource type `ty` with no host destructor: a
+    /// type a component instance defined (from
+    /// [`Instance::get_resource`](crate::Instance::get_resource), usable
+    /// with that instance's store only; dropping an owned handle runs the
+    /// instance's destructor), or a host type whose resources need no
+    /// clean-up. Two components given the same type can pass its handles
+    /// to each other.
+    ///
+    /// Fails with a usage error if `name` is already defined (and shadowing
+    /// is off). A type of another store, or one read from a component's
+    /// types ([`Type::Own`](crate::Type::Own)), fails at instantiation.
+    pub fn resource_type(&mut self, name: &str, ty: ResourceType) -> Result<()> {
+        self.insert(name, Definition::Resource(ty, None))
     }
 
     /// Defines the core module `module` under `name`, for a component's

@@ -125,8 +125,8 @@ pub(crate) struct ResourceTypeInfo {
     pub instance: Option<u32>,
     /// The guest destructor (core function of `instance`).
     pub dtor: Option<wasmi::Func>,
-    /// For host types: the Rust type and the index of the host destructor.
-    pub host: Option<(TypeId, Option<u32>)>,
+    /// For host types: the type and the index of the host destructor.
+    pub host: Option<(ResourceType, Option<u32>)>,
 }
 
 /// A handle the host holds, in the store's host table.
@@ -138,20 +138,62 @@ pub(crate) struct HostHandle {
     pub generation: u32,
 }
 
-/// A resource type, to define host resources in a [`Linker`](crate::Linker).
-/// Host resource types are identified by a Rust type: two definitions with
-/// the same `T` are the same resource type.
+/// A resource type: what tells resources apart.
+///
+/// Host resource types are made by the host, before any store exists:
+/// [`ResourceType::host`] identifies one by a Rust type (two definitions with
+/// the same `T` are the same type), [`ResourceType::host_dynamic`] by a
+/// number, for hosts that learn their resource types from data. A resource
+/// type a component instance defines is found with
+/// [`Instance::get_resource`](crate::Instance::get_resource) (or
+/// [`ResourceAny::ty`]); it belongs to that instance's store, and each
+/// instantiation defines a new one. Types read from a [`Component`](crate::Component)
+/// before instantiation ([`Type::Own`](crate::Type::Own),
+/// [`ComponentItem::Resource`](crate::ComponentItem::Resource)) tell the
+/// component's resources apart from each other, not from other components'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResourceType {
-    pub(crate) id: TypeId,
+    pub(crate) kind: ResourceKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum ResourceKind {
+    /// A host type identified by a Rust type.
+    Host(TypeId),
+    /// A host type identified by a number.
+    HostDynamic(u32),
+    /// Runtime type `rt` of store `store`, defined by a component instance.
+    Guest { store: usize, rt: u32 },
+    /// Static resource `index` of a component's types (`component` is the
+    /// address of the component's shared data), before instantiation.
+    Static { component: usize, index: u32 },
 }
 
 impl ResourceType {
     /// The host resource type identified by the Rust type `T`.
     pub fn host<T: 'static>() -> ResourceType {
         ResourceType {
-            id: TypeId::of::<T>(),
+            kind: ResourceKind::Host(TypeId::of::<T>()),
         }
+    }
+
+    /// The host resource type numbered `n`: distinct numbers are distinct
+    /// types, and none is the type of any [`ResourceType::host`]. For hosts
+    /// that make resource types at run time (plugin hosts, language
+    /// bindings); handles of these types cross as [`ResourceAny`].
+    pub fn host_dynamic(n: u32) -> ResourceType {
+        ResourceType {
+            kind: ResourceKind::HostDynamic(n),
+        }
+    }
+
+    /// True for a type defined by the host ([`ResourceType::host`] or
+    /// [`ResourceType::host_dynamic`]).
+    pub fn is_host(&self) -> bool {
+        matches!(
+            self.kind,
+            ResourceKind::Host(_) | ResourceKind::HostDynamic(_)
+        )
     }
 }
 

@@ -2,7 +2,6 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::any::TypeId;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use hashbrown::HashMap;
 
@@ -50,10 +49,12 @@ pub(crate) type HostDtor<T> = dyn Fn(StoreContextMut<'_, T>, u32) -> Result<()> 
 pub(crate) struct StoreData<T> {
     pub data: T,
     pub id: usize,
+    /// The engine the store was made for.
+    pub engine: crate::Engine,
     pub instances: Vec<InstanceFlags>,
     pub resource_types: Vec<ResourceTypeInfo>,
     /// Runtime resource type of each host resource type used in this store.
-    pub host_types: HashMap<TypeId, u32>,
+    pub host_types: HashMap<crate::ResourceType, u32>,
     pub host_dtors: Vec<Arc<HostDtor<T>>>,
     /// Handles the host holds ([`crate::ResourceAny`]).
     pub host_handles: Slab<HostHandle>,
@@ -106,6 +107,7 @@ impl<T> Store<T> {
             StoreData {
                 data,
                 id,
+                engine: engine.clone(),
                 instances: Vec::new(),
                 resource_types: Vec::new(),
                 host_types: HashMap::new(),
@@ -122,6 +124,11 @@ impl<T> Store<T> {
         );
         inner.limiter(|d| &mut d.wasmi_limits);
         Store { inner }
+    }
+
+    /// The engine this store was created for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.data().engine
     }
 
     /// The host data.

@@ -96,7 +96,12 @@ pub(crate) struct TypeArena {
     pub max_depth: u32,
     /// Static index of each resource type id seen in the binary.
     resources: HashMap<wct::ResourceId, u32>,
+    /// A number no other arena of this process has: with a static resource
+    /// index, the identity of a resource type before instantiation.
+    pub component_id: usize,
 }
+
+static NEXT_COMPONENT_ID: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(1);
 
 /// How deeply value types may nest. Lifting and lowering recurse over
 /// types, so this bounds their stack use on hostile input.
@@ -107,6 +112,7 @@ impl TypeArena {
     pub(crate) fn with_max_depth(max_depth: u32) -> Self {
         TypeArena {
             max_depth,
+            component_id: NEXT_COMPONENT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
             ..TypeArena::default()
         }
     }
@@ -294,6 +300,16 @@ impl TypeArena {
         Ok(i)
     }
 
+    /// The identity of static resource `r` before instantiation.
+    pub(crate) fn static_resource(&self, r: u32) -> crate::ResourceType {
+        crate::ResourceType {
+            kind: crate::resources::ResourceKind::Static {
+                component: self.component_id,
+                index: r,
+            },
+        }
+    }
+
     /// Builds the public introspection type of `ty`.
     pub(crate) fn to_public(&self, ty: ValType) -> Type {
         match ty {
@@ -310,8 +326,8 @@ impl TypeArena {
             ValType::F64 => Type::Float64,
             ValType::Char => Type::Char,
             ValType::String => Type::String,
-            ValType::Own(_) => Type::Own,
-            ValType::Borrow(_) => Type::Borrow,
+            ValType::Own(r) => Type::Own(self.static_resource(r)),
+            ValType::Borrow(r) => Type::Borrow(self.static_resource(r)),
             ValType::Def(i) => match self.def(i) {
                 DefType::List(t) => Type::List(Box::new(self.to_public(*t))),
                 DefType::Record(fields) => Type::Record(
@@ -426,10 +442,11 @@ pub enum Type {
     },
     /// `flags { name, … }`
     Flags(Vec<String>),
-    /// `own<R>`: an owned resource handle.
-    Own,
-    /// `borrow<R>`: a borrowed resource handle.
-    Borrow,
+    /// `own<R>`: an owned handle to a resource of type `R` (as read from the
+    /// component's types: see [`ResourceType`](crate::ResourceType)).
+    Own(crate::ResourceType),
+    /// `borrow<R>`: a borrowed handle to a resource of type `R`.
+    Borrow(crate::ResourceType),
 }
 
 /// A component function type, for introspection.
@@ -470,8 +487,8 @@ impl fmt::Display for Type {
             Type::Float64 => f.write_str("f64"),
             Type::Char => f.write_str("char"),
             Type::String => f.write_str("string"),
-            Type::Own => f.write_str("own<resource>"),
-            Type::Borrow => f.write_str("borrow<resource>"),
+            Type::Own(_) => f.write_str("own<resource>"),
+            Type::Borrow(_) => f.write_str("borrow<resource>"),
             Type::List(t) => write!(f, "list<{t}>"),
             Type::Record(fields) => {
                 f.write_str("record { ")?;

@@ -255,7 +255,7 @@ fn call(
 
 fn has_handles(t: &Type) -> bool {
     match t {
-        Type::Own | Type::Borrow => true,
+        Type::Own(_) | Type::Borrow(_) => true,
         Type::List(t) | Type::Option(t) => has_handles(t),
         Type::Record(fs) => fs.iter().any(|(_, t)| has_handles(t)),
         Type::Tuple(ts) => ts.iter().any(has_handles),

@@ -214,9 +214,9 @@ impl TypeScope {
                 let names: Vec<String> = ns.iter().map(|n| format!("\"{n}\"")).collect();
                 named(self, format!("(flags {})", names.join(" ")))
             }
-            Type::Own | Type::Borrow => {
+            Type::Own(_) | Type::Borrow(_) => {
                 let r = self.resource.as_deref().unwrap_or("$no-resource");
-                let k = if matches!(ty, Type::Own) {
+                let k = if matches!(ty, Type::Own(_)) {
                     "own"
                 } else {
                     "borrow"
@@ -272,8 +272,8 @@ pub fn flatten(ty: &Type, out: &mut Vec<Flat>) {
         | Type::U32
         | Type::Char
         | Type::Enum(_)
-        | Type::Own
-        | Type::Borrow => out.push(Flat::I32),
+        | Type::Own(_)
+        | Type::Borrow(_) => out.push(Flat::I32),
         Type::S64 | Type::U64 => out.push(Flat::I64),
         Type::Float32 => out.push(Flat::F32),
         Type::Float64 => out.push(Flat::F64),
@@ -355,7 +355,9 @@ pub fn layout(ty: &Type) -> (u32, u32) {
     match ty {
         Type::Bool | Type::S8 | Type::U8 => (1, 1),
         Type::S16 | Type::U16 => (2, 2),
-        Type::S32 | Type::U32 | Type::Char | Type::Float32 | Type::Own | Type::Borrow => (4, 4),
+        Type::S32 | Type::U32 | Type::Char | Type::Float32 | Type::Own(_) | Type::Borrow(_) => {
+            (4, 4)
+        }
         Type::S64 | Type::U64 | Type::Float64 => (8, 8),
         Type::String | Type::List(_) => (8, 4),
         Type::Record(fs) => record(fs.iter().map(|(_, t)| t)),

@@ -89,8 +89,8 @@ pub fn arb_val(
                 .cloned()
                 .collect(),
         ),
-        Type::Own => res(true).unwrap_or(Val::Bool(false)),
-        Type::Borrow => res(false).unwrap_or(Val::Bool(false)),
+        Type::Own(_) => res(true).unwrap_or(Val::Bool(false)),
+        Type::Borrow(_) => res(false).unwrap_or(Val::Bool(false)),
     }
 }
 
@@ -246,8 +246,8 @@ pub fn conforms(v: &Val, ty: &Type) -> bool {
         | (Val::Float64(_), Type::Float64)
         | (Val::Char(_), Type::Char)
         | (Val::String(_), Type::String) => true,
-        (Val::Resource(r), Type::Own) => r.owned(),
-        (Val::Resource(r), Type::Borrow) => !r.owned(),
+        (Val::Resource(r), Type::Own(_)) => r.owned(),
+        (Val::Resource(r), Type::Borrow(_)) => !r.owned(),
         (Val::List(vs), Type::List(t)) => vs.iter().all(|v| conforms(v, t)),
         (Val::Record(fs), Type::Record(ts)) => {
             fs.len() == ts.len()

@@ -26,8 +26,16 @@ pub(super) fn import_kind(
             }
             ImportKind::Instance(items)
         }
-        ComponentEntityType::Type { created, .. } => match created {
-            ComponentAnyTypeId::Resource(_) => ImportKind::Resource,
+        ComponentEntityType::Type {
+            referenced,
+            created,
+        } => match created {
+            // A `sub resource` bound creates the type it references; an `eq`
+            // bound gives a type already in scope a new alias.
+            ComponentAnyTypeId::Resource(id) => ImportKind::Resource {
+                r: arena.resource(id.resource()),
+                eq: referenced != created,
+            },
             _ => ImportKind::Type,
         },
         ComponentEntityType::Module(id) => ImportKind::Module(module_type(types, id).map(Box::new)),
@@ -115,6 +123,13 @@ pub(super) fn entity_item(
                 ));
             }
             ComponentItem::Instance(items)
+        }
+        ComponentEntityType::Type {
+            created: ComponentAnyTypeId::Resource(id),
+            ..
+        } => {
+            let r = arena.resource(id.resource());
+            ComponentItem::Resource(arena.static_resource(r))
         }
         ComponentEntityType::Type { .. } => ComponentItem::Type,
         ComponentEntityType::Module(_) => ComponentItem::Module,

@@ -95,8 +95,10 @@ pub(crate) enum ImportKind {
     Instance(Vec<(Box<str>, ImportKind)>),
     /// A type import (`eq` bound): nothing to provide.
     Type,
-    /// A resource type import (`sub resource` bound).
-    Resource,
+    /// A resource type: static resource `r` of the component's types, with a
+    /// `sub resource` bound (a new type the linker provides) or, if `eq`, an
+    /// `eq` bound naming a resource type that is in scope already.
+    Resource { r: u32, eq: bool },
     /// A core module of this type (`None` if it uses types of proposals
     /// wasmi does not run: then no host module can match).
     Module(Option<Box<crate::module::CoreModuleType>>),
@@ -275,8 +277,11 @@ pub enum ComponentItem {
     Func(FuncType),
     /// An instance, with its named items.
     Instance(Vec<(String, ComponentItem)>),
-    /// A type.
+    /// A type that is not a resource type.
     Type,
+    /// A resource type (its identity among the component's types; each
+    /// instantiation makes its own: see [`ResourceType`](crate::ResourceType)).
+    Resource(crate::ResourceType),
     /// A core module.
     Module,
     /// A component.
@@ -293,7 +298,10 @@ impl ComponentInner {
                     .map(|(n, k)| (String::from(&**n), self.item_of_import(k)))
                     .collect(),
             ),
-            ImportKind::Type | ImportKind::Resource => ComponentItem::Type,
+            ImportKind::Type => ComponentItem::Type,
+            ImportKind::Resource { r, .. } => {
+                ComponentItem::Resource(self.arena.static_resource(*r))
+            }
             ImportKind::Module(_) => ComponentItem::Module,
             ImportKind::Component => ComponentItem::Component,
         }

@@ -12,6 +12,10 @@ pub struct Config {
     pub(crate) limits: Limits,
 }
 
+/// The default of [`Config::max_call_depth`]: safe on a 2 MiB thread in
+/// debug builds (the most stack a level takes; see the README's "Limits").
+pub const DEFAULT_MAX_CALL_DEPTH: u32 = 100;
+
 /// The limits of a [`Config`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Limits {
@@ -21,6 +25,7 @@ pub(crate) struct Limits {
     pub max_lift_bytes: u32,
     pub max_type_depth: u32,
     pub max_instances: usize,
+    pub max_call_depth: u32,
 }
 
 impl Default for Limits {
@@ -32,6 +37,7 @@ impl Default for Limits {
             max_lift_bytes: crate::abi::MAX_BYTE_LENGTH,
             max_type_depth: crate::types::MAX_TYPE_DEPTH,
             max_instances: 10_000,
+            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
         }
     }
 }
@@ -97,6 +103,28 @@ impl Config {
     pub fn max_instances(&mut self, instances: usize) -> &mut Self {
         self.limits.max_instances = instances;
         self
+    }
+
+    /// The most component calls that may be nested on the native stack: a
+    /// call from the host into a component, a component-to-component call,
+    /// a guest destructor run by `resource.drop`, and an instantiation each
+    /// take one level. Each level is a fresh wasmi execution on the host's
+    /// native stack, so a guest recursing through its own lowered export or
+    /// through a chain of destructors would otherwise overflow it and abort
+    /// the process. Past the limit the call traps with
+    /// [`TrapKind::StackOverflow`](crate::TrapKind::StackOverflow).
+    ///
+    /// The default, [`DEFAULT_MAX_CALL_DEPTH`], fits a 2 MiB thread in
+    /// debug builds; raise it only with a larger stack (the README gives the
+    /// native stack a level takes).
+    pub fn max_call_depth(&mut self, depth: u32) -> &mut Self {
+        self.limits.max_call_depth = depth;
+        self
+    }
+
+    /// The limit set by [`Config::max_call_depth`].
+    pub fn call_depth_limit(&self) -> u32 {
+        self.limits.max_call_depth
     }
 
     /// Meter execution with fuel (see wasmi's fuel metering). Stores of such

@@ -443,20 +443,22 @@ pub(crate) fn entering_set<T>(data: &StoreData<T>, callee: u32, caller: Option<u
 /// is already on the call stack, else marks them all entered.
 #[inline]
 pub(crate) fn enter_set<T>(data: &mut StoreData<T>, set: &[u32]) -> Result<()> {
+    // Every nested call enters a (possibly empty) set: count its depth here.
+    data.enter_depth()?;
     for &i in set {
-        let flags = data.flags(i)?;
-        if flags.poisoned {
-            return Err(Error::trap(
-                TrapKind::Poisoned,
-                "the instance trapped earlier",
-            ));
-        }
-        if !flags.may_enter {
-            return Err(Error::trap(
+        let err = match data.flags(i) {
+            Err(e) => e,
+            Ok(flags) if flags.poisoned => {
+                Error::trap(TrapKind::Poisoned, "the instance trapped earlier")
+            }
+            Ok(flags) if !flags.may_enter => Error::trap(
                 TrapKind::CannotEnter,
                 "the instance is already on the call stack (reentrance)",
-            ));
-        }
+            ),
+            Ok(_) => continue,
+        };
+        data.leave_depth();
+        return Err(err);
     }
     for &i in set {
         data.flags(i)?.may_enter = false;
@@ -476,6 +478,7 @@ pub(crate) fn leave<T, R>(
 /// `leave_to` over an entering set; a trap poisons them all.
 #[inline]
 pub(crate) fn leave_set<T, R>(data: &mut StoreData<T>, set: &[u32], r: &Result<R>) -> Result<()> {
+    data.leave_depth();
     let trapped = matches!(r, Err(e) if e.is_trap());
     for &i in set {
         let flags = data.flags(i)?;

@@ -32,7 +32,7 @@ mod values;
 
 pub use abi::StringEncoding;
 pub use component::{Component, ComponentItem};
-pub use engine::{Config, Engine};
+pub use engine::{Config, Engine, DEFAULT_MAX_CALL_DEPTH};
 pub use error::{Error, ErrorKind, Result, TrapKind};
 pub use func::Func;
 pub use instance::{ExportIndex, Instance, InstanceExportLookup};

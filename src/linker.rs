@@ -130,7 +130,13 @@ impl<T: 'static> Linker<T> {
                 component,
             )?);
         }
-        instance::instantiate(&mut store.as_context_mut(), component, imports)
+        // Start functions run on the native stack: an instantiation from
+        // inside a call is one more nested level.
+        let mut cx = store.as_context_mut();
+        cx.inner.data_mut().enter_depth()?;
+        let r = instance::instantiate(&mut cx, component, imports);
+        cx.inner.data_mut().leave_depth();
+        r
     }
 }
 

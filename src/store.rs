@@ -69,6 +69,8 @@ pub(crate) struct StoreData<T> {
     pub wasmi_limits: wasmi::StoreLimits,
     /// A string buffer reused by component-to-component calls.
     pub string_scratch: alloc::string::String,
+    /// How many component calls are nested on the native stack now.
+    pub depth: u32,
 }
 
 impl<T> StoreData<T> {
@@ -78,6 +80,37 @@ impl<T> StoreData<T> {
             .get_mut(i as usize)
             .ok_or_else(|| Error::usage("instance does not belong to this store"))
     }
+}
+
+impl<T> StoreData<T> {
+    /// Counts one more nested call on the native stack: traps with
+    /// `StackOverflow` at the `max_call_depth` limit. Each successful call
+    /// must be matched by [`StoreData::leave_depth`].
+    #[inline]
+    pub(crate) fn enter_depth(&mut self) -> Result<()> {
+        if self.depth >= self.limits.max_call_depth {
+            return Err(depth_exceeded(self.limits.max_call_depth));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Ends a nested call counted by [`StoreData::enter_depth`].
+    #[inline]
+    pub(crate) fn leave_depth(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+#[cold]
+fn depth_exceeded(limit: u32) -> Error {
+    Error::trap(
+        crate::error::TrapKind::StackOverflow,
+        alloc::format!(
+            "more than {limit} nested component calls (the max_call_depth limit): \
+             guest recursion through lowered exports, destructors or host calls"
+        ),
+    )
 }
 
 static NEXT_STORE_ID: AtomicUsize = AtomicUsize::new(1);
@@ -118,6 +151,7 @@ impl<T> Store<T> {
                 deterministic: config.deterministic,
                 wasmi_limits: wl.build(),
                 string_scratch: alloc::string::String::new(),
+                depth: 0,
             },
         );
         inner.limiter(|d| &mut d.wasmi_limits);

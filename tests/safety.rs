@@ -1,0 +1,290 @@
+//! A guest must never take the host down (issue #21): bounded native stack,
+//! bounded host memory, handles validated before anything moves.
+
+use componentry::*;
+
+fn engine(f: impl FnOnce(&mut Config)) -> Engine {
+    let mut config = Config::new();
+    f(&mut config);
+    Engine::new(&config)
+}
+
+fn load(engine: &Engine, wat: &str) -> Component {
+    Component::new(engine, &wat::parse_str(wat).expect("wat")).expect("load")
+}
+
+/// Runs `f` on a thread with a 2 MiB stack (Rust's default for spawned
+/// threads): a native stack overflow aborts the whole test process.
+fn on_2mib_thread<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .expect("spawn")
+        .join()
+        .expect("thread")
+}
+
+/// `rec(n)` calls itself `n` times through its own lowered export: each
+/// level is a component-to-component call through the adapter.
+const SELF_RECURSION: &str = r#"(component
+  (core module $A
+    (table (export "t") 1 funcref)
+    (type $ty (func (param i32) (result i32)))
+    (func (export "rec") (param $n i32) (result i32)
+      (if (result i32) (i32.eqz (local.get $n))
+        (then (i32.const 0))
+        (else (i32.add (i32.const 1)
+          (call_indirect (type $ty) (i32.sub (local.get $n) (i32.const 1)) (i32.const 0)))))))
+  (core instance $a (instantiate $A))
+  (func $rec (param "n" u32) (result u32) (canon lift (core func $a "rec")))
+  (core func $g (canon lower (func $rec)))
+  (core module $B
+    (import "a" "t" (table 1 funcref))
+    (import "a" "g" (func $g (param i32) (result i32)))
+    (elem (i32.const 0) func $g))
+  (core instance $b (instantiate $B (with "a" (instance
+    (export "t" (table $a "t")) (export "g" (func $g))))))
+  (export "rec" (func $rec)))"#;
+
+/// `chain(n)` builds a linked list of `n` resources (each one's rep is the
+/// handle of the next) and drops its head: each destructor drops the next.
+const DTOR_CHAIN: &str = r#"(component
+  (core module $T
+    (table (export "t") 1 funcref)
+    (type $ty (func (param i32)))
+    (func (export "dtor") (param i32) (call_indirect (type $ty) (local.get 0) (i32.const 0))))
+  (core instance $t (instantiate $T))
+  (type $r (resource (rep i32) (dtor (core func $t "dtor"))))
+  (canon resource.new $r (core func $new))
+  (canon resource.drop $r (core func $drop))
+  (core module $M
+    (import "" "t" (table 1 funcref))
+    (import "" "new" (func $new (param i32) (result i32)))
+    (import "" "drop" (func $drop (param i32)))
+    (global $dtors (mut i32) (i32.const 0))
+    (func $dtor (param $next i32)
+      (global.set $dtors (i32.add (global.get $dtors) (i32.const 1)))
+      (if (local.get $next) (then (call $drop (local.get $next)))))
+    (elem (i32.const 0) func $dtor)
+    (func (export "chain") (param $n i32) (result i32)
+      (local $h i32)
+      (block $done (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $h (call $new (local.get $h)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l)))
+      (if (local.get $h) (then (call $drop (local.get $h))))
+      (global.get $dtors)))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "t" (table $t "t")) (export "new" (func $new)) (export "drop" (func $drop))))))
+  (func (export "chain") (param "n" u32) (result u32) (canon lift (core func $m "chain"))))"#;
+
+fn call_u32(engine: &Engine, wat: &str, name: &str, n: u32) -> Result<u32> {
+    let c = load(engine, wat);
+    let mut store = Store::new(engine, ());
+    let inst = Linker::new(engine).instantiate(&mut store, &c)?;
+    let f = inst.get_func(&mut store, name).expect("export");
+    let mut out = [Val::U32(0)];
+    f.call(&mut store, &[Val::U32(n)], &mut out)?;
+    match out[0] {
+        Val::U32(x) => Ok(x),
+        ref v => panic!("not a u32: {v:?}"),
+    }
+}
+
+#[test]
+fn self_recursion_through_the_adapter_traps_at_the_depth_limit_on_a_2mib_thread() {
+    on_2mib_thread(|| {
+        let engine = Engine::default();
+        let limit = engine.config().call_depth_limit();
+        // Just under the limit (the host's call is the first level): runs.
+        assert_eq!(
+            call_u32(&engine, SELF_RECURSION, "rec", limit - 1).unwrap(),
+            limit - 1
+        );
+        // Far past it: a stack-overflow trap, not an abort.
+        let e = call_u32(&engine, SELF_RECURSION, "rec", 100_000).unwrap_err();
+        assert_eq!(e.trap_kind(), Some(TrapKind::StackOverflow), "{e}");
+        assert!(e.message().contains("max_call_depth"), "{e}");
+    });
+}
+
+#[test]
+fn a_destructor_chain_traps_at_the_depth_limit_on_a_2mib_thread() {
+    on_2mib_thread(|| {
+        let engine = Engine::default();
+        let limit = engine.config().call_depth_limit();
+        // The host's call is one level, each destructor one more.
+        assert_eq!(
+            call_u32(&engine, DTOR_CHAIN, "chain", limit - 1).unwrap(),
+            limit - 1
+        );
+        let e = call_u32(&engine, DTOR_CHAIN, "chain", 100_000).unwrap_err();
+        assert_eq!(e.trap_kind(), Some(TrapKind::StackOverflow), "{e}");
+    });
+}
+
+#[test]
+fn max_call_depth_is_configurable() {
+    let engine = engine(|c| {
+        c.max_call_depth(10);
+    });
+    assert_eq!(call_u32(&engine, SELF_RECURSION, "rec", 9).unwrap(), 9);
+    let e = call_u32(&engine, SELF_RECURSION, "rec", 10).unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::StackOverflow), "{e}");
+    let e = call_u32(&engine, DTOR_CHAIN, "chain", 10).unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::StackOverflow), "{e}");
+}
+
+/// `rec(n)` calls the host's `host(n)`, which calls `rec(n - 1)` of
+/// another instance of this component (while `n > 0`).
+const HOST_NESTING: &str = r#"(component
+  (import "host" (func $host (param "n" u32) (result u32)))
+  (core func $h (canon lower (func $host)))
+  (core module $M
+    (import "" "h" (func $h (param i32) (result i32)))
+    (func (export "rec") (param i32) (result i32) (call $h (local.get 0))))
+  (core instance $m (instantiate $M (with "" (instance (export "h" (func $h))))))
+  (func (export "rec") (param "n" u32) (result u32) (canon lift (core func $m "rec"))))"#;
+
+/// Host state for [`HOST_NESTING`]: the `rec` export of each instance, and
+/// the address of a local at the deepest level.
+#[derive(Default)]
+struct Nesting {
+    recs: Vec<Func>,
+    deepest: usize,
+}
+
+/// Instantiates [`HOST_NESTING`] `instances` times and calls `rec(n)` on
+/// the last instance: `n + 1` instances are on the stack at the deepest point.
+fn host_nesting(engine: &Engine, instances: usize, n: u32) -> Result<(u32, usize)> {
+    let c = load(engine, HOST_NESTING);
+    let mut store = Store::new(engine, Nesting::default());
+    let mut linker = Linker::<Nesting>::new(engine);
+    linker.root().func_new("host", |mut cx, params, results| {
+        let Val::U32(n) = params[0] else {
+            return Err(Error::host("bad param"));
+        };
+        if n == 0 {
+            let here = 0u8;
+            cx.data_mut().deepest = std::hint::black_box(&here) as *const u8 as usize;
+            results[0] = Val::U32(0);
+            return Ok(());
+        }
+        let f = cx.data().recs[n as usize - 1].clone();
+        let mut out = [Val::U32(0)];
+        f.call(&mut cx, &[Val::U32(n - 1)], &mut out)?;
+        let Val::U32(x) = out[0] else {
+            return Err(Error::host("bad result"));
+        };
+        results[0] = Val::U32(x + 1);
+        Ok(())
+    })?;
+    for _ in 0..instances {
+        let inst = linker.instantiate(&mut store, &c)?;
+        let f = inst.get_func(&mut store, "rec").expect("rec");
+        store.data_mut().recs.push(f);
+    }
+    let f = store.data().recs[n as usize].clone();
+    let mut out = [Val::U32(0)];
+    f.call(&mut store, &[Val::U32(n)], &mut out)?;
+    let Val::U32(x) = out[0] else {
+        panic!("not a u32")
+    };
+    Ok((x, store.data().deepest))
+}
+
+#[test]
+fn host_initiated_nesting_traps_at_the_depth_limit_on_a_2mib_thread() {
+    on_2mib_thread(|| {
+        let engine = Engine::default();
+        let limit = engine.config().call_depth_limit();
+        let n = limit - 1;
+        assert_eq!(host_nesting(&engine, limit as usize, n).unwrap().0, n);
+        let e = host_nesting(&engine, limit as usize + 1, limit).unwrap_err();
+        assert_eq!(e.trap_kind(), Some(TrapKind::StackOverflow), "{e}");
+    });
+}
+
+/// The native stack one level of each kind of nesting takes: run with
+/// `cargo test --test safety -- --ignored --nocapture` (and `--release`).
+/// The README's "Limits" section quotes its output.
+#[test]
+#[ignore]
+fn measure_native_stack_per_level() {
+    fn probe_depth(wat: &str, name: &str, n: u32) -> usize {
+        let engine = engine(|c| {
+            c.max_call_depth(1_000_000);
+        });
+        let c = load(&engine, wat);
+        let mut store = Store::new(&engine, 0usize);
+        let mut linker = Linker::new(&engine);
+        linker
+            .root()
+            .func_new("probe", |mut cx, _, _| {
+                let here = 0u8;
+                *cx.data_mut() = std::hint::black_box(&here) as *const u8 as usize;
+                Ok(())
+            })
+            .unwrap();
+        let inst = linker.instantiate(&mut store, &c).unwrap();
+        let f = inst.get_func(&mut store, name).unwrap();
+        let mut out = [Val::U32(0)];
+        f.call(&mut store, &[Val::U32(n)], &mut out).unwrap();
+        *store.data()
+    }
+    let probed = |wat: &str| {
+        wat.replacen(
+            "(component",
+            "(component (import \"probe\" (func $probe)) (core func $probe' (canon lower (func $probe)))",
+            1,
+        )
+    };
+    let rec = probed(SELF_RECURSION)
+        .replace(
+            "(core module $A",
+            "(core module $A (import \"\" \"probe\" (func $probe))",
+        )
+        .replace("(then (i32.const 0))", "(then (call $probe) (i32.const 0))")
+        .replace(
+            "(instantiate $A)",
+            "(instantiate $A (with \"\" (instance (export \"probe\" (func $probe')))))",
+        );
+    let chain = probed(DTOR_CHAIN)
+        .replace(
+            "(import \"\" \"drop\" (func $drop (param i32)))",
+            "(import \"\" \"drop\" (func $drop (param i32))) (import \"\" \"probe\" (func $probe))",
+        )
+        .replace(
+            "(then (call $drop (local.get $next)))))",
+            "(then (call $drop (local.get $next))) (else (call $probe))))",
+        )
+        .replace(
+            "(export \"drop\" (func $drop))))))",
+            "(export \"drop\" (func $drop)) (export \"probe\" (func $probe'))))))",
+        );
+    let cases = [
+        ("adapter self-call", rec, "rec"),
+        ("destructor chain", chain, "chain"),
+    ];
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            for (what, wat, name) in cases {
+                let (a, b) = (probe_depth(&wat, name, 10), probe_depth(&wat, name, 210));
+                println!("{what}: {} bytes per level", a.abs_diff(b) / 200);
+            }
+            let engine = engine(|c| {
+                c.max_call_depth(1_000_000);
+            });
+            let a = host_nesting(&engine, 211, 10).unwrap().1;
+            let b = host_nesting(&engine, 211, 210).unwrap().1;
+            println!(
+                "host-initiated nesting: {} bytes per level",
+                a.abs_diff(b) / 200
+            );
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}

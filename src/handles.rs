@@ -127,11 +127,7 @@ impl<T> StoreData<T> {
         if rt != self.flags(inst)?.resource(r)? {
             return Err(wrong_type());
         }
-        let implementer = self
-            .resource_types
-            .get(rt as usize)
-            .and_then(|t| t.instance);
-        if implementer == Some(inst) {
+        if self.is_implementer(inst, rt) {
             return Ok(rep);
         }
         let task = task.ok_or_else(|| {
@@ -238,6 +234,15 @@ impl<T> StoreData<T> {
                 "a borrowed resource was passed where `own` is expected",
             ))
         }
+    }
+
+    /// Whether instance `inst` implements runtime resource type `rt` (a
+    /// borrow lowered into it is then its bare representation, no handle).
+    pub(crate) fn is_implementer(&self, inst: u32, rt: u32) -> bool {
+        self.resource_types
+            .get(rt as usize)
+            .and_then(|t| t.instance)
+            == Some(inst)
     }
 
     /// Whether runtime resource type `rt` is the host type of Rust type `id`.

@@ -29,6 +29,7 @@ mod store;
 mod typed;
 mod types;
 mod values;
+mod wasmi_mem;
 
 pub use abi::StringEncoding;
 pub use component::{Component, ComponentItem};

@@ -100,6 +100,22 @@ impl<E> Slab<E> {
         Ok(e)
     }
 
+    /// Puts `e` back at index `i`, where [`Slab::remove`] took it from, if
+    /// the slot is still free (the handle then keeps its index).
+    pub(crate) fn restore(&mut self, i: u32, e: E) {
+        let Some(slot) = self.entries.get_mut(i as usize) else {
+            return;
+        };
+        if slot.is_some() {
+            return;
+        }
+        if let Some(k) = self.free.iter().rposition(|&f| f == i) {
+            self.free.remove(k);
+            *slot = Some(e);
+            self.live += 1;
+        }
+    }
+
     /// The number of slots ever used (the high-water mark).
     pub(crate) fn capacity_used(&self) -> usize {
         self.entries.len().saturating_sub(1)

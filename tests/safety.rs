@@ -288,3 +288,133 @@ fn measure_native_stack_per_level() {
         .join()
         .unwrap();
 }
+
+/// A resource `r` with a counting destructor; `take2(own r, own r)` drops
+/// both and returns the sum of their reps.
+const TWO_OWNS: &str = r#"(component
+  (core module $D
+    (global $calls (mut i32) (i32.const 0))
+    (func (export "dtor") (param i32)
+      (global.set $calls (i32.add (global.get $calls) (i32.const 1))))
+    (func (export "calls") (result i32) (global.get $calls)))
+  (core instance $d (instantiate $D))
+  (type $r' (resource (rep i32) (dtor (core func $d "dtor"))))
+  (export $r "r" (type $r'))
+  (canon resource.new $r' (core func $new))
+  (canon resource.rep $r' (core func $rep))
+  (canon resource.drop $r' (core func $drop))
+  (core module $M
+    (import "" "new" (func $new (param i32) (result i32)))
+    (import "" "rep" (func $rep (param i32) (result i32)))
+    (import "" "drop" (func $drop (param i32)))
+    (func (export "make") (param i32) (result i32) (call $new (local.get 0)))
+    (func (export "take2") (param $a i32) (param $b i32) (result i32)
+      (local $s i32)
+      (local.set $s (i32.add (call $rep (local.get $a)) (call $rep (local.get $b))))
+      (call $drop (local.get $a))
+      (call $drop (local.get $b))
+      (local.get $s)))
+  (core instance $m (instantiate $M (with "" (instance
+    (export "new" (func $new)) (export "rep" (func $rep)) (export "drop" (func $drop))))))
+  (func (export "make") (param "rep" u32) (result (own $r)) (canon lift (core func $m "make")))
+  (func (export "take2") (param "a" (own $r)) (param "b" (own $r)) (result u32)
+    (canon lift (core func $m "take2")))
+  (func (export "dtor-calls") (result u32) (canon lift (core func $d "calls"))))"#;
+
+struct TwoOwns {
+    store: Store<()>,
+    inst: Instance,
+}
+
+impl TwoOwns {
+    fn new() -> Self {
+        let engine = Engine::default();
+        let c = load(&engine, TWO_OWNS);
+        let mut store = Store::new(&engine, ());
+        let inst = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+        TwoOwns { store, inst }
+    }
+
+    fn call(&mut self, name: &str, params: &[Val]) -> Result<Val> {
+        let f = self.inst.get_func(&mut self.store, name).expect("export");
+        let mut out = [Val::Bool(false)];
+        f.call(&mut self.store, params, &mut out)?;
+        Ok(out[0].clone())
+    }
+
+    fn make(&mut self, rep: u32) -> ResourceAny {
+        match self.call("make", &[Val::U32(rep)]).unwrap() {
+            Val::Resource(r) => r,
+            v => panic!("not a resource: {v:?}"),
+        }
+    }
+
+    fn dtor_calls(&mut self) -> Val {
+        self.call("dtor-calls", &[]).unwrap()
+    }
+}
+
+#[test]
+fn a_rejected_dynamic_call_with_a_stale_handle_consumes_no_own_handle() {
+    let mut t = TwoOwns::new();
+    let a = t.make(1);
+    let b = t.make(2);
+    b.resource_drop(&mut t.store).unwrap();
+    assert_eq!(t.dtor_calls(), Val::U32(1));
+    // `b` is stale: the call fails, and `a` (lowered first) is not consumed.
+    let e = t
+        .call("take2", &[Val::Resource(a), Val::Resource(b)])
+        .unwrap_err();
+    assert!(e.message().contains("already moved"), "{e}");
+    a.resource_drop(&mut t.store).unwrap();
+    assert_eq!(t.dtor_calls(), Val::U32(2));
+    // The instance is not poisoned: the same call works with fresh handles.
+    let (c, d) = (t.make(3), t.make(4));
+    assert_eq!(
+        t.call("take2", &[Val::Resource(c), Val::Resource(d)])
+            .unwrap(),
+        Val::U32(7)
+    );
+}
+
+#[test]
+fn a_rejected_dynamic_call_with_an_ill_typed_argument_consumes_no_own_handle() {
+    let mut t = TwoOwns::new();
+    let a = t.make(1);
+    let e = t
+        .call("take2", &[Val::Resource(a), Val::U32(5)])
+        .unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
+    a.resource_drop(&mut t.store).unwrap();
+    assert_eq!(t.dtor_calls(), Val::U32(1));
+}
+
+#[test]
+fn passing_the_same_own_handle_twice_consumes_nothing() {
+    let mut t = TwoOwns::new();
+    let a = t.make(1);
+    let e = t
+        .call("take2", &[Val::Resource(a), Val::Resource(a)])
+        .unwrap_err();
+    assert!(e.message().contains("already moved"), "{e}");
+    a.resource_drop(&mut t.store).unwrap();
+    assert_eq!(t.dtor_calls(), Val::U32(1));
+}
+
+#[test]
+fn a_rejected_typed_call_with_a_stale_handle_consumes_no_own_handle() {
+    let mut t = TwoOwns::new();
+    let a = t.make(1);
+    let b = t.make(2);
+    b.resource_drop(&mut t.store).unwrap();
+    let f = t.inst.get_func(&mut t.store, "take2").unwrap();
+    let f = f
+        .typed::<(ResourceAny, ResourceAny), u32>(&mut t.store)
+        .unwrap();
+    let e = f.call(&mut t.store, (a, b)).unwrap_err();
+    assert!(e.message().contains("already moved"), "{e}");
+    a.resource_drop(&mut t.store).unwrap();
+    assert_eq!(t.dtor_calls(), Val::U32(2));
+    let (c, d) = (t.make(3), t.make(4));
+    assert_eq!(f.call(&mut t.store, (c, d)).unwrap(), 7);
+}

@@ -264,7 +264,7 @@ where
             mem.task = task;
             let mut lcx =
                 LowerContext::new(&mut mem, o.encoding).with_resources(&self.resources.params);
-            if P::FLAT <= MAX_FLAT_PARAMS {
+            let r = if P::FLAT <= MAX_FLAT_PARAMS {
                 params
                     .lower_flat(&mut lcx, &mut flat[..P::FLAT])
                     .map(|()| P::FLAT)
@@ -274,7 +274,13 @@ where
                     flat[0] = u64::from(ptr);
                     Ok(1)
                 })
+            };
+            if r.is_err() {
+                // A stale handle, a failed `realloc`: nothing stays moved.
+                let moved = core::mem::take(&mut mem.moved);
+                moved.undo(ctx.data_mut());
             }
+            r
         };
         let ret = lowered.and_then(|n| self.core.call(&mut *ctx, &flat[..n]));
         if let Some(task) = task {

@@ -16,6 +16,9 @@ pub struct Config {
 /// debug builds (the most stack a level takes; see the README's "Limits").
 pub const DEFAULT_MAX_CALL_DEPTH: u32 = 100;
 
+/// The default of [`Config::max_lifted_bytes_per_call`]: 256 MiB.
+pub const DEFAULT_MAX_LIFTED_BYTES_PER_CALL: u64 = 256 << 20;
+
 /// The limits of a [`Config`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Limits {
@@ -26,6 +29,7 @@ pub(crate) struct Limits {
     pub max_type_depth: u32,
     pub max_instances: usize,
     pub max_call_depth: u32,
+    pub max_lifted_bytes_per_call: u64,
 }
 
 impl Default for Limits {
@@ -38,6 +42,7 @@ impl Default for Limits {
             max_type_depth: crate::types::MAX_TYPE_DEPTH,
             max_instances: 10_000,
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+            max_lifted_bytes_per_call: DEFAULT_MAX_LIFTED_BYTES_PER_CALL,
         }
     }
 }
@@ -119,6 +124,21 @@ impl Config {
     /// native stack a level takes).
     pub fn max_call_depth(&mut self, depth: u32) -> &mut Self {
         self.limits.max_call_depth = depth;
+        self
+    }
+
+    /// The most host memory, in bytes, the values lifted for one call may
+    /// take: the results of an export, or the params of a host function,
+    /// through either API. A `Val` takes 32 bytes per list element whatever
+    /// the element's size in the guest, so a small guest can describe
+    /// values far larger than its memory (many lists over the same bytes);
+    /// past the limit the call traps with
+    /// [`TrapKind::LimitExceeded`](crate::TrapKind::LimitExceeded) before
+    /// allocating. Allocation is fallible too: if the host runs out of
+    /// memory first, the call traps the same way instead of aborting.
+    /// Default [`DEFAULT_MAX_LIFTED_BYTES_PER_CALL`] (256 MiB).
+    pub fn max_lifted_bytes_per_call(&mut self, bytes: u64) -> &mut Self {
+        self.limits.max_lifted_bytes_per_call = bytes;
         self
     }
 

@@ -95,6 +95,11 @@ impl<T> StoreData<T> {
         Ok(())
     }
 
+    /// The host-memory budget of the values lifted for one call.
+    pub(crate) fn lift_budget(&self) -> crate::abi::budget::HostBudget {
+        crate::abi::budget::HostBudget::new(self.limits.max_lifted_bytes_per_call)
+    }
+
     /// Ends a nested call counted by [`StoreData::enter_depth`].
     #[inline]
     pub(crate) fn leave_depth(&mut self) {

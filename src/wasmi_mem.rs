@@ -5,6 +5,7 @@
 
 use smallvec::SmallVec;
 
+use crate::abi::budget::HostBudget;
 use crate::abi::GuestMemory;
 use crate::error::Result;
 use crate::func::{call_realloc, charge_fuel, Options};
@@ -24,6 +25,8 @@ pub(crate) struct WasmiMem<'a, C> {
     /// The handles lowering put into the instance's table, to take back if
     /// lowering the rest of the values fails.
     pub(crate) moved: Moved,
+    /// The host bytes the values lifted here may still take (set on first use).
+    budget: Option<HostBudget>,
 }
 
 /// The handles lowering added to a table, each with the host's handle it
@@ -85,6 +88,7 @@ impl<'a, C> WasmiMem<'a, C> {
             task: None,
             lent: Lent::default(),
             moved: Moved::default(),
+            budget: None,
         }
     }
 }
@@ -122,6 +126,16 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
 
     fn charge(&mut self, units: u64) -> Result<()> {
         charge_fuel(self.ctx, units)
+    }
+
+    fn host_alloc(&mut self, bytes: u64) -> Result<()> {
+        let budget = match &mut self.budget {
+            Some(b) => b,
+            None => self
+                .budget
+                .insert(self.ctx.as_context().data().lift_budget()),
+        };
+        budget.take(bytes)
     }
 
     fn max_lift_bytes(&self) -> u32 {

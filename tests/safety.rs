@@ -418,3 +418,210 @@ fn a_rejected_typed_call_with_a_stale_handle_consumes_no_own_handle() {
     let (c, d) = (t.make(3), t.make(4));
     assert_eq!(f.call(&mut t.store, (c, d)).unwrap(), 7);
 }
+
+/// Counts the bytes each thread has allocated and not freed, and the peak,
+/// so a test can bound the host memory a call takes (tests run in parallel
+/// threads, so the count is per thread).
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        static LIVE: Cell<isize> = const { Cell::new(0) };
+        static PEAK: Cell<isize> = const { Cell::new(0) };
+    }
+
+    fn add(n: isize) {
+        let _ = LIVE.try_with(|l| {
+            let v = l.get() + n;
+            l.set(v);
+            let _ = PEAK.try_with(|p| p.set(p.get().max(v)));
+        });
+    }
+
+    // SAFETY: every call is forwarded unchanged to the system allocator;
+    // the counting touches only thread-local cells (no allocation).
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: the caller's contract is the system allocator's.
+            let p = unsafe { System.alloc(layout) };
+            if !p.is_null() {
+                add(layout.size() as isize);
+            }
+            p
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            add(-(layout.size() as isize));
+            // SAFETY: as above.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: as above.
+            let p = unsafe { System.realloc(ptr, layout, new_size) };
+            if !p.is_null() {
+                add(new_size as isize - layout.size() as isize);
+            }
+            p
+        }
+    }
+
+    /// Runs `f`, returning its result and the most bytes this thread had
+    /// allocated during it beyond what it had before.
+    pub fn peak<R>(f: impl FnOnce() -> R) -> (R, usize) {
+        let base = LIVE.with(Cell::get);
+        PEAK.with(|p| p.set(base));
+        let r = f();
+        let peak = PEAK.with(Cell::get);
+        (r, (peak - base).max(0) as usize)
+    }
+}
+
+#[global_allocator]
+static ALLOC: counting::Counting = counting::Counting;
+
+/// Exports values far larger on the host than in the guest:
+/// `bytes(len) -> list<u8>`, `lists(n, inner) -> list<list<u8>>` and
+/// `strings(n, inner) -> list<string>` (n lists or strings, all over the
+/// same `inner` zero bytes).
+const INFLATE: &str = r#"(component
+  (core module $M
+    (memory (export "memory") 1)
+    (func $fit (param $need i32)
+      (local $pages i32)
+      (local.set $pages (i32.add (i32.shr_u (local.get $need) (i32.const 16)) (i32.const 1)))
+      (if (i32.gt_u (local.get $pages) (memory.size))
+        (then (drop (memory.grow (i32.sub (local.get $pages) (memory.size)))))))
+    (func (export "bytes") (param $len i32) (result i32)
+      (call $fit (i32.add (local.get $len) (i32.const 16)))
+      (i32.store (i32.const 0) (i32.const 8))
+      (i32.store (i32.const 4) (local.get $len))
+      (i32.const 0))
+    (func (export "lists") (param $n i32) (param $inner i32) (result i32)
+      (local $base i32) (local $i i32)
+      (local.set $base (i32.and (i32.add (local.get $inner) (i32.const 15)) (i32.const -8)))
+      (call $fit (i32.add (local.get $base) (i32.mul (local.get $n) (i32.const 8))))
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (i32.store (i32.add (local.get $base) (i32.mul (local.get $i) (i32.const 8))) (i32.const 0))
+        (i32.store (i32.add (local.get $base) (i32.add (i32.mul (local.get $i) (i32.const 8)) (i32.const 4)))
+          (local.get $inner))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+      (i32.store (i32.sub (local.get $base) (i32.const 8)) (local.get $base))
+      (i32.store (i32.sub (local.get $base) (i32.const 4)) (local.get $n))
+      (i32.sub (local.get $base) (i32.const 8)))
+    )
+  (core instance $m (instantiate $M))
+  (func (export "bytes") (param "len" u32) (result (list u8))
+    (canon lift (core func $m "bytes") (memory (core memory $m "memory"))))
+  (func (export "lists") (param "n" u32) (param "inner" u32) (result (list (list u8)))
+    (canon lift (core func $m "lists") (memory (core memory $m "memory"))))
+  (func (export "strings") (param "n" u32) (param "inner" u32) (result (list string))
+    (canon lift (core func $m "lists") (memory (core memory $m "memory"))))
+  )"#;
+
+fn inflate(config: impl FnOnce(&mut Config)) -> (Store<()>, Instance) {
+    let engine = engine(config);
+    let c = load(&engine, INFLATE);
+    let mut store = Store::new(&engine, ());
+    let inst = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    (store, inst)
+}
+
+fn call_val(store: &mut Store<()>, inst: &Instance, name: &str, args: &[u32]) -> Result<Val> {
+    let f = inst.get_func(&mut *store, name).expect("export");
+    let args: Vec<Val> = args.iter().map(|a| Val::U32(*a)).collect();
+    let mut out = [Val::Bool(false)];
+    f.call(&mut *store, &args, &mut out)?;
+    Ok(out[0].clone())
+}
+
+const MIB: u32 = 1 << 20;
+
+/// The host memory a hostile lift may take before it traps: the budget is
+/// checked before each allocation, so the peak stays within the default
+/// 256 MiB budget (plus the store's own small allocations).
+const PEAK_BOUND: usize = (256 + 4) << 20;
+
+fn assert_over_budget(r: Result<Val>, peak: usize) {
+    let e = r.unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::LimitExceeded), "{e}");
+    assert!(e.message().contains("max_lifted_bytes_per_call"), "{e}");
+    assert!(peak < PEAK_BOUND, "the host allocated {peak} bytes");
+}
+
+#[test]
+fn val_api_a_big_byte_list_traps_on_the_lift_budget() {
+    let (mut store, inst) = inflate(|_| {});
+    // 16 MiB of guest bytes would be 512 MiB of `Val`s.
+    let (r, peak) = counting::peak(|| call_val(&mut store, &inst, "bytes", &[16 * MIB]));
+    assert_over_budget(r, peak);
+    // A small one is fine (on a fresh instance: the trap poisoned this one).
+    let (mut store, inst) = inflate(|_| {});
+    match call_val(&mut store, &inst, "bytes", &[1000]).unwrap() {
+        Val::List(v) => assert_eq!(v.len(), 1000),
+        v => panic!("{v:?}"),
+    }
+}
+
+#[test]
+fn val_api_many_lists_over_the_same_bytes_trap_on_the_lift_budget() {
+    let (mut store, inst) = inflate(|_| {});
+    // 1000 lists over the same 1 MiB: 32 GB of `Val`s from 1 MiB of guest memory.
+    let (r, peak) = counting::peak(|| call_val(&mut store, &inst, "lists", &[1000, MIB]));
+    assert_over_budget(r, peak);
+    let (mut store, inst) = inflate(|_| {});
+    let (r, peak) = counting::peak(|| call_val(&mut store, &inst, "strings", &[1000, MIB]));
+    assert_over_budget(r, peak);
+}
+
+#[test]
+fn the_lift_budget_is_configurable() {
+    let (mut store, inst) = inflate(|c| {
+        c.max_lifted_bytes_per_call(64 * 1024);
+    });
+    // 1000 elements of 32 bytes fit in 64 KiB; 4000 do not.
+    assert!(call_val(&mut store, &inst, "bytes", &[1000]).is_ok());
+    let r = call_val(&mut store, &inst, "bytes", &[4000]);
+    assert_over_budget(r, 0);
+}
+
+#[test]
+fn typed_api_nested_lists_and_strings_trap_on_the_lift_budget() {
+    let (mut store, inst) = inflate(|_| {});
+    let f = inst.get_func(&mut store, "lists").unwrap();
+    let f = f.typed::<(u32, u32), Vec<Vec<u8>>>(&mut store).unwrap();
+    assert_eq!(f.call(&mut store, (3, 5)).unwrap(), vec![vec![0u8; 5]; 3]);
+    // 1000 lists over the same 1 MiB: 1 GB on the host.
+    let (r, peak) = counting::peak(|| f.call(&mut store, (1000, MIB)));
+    let e = r.unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::LimitExceeded), "{e}");
+    assert!(peak <= PEAK_BOUND, "the host allocated {peak} bytes");
+
+    let (mut store, inst) = inflate(|_| {});
+    let f = inst.get_func(&mut store, "strings").unwrap();
+    let f = f.typed::<(u32, u32), Vec<String>>(&mut store).unwrap();
+    let (r, peak) = counting::peak(|| f.call(&mut store, (1000, MIB)));
+    let e = r.unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::LimitExceeded), "{e}");
+    assert!(peak <= PEAK_BOUND, "the host allocated {peak} bytes");
+}
+
+#[test]
+fn typed_api_runs_out_of_fuel_before_building_the_value() {
+    let (mut store, inst) = inflate(|c| {
+        c.consume_fuel(true);
+    });
+    store.set_fuel(1_000_000).unwrap();
+    let f = inst.get_func(&mut store, "lists").unwrap();
+    let f = f.typed::<(u32, u32), Vec<Vec<u8>>>(&mut store).unwrap();
+    // 1e6 fuel pays for ~8 MB of lifting: the trap comes before 1 GB is built.
+    let (r, peak) = counting::peak(|| f.call(&mut store, (1000, MIB)));
+    let e = r.unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::OutOfFuel), "{e}");
+    assert!(peak < 16 << 20, "the host allocated {peak} bytes");
+}

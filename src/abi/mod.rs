@@ -3,6 +3,7 @@
 //! Nothing here knows about linkers or instances: the engine works over the
 //! [`GuestMemory`] trait, which the call paths implement over wasmi.
 
+pub(crate) mod budget;
 pub(crate) mod layout;
 pub(crate) mod lift;
 pub(crate) mod lower;
@@ -70,6 +71,13 @@ pub(crate) trait GuestMemory {
     /// The most bytes one string or list may have when lifted.
     fn max_lift_bytes(&self) -> u32 {
         MAX_BYTE_LENGTH
+    }
+
+    /// Takes `bytes` from the host-memory budget of the values lifted for
+    /// this call; traps with [`TrapKind::LimitExceeded`] past it.
+    fn host_alloc(&mut self, bytes: u64) -> Result<()> {
+        let _ = bytes;
+        Ok(())
     }
 
     /// Whether lowered floats have their NaNs canonicalized (the

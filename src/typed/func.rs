@@ -295,6 +295,7 @@ where
         let ret = ret?;
         let (result, fuel, lent) = {
             let max_bytes = ctx.data().limits.max_lift_bytes;
+            let (fuel_left, budget) = lift_bounds(ctx, 0);
             let (memory, data): (&[u8], &mut StoreData<T>) = match o.memory {
                 Some(m) if R::FLAT > 0 => {
                     let (memory, data) = m.data_and_store_mut(&mut *ctx);
@@ -302,11 +303,9 @@ where
                 }
                 _ => (&[], ctx.data_mut()),
             };
-            let mut lcx = LiftContext::new(memory, o.encoding, max_bytes).with_handles(
-                data,
-                o.instance,
-                &self.resources.result,
-            );
+            let mut lcx = LiftContext::new(memory, o.encoding, max_bytes)
+                .with_budget(fuel_left, budget)
+                .with_handles(data, o.instance, &self.resources.result);
             let r = if R::FLAT <= MAX_FLAT_RESULTS {
                 R::lift_flat(&mut lcx, &[ret][..R::FLAT])
             } else {
@@ -330,4 +329,21 @@ where
     pub fn func(&self) -> &Func {
         &self.func
     }
+}
+
+/// What a typed lift may use: the fuel left after `reserved` more (all of
+/// it if fuel is not metered), and the host-memory budget of a call.
+#[inline]
+pub(crate) fn lift_bounds<T>(
+    ctx: &impl wasmi::AsContext<Data = StoreData<T>>,
+    reserved: u64,
+) -> (u64, crate::abi::budget::HostBudget) {
+    let cx = ctx.as_context();
+    let data = cx.data();
+    let fuel = if data.consume_fuel {
+        cx.get_fuel().unwrap_or(0).saturating_sub(reserved)
+    } else {
+        u64::MAX
+    };
+    (fuel, data.lift_budget())
 }

@@ -172,6 +172,7 @@ where
     }
     let (params, fuel, lent) = {
         let max_bytes = caller.data().limits.max_lift_bytes;
+        let (fuel_left, budget) = super::func::lift_bounds(caller, FUEL_PER_CALL);
         let (memory, data): (&[u8], &mut StoreData<T>) = match o.memory {
             Some(m) if P::FLAT > 0 => {
                 let (memory, data) = m.data_and_store_mut(&mut *caller);
@@ -179,11 +180,9 @@ where
             }
             _ => (&[], caller.data_mut()),
         };
-        let mut lcx = LiftContext::new(memory, o.encoding, max_bytes).with_handles(
-            data,
-            o.instance,
-            &res.params,
-        );
+        let mut lcx = LiftContext::new(memory, o.encoding, max_bytes)
+            .with_budget(fuel_left, budget)
+            .with_handles(data, o.instance, &res.params);
         let p = if P::FLAT <= MAX_FLAT_PARAMS {
             raw.get(..P::FLAT)
                 .ok_or_else(bad_args)

@@ -37,7 +37,7 @@ impl Default for Limits {
         Limits {
             max_memory_bytes: None,
             max_table_elements: None,
-            max_handles: crate::resources::MAX_HANDLES,
+            max_handles: crate::resources::DEFAULT_MAX_HANDLES_PER_INSTANCE,
             max_lift_bytes: crate::abi::MAX_BYTE_LENGTH,
             max_type_depth: crate::types::MAX_TYPE_DEPTH,
             max_instances: 10_000,
@@ -83,7 +83,11 @@ impl Config {
     }
 
     /// The most resource handles one component instance may hold at once
-    /// (at most 2^28-1, the spec's limit); past it, the call traps.
+    /// (at most 2^28-1, the spec's limit); past it, the call traps with
+    /// [`TrapKind::TooManyHandles`](crate::TrapKind::TooManyHandles).
+    /// Default [`DEFAULT_MAX_HANDLES_PER_INSTANCE`](crate::DEFAULT_MAX_HANDLES_PER_INSTANCE)
+    /// (2^20; a handle takes 24 bytes of table). Handle tables also count
+    /// against the store budget ([`StoreLimitsBuilder::store_bytes`](crate::StoreLimitsBuilder::store_bytes)).
     pub fn max_handles_per_instance(&mut self, handles: u32) -> &mut Self {
         self.limits.max_handles = handles.min(crate::resources::MAX_HANDLES);
         self

@@ -257,7 +257,7 @@ impl Func {
                     post_return(ctx, l, &outs)
                 })();
                 leave(ctx, &set, &r)?;
-                r
+                r.map_err(|e| ctx.data_mut().limiter.0.explain(e))
             }
         }
     }

@@ -135,8 +135,9 @@ impl<T: 'static> Linker<T> {
         let mut cx = store.as_context_mut();
         cx.inner.data_mut().enter_depth()?;
         let r = instance::instantiate(&mut cx, component, imports);
-        cx.inner.data_mut().leave_depth();
-        r
+        let data = cx.inner.data_mut();
+        data.leave_depth();
+        r.map_err(|e| data.limiter.0.explain(e))
     }
 }
 

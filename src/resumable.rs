@@ -150,4 +150,5 @@ fn drive<T: 'static>(
     })();
     leave(ctx, &set, &done)?;
     done.map(|()| CallOutcome::Finished)
+        .map_err(|e| ctx.data_mut().limiter.0.explain(e))
 }

@@ -10,6 +10,7 @@ use crate::resources::{Handle, HostHandle, ResourceTypeInfo, Slab};
 
 use crate::engine::Engine;
 use crate::error::{from_wasmi, Error, Result};
+use crate::limits::StoreLimits;
 
 /// Per component instance state, as the canonical ABI defines it.
 #[derive(Default)]
@@ -65,8 +66,9 @@ pub(crate) struct StoreData<T> {
     pub limits: crate::engine::Limits,
     pub consume_fuel: bool,
     pub deterministic: bool,
-    /// Memory and table growth limits, enforced by wasmi.
-    pub wasmi_limits: wasmi::StoreLimits,
+    /// Memory, table and store-budget limits, enforced by wasmi (and by
+    /// the handle tables).
+    pub limiter: crate::limits::Limiter,
     /// A string buffer reused by component-to-component calls.
     pub string_scratch: alloc::string::String,
     /// How many component calls are nested on the native stack now.
@@ -95,9 +97,26 @@ impl<T> StoreData<T> {
         Ok(())
     }
 
-    /// The host-memory budget of the values lifted for one call.
+    /// The host-memory budget of the values lifted for one call: the
+    /// per-call limit, or what is left of the store budget if less.
     pub(crate) fn lift_budget(&self) -> crate::abi::budget::HostBudget {
-        crate::abi::budget::HostBudget::new(self.limits.max_lifted_bytes_per_call)
+        crate::abi::budget::HostBudget::new(
+            self.limits
+                .max_lifted_bytes_per_call
+                .min(self.limiter.0.store_bytes_left()),
+        )
+    }
+
+    /// Instance `inst`'s flags and the store's limits, to grow its handle table.
+    pub(crate) fn flags_and_limits(
+        &mut self,
+        inst: u32,
+    ) -> Result<(&mut InstanceFlags, &mut StoreLimits)> {
+        let flags = self
+            .instances
+            .get_mut(inst as usize)
+            .ok_or_else(|| Error::usage("instance does not belong to this store"))?;
+        Ok((flags, &mut self.limiter.0))
     }
 
     /// Ends a nested call counted by [`StoreData::enter_depth`].
@@ -132,13 +151,6 @@ impl<T> Store<T> {
     pub fn new(engine: &Engine, data: T) -> Self {
         let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
         let config = &engine.config;
-        let mut wl = wasmi::StoreLimitsBuilder::new().trap_on_grow_failure(true);
-        if let Some(m) = config.limits.max_memory_bytes {
-            wl = wl.memory_size(m);
-        }
-        if let Some(t) = config.limits.max_table_elements {
-            wl = wl.table_elements(t);
-        }
         let mut inner = wasmi::Store::new(
             &engine.inner,
             StoreData {
@@ -154,12 +166,12 @@ impl<T> Store<T> {
                 limits: config.limits,
                 consume_fuel: config.consume_fuel,
                 deterministic: config.deterministic,
-                wasmi_limits: wl.build(),
+                limiter: crate::limits::Limiter(StoreLimits::from_config(&config.limits)),
                 string_scratch: alloc::string::String::new(),
                 depth: 0,
             },
         );
-        inner.limiter(|d| &mut d.wasmi_limits);
+        inner.limiter(|d| &mut d.limiter);
         Store { inner }
     }
 
@@ -176,6 +188,24 @@ impl<T> Store<T> {
     /// Consumes the store, returning the host data.
     pub fn into_data(self) -> T {
         self.inner.into_data().data
+    }
+
+    /// Replaces the store's limits (wasmtime's `Store::limiter`, taking the
+    /// limits themselves rather than a closure to them). What the store
+    /// already holds keeps counting against the new store budget; limits
+    /// apply to growth from now on (a memory already over a new size limit
+    /// stays, but cannot grow).
+    pub fn limiter(&mut self, limits: StoreLimits) {
+        let l = &mut self.inner.data_mut().limiter.0;
+        let used = l.store_bytes_used();
+        *l = limits;
+        l.set_used(used);
+    }
+
+    /// The store's limits, and the bytes counted against its budget
+    /// ([`StoreLimits::store_bytes_used`]).
+    pub fn limits(&self) -> &StoreLimits {
+        &self.inner.data().limiter.0
     }
 
     /// Sets the remaining fuel. Fails if the engine does not meter fuel.

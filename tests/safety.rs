@@ -625,3 +625,211 @@ fn typed_api_runs_out_of_fuel_before_building_the_value() {
     assert_eq!(e.trap_kind(), Some(TrapKind::OutOfFuel), "{e}");
     assert!(peak < 16 << 20, "the host allocated {peak} bytes");
 }
+
+/// `run(n)` calls `resource.new` `n` times (forever if `n` is 0).
+const HANDLE_LOOP: &str = r#"(component
+  (type $r (resource (rep i32)))
+  (core func $new (canon resource.new $r))
+  (core module $m
+    (import "" "new" (func $new (param i32) (result i32)))
+    (func (export "run") (param $n i32)
+      (loop $l
+        (drop (call $new (i32.const 1)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br_if $l (local.get $n)))))
+  (core instance $i (instantiate $m (with "" (instance (export "new" (func $new))))))
+  (func (export "run") (param "n" u32) (canon lift (core func $i "run"))))"#;
+
+fn run_handle_loop(store: &mut Store<()>, engine: &Engine, n: u32) -> Result<()> {
+    let c = load(engine, HANDLE_LOOP);
+    let inst = Linker::new(engine).instantiate(&mut *store, &c)?;
+    let f = inst.get_func(&mut *store, "run").unwrap();
+    f.call(&mut *store, &[Val::U32(n)], &mut [])
+}
+
+#[test]
+fn a_guest_creating_handles_forever_stops_at_the_default_handle_limit() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let (r, peak) = counting::peak(|| run_handle_loop(&mut store, &engine, 0));
+    let e = r.unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::TooManyHandles), "{e}");
+    let (tables, _) = store.handle_table_high_water();
+    assert_eq!(
+        tables.iter().max().copied(),
+        Some(DEFAULT_MAX_HANDLES_PER_INSTANCE as usize)
+    );
+    // 2^20 handles of 24 bytes (and the table's doubling), not gigabytes.
+    assert!(peak < 64 << 20, "the host allocated {peak} bytes");
+    assert!(store.limits().store_bytes_used() >= 24 << 20);
+}
+
+#[test]
+fn handle_tables_count_against_the_store_budget() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    store.limiter(StoreLimitsBuilder::new().store_bytes(2 << 20).build());
+    let e = run_handle_loop(&mut store, &engine, 0).unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::LimitExceeded), "{e}");
+    assert!(e.message().contains("store_bytes"), "{e}");
+    assert!(store.limits().store_bytes_used() <= 2 << 20);
+}
+
+#[test]
+fn resource_new_is_charged_fuel() {
+    let engine = engine(|c| {
+        c.consume_fuel(true);
+    });
+    let fuel_for = |n: u32| {
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(1 << 40).unwrap();
+        run_handle_loop(&mut store, &engine, n).unwrap();
+        (1u64 << 40) - store.get_fuel().unwrap()
+    };
+    // Each `resource.new` costs at least 8 fuel besides the core code.
+    let per_handle = (fuel_for(1001) - fuel_for(1)) / 1000;
+    assert!(per_handle >= 8 + 3, "{per_handle} fuel per handle");
+}
+
+/// `grow(pages)` grows memory 0 by `pages` at once; `grow-loop` one page
+/// at a time forever.
+const GROW: &str = r#"(component
+  (core module $m
+    (memory 1)
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+    (func (export "grow-loop") (loop $l (drop (memory.grow (i32.const 1))) (br $l))))
+  (core instance $i (instantiate $m))
+  (func (export "grow") (param "pages" u32) (result s32) (canon lift (core func $i "grow")))
+  (func (export "grow-loop") (canon lift (core func $i "grow-loop"))))"#;
+
+#[test]
+fn a_memory_grow_toward_4_gib_fails_fast_naming_the_limit() {
+    let engine = engine(|c| {
+        c.max_memory_bytes(16 << 20);
+    });
+    let c = load(&engine, GROW);
+    let mut store = Store::new(&engine, ());
+    let inst = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    let f = inst.get_func(&mut store, "grow").unwrap();
+    let mut out = [Val::S32(0)];
+    let start = std::time::Instant::now();
+    let (r, peak) = counting::peak(|| f.call(&mut store, &[Val::U32(65535)], &mut out));
+    let e = r.unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::GrowthOperationLimited), "{e}");
+    assert!(e.message().contains("memory size limit of 16777216"), "{e}");
+    // Denied before wasmi allocates anything.
+    assert!(peak < 1 << 20, "the host allocated {peak} bytes");
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn a_denied_grow_can_return_minus_one_instead_of_trapping() {
+    let engine = Engine::default();
+    let c = load(&engine, GROW);
+    let mut store = Store::new(&engine, ());
+    store.limiter(
+        StoreLimitsBuilder::new()
+            .memory_size(4 << 20)
+            .trap_on_grow_failure(false)
+            .build(),
+    );
+    let inst = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    let f = inst.get_func(&mut store, "grow").unwrap();
+    let mut out = [Val::S32(0)];
+    f.call(&mut store, &[Val::U32(1000)], &mut out).unwrap();
+    assert_eq!(out[0], Val::S32(-1));
+    f.call(&mut store, &[Val::U32(1)], &mut out).unwrap();
+    assert_eq!(out[0], Val::S32(1));
+}
+
+/// A core module with ten one-page memories.
+const TEN_MEMORIES: &str = r#"(component
+  (core module $m
+    (memory 1) (memory 1) (memory 1) (memory 1) (memory 1)
+    (memory 1) (memory 1) (memory 1) (memory 1) (memory 1))
+  (core instance $i (instantiate $m)))"#;
+
+#[test]
+fn the_store_budget_covers_the_memories_of_every_instance() {
+    let engine = Engine::default();
+    let c = load(&engine, TEN_MEMORIES);
+    let mut store = Store::new(&engine, ());
+    store.limiter(StoreLimitsBuilder::new().store_bytes(4 << 20).build());
+    let mut made = 0;
+    let e = loop {
+        match Linker::new(&engine).instantiate(&mut store, &c) {
+            Ok(_) => made += 1,
+            Err(e) => break e,
+        }
+        assert!(made < 100, "the store budget was not enforced");
+    };
+    // 4 MiB is 64 pages: six instances of ten pages each.
+    assert_eq!(made, 6);
+    assert!(e.message().contains("budget of 4194304 bytes"), "{e}");
+    assert!(store.limits().store_bytes_used() <= 4 << 20);
+}
+
+#[test]
+fn the_store_budget_covers_memory_growth() {
+    let engine = Engine::default();
+    let c = load(&engine, GROW);
+    let mut store = Store::new(&engine, ());
+    store.limiter(StoreLimitsBuilder::new().store_bytes(8 << 20).build());
+    let inst = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    let f = inst.get_func(&mut store, "grow-loop").unwrap();
+    let e = f.call(&mut store, &[], &mut []).unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::GrowthOperationLimited), "{e}");
+    assert!(e.message().contains("store_bytes"), "{e}");
+}
+
+#[test]
+fn an_initial_memory_over_the_limit_fails_instantiation_naming_the_limit() {
+    let engine = engine(|c| {
+        c.max_memory_bytes(1 << 20);
+    });
+    let c = load(
+        &engine,
+        r#"(component (core module $m (memory 100)) (core instance $i (instantiate $m)))"#,
+    );
+    let mut store = Store::new(&engine, ());
+    let e = Linker::new(&engine)
+        .instantiate(&mut store, &c)
+        .err()
+        .expect("an error");
+    assert!(
+        e.message()
+            .contains("linear memory of 6553600 bytes is over the memory size limit of 1048576"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_count_limits_of_wasmi_are_exposed() {
+    let engine = Engine::default();
+    let c = load(&engine, TEN_MEMORIES);
+    let mut store = Store::new(&engine, ());
+    store.limiter(StoreLimitsBuilder::new().memories(15).build());
+    Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    let e = Linker::new(&engine)
+        .instantiate(&mut store, &c)
+        .err()
+        .expect("an error");
+    assert!(e.message().contains("memor"), "{e}");
+    let mut store = Store::new(&engine, ());
+    store.limiter(StoreLimitsBuilder::new().instances(0).build());
+    assert!(Linker::new(&engine).instantiate(&mut store, &c).is_err());
+}
+
+#[test]
+fn the_lift_budget_is_capped_by_what_is_left_of_the_store_budget() {
+    let (mut store, inst) = inflate(|_| {});
+    let used = store.limits().store_bytes_used();
+    store.limiter(
+        StoreLimitsBuilder::new()
+            .store_bytes(used + 64 * 1024)
+            .build(),
+    );
+    assert!(call_val(&mut store, &inst, "bytes", &[1000]).is_ok());
+    let e = call_val(&mut store, &inst, "bytes", &[4000]).unwrap_err();
+    assert_eq!(e.trap_kind(), Some(TrapKind::LimitExceeded), "{e}");
+}

@@ -25,6 +25,8 @@ pub(crate) const MAX_FLAT_RESULTS: usize = 1;
 pub(crate) const MAX_BYTE_LENGTH: u32 = (1 << 28) - 1;
 /// Fuel charged per realloc call (besides what realloc's code consumes).
 pub(crate) const FUEL_PER_REALLOC: u64 = 8;
+/// Fuel charged per `resource.new` (a handle-table entry).
+pub(crate) const FUEL_PER_HANDLE: u64 = 8;
 /// Fuel charged per host call or component-to-component call.
 pub(crate) const FUEL_PER_CALL: u64 = 16;
 

@@ -240,7 +240,7 @@ where
         enter_set(ctx.data_mut(), &self.entering)?;
         let r = self.call_entered(ctx, params);
         leave_set(ctx.data_mut(), &self.entering, &r)?;
-        r
+        r.map_err(|e| ctx.data_mut().limiter.0.explain(e))
     }
 
     /// The call between `enter` and `leave`.

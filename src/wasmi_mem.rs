@@ -35,8 +35,12 @@ pub(crate) struct WasmiMem<'a, C> {
 /// so a rejected call consumes nothing.
 #[derive(Default)]
 pub(crate) struct Moved {
-    added: SmallVec<[(u32, u32, Option<(u32, HostHandle)>); 2]>,
+    added: SmallVec<[MovedHandle; 2]>,
 }
+
+/// A handle lowering added: `(instance, handle)`, and for an `own` moved
+/// from the host, the host's handle and its index in the host table.
+type MovedHandle = (u32, u32, Option<(u32, HostHandle)>);
 
 impl Moved {
     /// Takes the added handles out of their tables and gives the host back

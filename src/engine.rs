@@ -12,6 +12,13 @@ pub struct Config {
     pub(crate) limits: Limits,
 }
 
+/// The default of [`Config::max_call_depth`]: safe on a 2 MiB thread in
+/// debug builds (the most stack a level takes; see the README's "Limits").
+pub const DEFAULT_MAX_CALL_DEPTH: u32 = 100;
+
+/// The default of [`Config::max_lifted_bytes_per_call`]: 256 MiB.
+pub const DEFAULT_MAX_LIFTED_BYTES_PER_CALL: u64 = 256 << 20;
+
 /// The limits of a [`Config`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Limits {
@@ -21,6 +28,8 @@ pub(crate) struct Limits {
     pub max_lift_bytes: u32,
     pub max_type_depth: u32,
     pub max_instances: usize,
+    pub max_call_depth: u32,
+    pub max_lifted_bytes_per_call: u64,
 }
 
 impl Default for Limits {
@@ -28,10 +37,12 @@ impl Default for Limits {
         Limits {
             max_memory_bytes: None,
             max_table_elements: None,
-            max_handles: crate::resources::MAX_HANDLES,
+            max_handles: crate::resources::DEFAULT_MAX_HANDLES_PER_INSTANCE,
             max_lift_bytes: crate::abi::MAX_BYTE_LENGTH,
             max_type_depth: crate::types::MAX_TYPE_DEPTH,
             max_instances: 10_000,
+            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+            max_lifted_bytes_per_call: DEFAULT_MAX_LIFTED_BYTES_PER_CALL,
         }
     }
 }
@@ -72,7 +83,11 @@ impl Config {
     }
 
     /// The most resource handles one component instance may hold at once
-    /// (at most 2^28-1, the spec's limit); past it, the call traps.
+    /// (at most 2^28-1, the spec's limit); past it, the call traps with
+    /// [`TrapKind::TooManyHandles`](crate::TrapKind::TooManyHandles).
+    /// Default [`DEFAULT_MAX_HANDLES_PER_INSTANCE`](crate::DEFAULT_MAX_HANDLES_PER_INSTANCE)
+    /// (2^20; a handle takes 24 bytes of table). Handle tables also count
+    /// against the store budget ([`StoreLimitsBuilder::store_bytes`](crate::StoreLimitsBuilder::store_bytes)).
     pub fn max_handles_per_instance(&mut self, handles: u32) -> &mut Self {
         self.limits.max_handles = handles.min(crate::resources::MAX_HANDLES);
         self
@@ -97,6 +112,43 @@ impl Config {
     pub fn max_instances(&mut self, instances: usize) -> &mut Self {
         self.limits.max_instances = instances;
         self
+    }
+
+    /// The most component calls that may be nested on the native stack: a
+    /// call from the host into a component, a component-to-component call,
+    /// a guest destructor run by `resource.drop`, and an instantiation each
+    /// take one level. Each level is a fresh wasmi execution on the host's
+    /// native stack, so a guest recursing through its own lowered export or
+    /// through a chain of destructors would otherwise overflow it and abort
+    /// the process. Past the limit the call traps with
+    /// [`TrapKind::StackOverflow`](crate::TrapKind::StackOverflow).
+    ///
+    /// The default, [`DEFAULT_MAX_CALL_DEPTH`], fits a 2 MiB thread in
+    /// debug builds; raise it only with a larger stack (the README gives the
+    /// native stack a level takes).
+    pub fn max_call_depth(&mut self, depth: u32) -> &mut Self {
+        self.limits.max_call_depth = depth;
+        self
+    }
+
+    /// The most host memory, in bytes, the values lifted for one call may
+    /// take: the results of an export, or the params of a host function,
+    /// through either API. A `Val` takes 32 bytes per list element whatever
+    /// the element's size in the guest, so a small guest can describe
+    /// values far larger than its memory (many lists over the same bytes);
+    /// past the limit the call traps with
+    /// [`TrapKind::LimitExceeded`](crate::TrapKind::LimitExceeded) before
+    /// allocating. Allocation is fallible too: if the host runs out of
+    /// memory first, the call traps the same way instead of aborting.
+    /// Default [`DEFAULT_MAX_LIFTED_BYTES_PER_CALL`] (256 MiB).
+    pub fn max_lifted_bytes_per_call(&mut self, bytes: u64) -> &mut Self {
+        self.limits.max_lifted_bytes_per_call = bytes;
+        self
+    }
+
+    /// The limit set by [`Config::max_call_depth`].
+    pub fn call_depth_limit(&self) -> u32 {
+        self.limits.max_call_depth
     }
 
     /// Meter execution with fuel (see wasmi's fuel metering). Stores of such

@@ -9,14 +9,14 @@ use smallvec::SmallVec;
 
 use crate::abi::lift::LiftCx;
 use crate::abi::lower::{Flat, LowerCx};
-use crate::abi::{GuestMemory, StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::abi::{StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::component::Component;
 use crate::error::{from_wasmi, Error, ErrorKind, Result, TrapKind};
 use crate::linker::HostFn;
-use crate::resources::ResourceAny;
 use crate::store::{AsContextMut, StoreContextMut, StoreData};
 use crate::types::FuncType;
 use crate::values::Val;
+pub(crate) use crate::wasmi_mem::{Lent, WasmiMem};
 
 /// The resolved canonical options of a lift or lower.
 #[derive(Clone, Copy)]
@@ -80,140 +80,6 @@ pub(crate) fn from_raw(bits: u64, ty: wasmi::ValType) -> wasmi::Val {
         wasmi::ValType::F32 => wasmi::Val::F32(wasmi::F32::from_bits(bits as u32)),
         wasmi::ValType::F64 => wasmi::Val::F64(wasmi::F64::from_bits(bits)),
         _ => wasmi::Val::I32(bits as u32 as i32),
-    }
-}
-
-/// Guest memory and realloc over a wasmi store context.
-pub(crate) struct WasmiMem<'a, C> {
-    ctx: &'a mut C,
-    memory: Option<wasmi::Memory>,
-    realloc: Option<wasmi::TypedFunc<(i32, i32, i32, i32), i32>>,
-    instance: u32,
-    /// The callee's call, for borrows lowered into it.
-    pub(crate) task: Option<u32>,
-    /// Borrows lifted from this instance: handles lent for the call.
-    pub(crate) lent: Lent,
-}
-
-/// What lifting borrows for a call leaves behind, released after the call:
-/// the lending handles `(instance, handle)` and the host's temporary handles.
-#[derive(Default)]
-pub(crate) struct Lent {
-    pub lenders: SmallVec<[(u32, u32); 2]>,
-    pub temps: SmallVec<[u32; 2]>,
-}
-
-impl Lent {
-    /// Ends the loans: after the call, borrowed handles may be dropped again.
-    pub(crate) fn release<T>(self, data: &mut StoreData<T>) {
-        // Most calls lend nothing: skip building the iterators.
-        if self.lenders.is_empty() && self.temps.is_empty() {
-            return;
-        }
-        for (inst, h) in self.lenders {
-            data.unlend(inst, h);
-        }
-        for t in self.temps {
-            let _ = data.host_handles.remove(t);
-        }
-    }
-}
-
-impl<'a, C> WasmiMem<'a, C> {
-    pub(crate) fn new(ctx: &'a mut C, o: &Options) -> Self {
-        WasmiMem {
-            ctx,
-            memory: o.memory,
-            realloc: o.realloc,
-            instance: o.instance,
-            task: None,
-            lent: Lent::default(),
-        }
-    }
-}
-
-impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for WasmiMem<'_, C> {
-    fn bytes(&self) -> &[u8] {
-        match self.memory {
-            Some(m) => m.data(&*self.ctx),
-            None => &[],
-        }
-    }
-
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        match self.memory {
-            Some(m) => m.data_mut(&mut *self.ctx),
-            None => &mut [],
-        }
-    }
-
-    fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32> {
-        call_realloc(
-            self.ctx,
-            self.realloc,
-            self.instance,
-            [old_ptr, old_size, align, new_size],
-        )
-    }
-
-    fn lift_own(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
-        self.ctx
-            .as_context_mut()
-            .data_mut()
-            .lift_own(self.instance, r, i)
-    }
-
-    fn charge(&mut self, units: u64) -> Result<()> {
-        charge_fuel(self.ctx, units)
-    }
-
-    fn max_lift_bytes(&self) -> u32 {
-        self.ctx.as_context().data().limits.max_lift_bytes
-    }
-
-    fn canonicalize_nans(&self) -> bool {
-        self.ctx.as_context().data().deterministic
-    }
-
-    fn lift_borrow(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
-        let v = self
-            .ctx
-            .as_context_mut()
-            .data_mut()
-            .lift_borrow(self.instance, r, i)?;
-        self.lent.lenders.push((self.instance, i));
-        self.lent.temps.push(v.index);
-        Ok(v)
-    }
-
-    fn lower_own(&mut self, r: u32, v: &ResourceAny) -> Result<u32> {
-        self.ctx
-            .as_context_mut()
-            .data_mut()
-            .lower_own(self.instance, r, v)
-    }
-
-    fn lower_borrow(&mut self, r: u32, v: &ResourceAny) -> Result<u32> {
-        let task = self.task;
-        self.ctx
-            .as_context_mut()
-            .data_mut()
-            .lower_borrow(self.instance, task, r, v)
-    }
-
-    fn lower_host(
-        &mut self,
-        r: u32,
-        borrow: bool,
-        id: core::any::TypeId,
-        rep: u32,
-        own: bool,
-    ) -> Result<u32> {
-        let (inst, task) = (self.instance, self.task);
-        self.ctx
-            .as_context_mut()
-            .data_mut()
-            .lower_host(inst, task, r, borrow, id, rep, own)
     }
 }
 
@@ -391,7 +257,7 @@ impl Func {
                     post_return(ctx, l, &outs)
                 })();
                 leave(ctx, &set, &r)?;
-                r
+                r.map_err(|e| ctx.data_mut().limiter.0.explain(e))
             }
         }
     }
@@ -443,20 +309,22 @@ pub(crate) fn entering_set<T>(data: &StoreData<T>, callee: u32, caller: Option<u
 /// is already on the call stack, else marks them all entered.
 #[inline]
 pub(crate) fn enter_set<T>(data: &mut StoreData<T>, set: &[u32]) -> Result<()> {
+    // Every nested call enters a (possibly empty) set: count its depth here.
+    data.enter_depth()?;
     for &i in set {
-        let flags = data.flags(i)?;
-        if flags.poisoned {
-            return Err(Error::trap(
-                TrapKind::Poisoned,
-                "the instance trapped earlier",
-            ));
-        }
-        if !flags.may_enter {
-            return Err(Error::trap(
+        let err = match data.flags(i) {
+            Err(e) => e,
+            Ok(flags) if flags.poisoned => {
+                Error::trap(TrapKind::Poisoned, "the instance trapped earlier")
+            }
+            Ok(flags) if !flags.may_enter => Error::trap(
                 TrapKind::CannotEnter,
                 "the instance is already on the call stack (reentrance)",
-            ));
-        }
+            ),
+            Ok(_) => continue,
+        };
+        data.leave_depth();
+        return Err(err);
     }
     for &i in set {
         data.flags(i)?.may_enter = false;
@@ -476,6 +344,7 @@ pub(crate) fn leave<T, R>(
 /// `leave_to` over an entering set; a trap poisons them all.
 #[inline]
 pub(crate) fn leave_set<T, R>(data: &mut StoreData<T>, set: &[u32], r: &Result<R>) -> Result<()> {
+    data.leave_depth();
     let trapped = matches!(r, Err(e) if e.is_trap());
     for &i in set {
         let flags = data.flags(i)?;
@@ -518,9 +387,21 @@ pub(crate) fn begin_call<T: 'static>(
         .get(l.ty as usize)
         .ok_or_else(|| Error::usage("unknown function type"))?;
     let o = &l.options;
+    // Reject ill-typed arguments before lowering moves any handle.
+    let fty = inner
+        .arena
+        .funcs
+        .get(l.ty as usize)
+        .ok_or_else(|| Error::usage("unknown function type"))?;
+    for ((name, t), v) in fty.params.iter().zip(params) {
+        if !crate::values::type_matches(&inner.arena, *t, v) {
+            return Err(crate::abi::lower::mismatch(&inner.arena, *t, v)
+                .context(format_args!("argument `{name}`")));
+        }
+    }
     let task = ctx.data_mut().tasks.add(0)?;
     let mut flat = Flat::new();
-    let r = {
+    let (r, moved) = {
         let mut mem = WasmiMem::new(&mut *ctx, o);
         mem.task = Some(task);
         let mut lcx = LowerCx {
@@ -528,9 +409,12 @@ pub(crate) fn begin_call<T: 'static>(
             mem: &mut mem,
             enc: o.encoding,
         };
-        lcx.lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat)
+        let r = lcx.lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat);
+        (r, core::mem::take(&mut mem.moved))
     };
     if let Err(e) = r {
+        // A stale handle, a failed `realloc`: nothing the call moved stays moved.
+        moved.undo(ctx.data_mut());
         let _ = ctx.data_mut().tasks.remove(task);
         return Err(e);
     }
@@ -754,7 +638,13 @@ impl<'a> Lowered<'a> {
             mem: &mut mem,
             enc: self.o.encoding,
         };
-        lcx.lower_values(outs, &[rt], MAX_FLAT_RESULTS, out_param, &mut flat)?;
+        let r = lcx.lower_values(outs, &[rt], MAX_FLAT_RESULTS, out_param, &mut flat);
+        if r.is_err() {
+            // The host keeps the handles of a result the guest did not get.
+            let moved = core::mem::take(&mut mem.moved);
+            moved.undo(ctx.data_mut());
+        }
+        r?;
         for (slot, (bits, t)) in results
             .iter_mut()
             .zip(flat.iter().zip(self.plan.lower_results.iter()))

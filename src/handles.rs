@@ -24,12 +24,17 @@ impl<T> StoreData<T> {
     pub(crate) fn host_add(&mut self, rt: u32, rep: u32, own: bool) -> Result<ResourceAny> {
         self.next_generation = self.next_generation.wrapping_add(1);
         let generation = self.next_generation;
-        let index = self.host_handles.add(HostHandle {
-            rt,
-            rep,
-            own,
-            generation,
-        })?;
+        let limits = &mut self.limiter.0;
+        let index = self.host_handles.add_within(
+            HostHandle {
+                rt,
+                rep,
+                own,
+                generation,
+            },
+            crate::resources::MAX_HANDLES,
+            |bytes| limits.take_handles(bytes),
+        )?;
         Ok(ResourceAny {
             store_id: self.id,
             index,
@@ -100,7 +105,7 @@ impl<T> StoreData<T> {
     /// `r`, as `lower_own` does.
     pub(crate) fn put_own(&mut self, inst: u32, r: u32, rt: u32, rep: u32) -> Result<u32> {
         let max = self.limits.max_handles;
-        let state = self.flags(inst)?;
+        let (state, limits) = self.flags_and_limits(inst)?;
         if rt != state.resource(r)? {
             return Err(wrong_type());
         }
@@ -113,6 +118,7 @@ impl<T> StoreData<T> {
                 lends: 0,
             },
             max,
+            |bytes| limits.take_handles(bytes),
         )
     }
 
@@ -129,11 +135,7 @@ impl<T> StoreData<T> {
         if rt != self.flags(inst)?.resource(r)? {
             return Err(wrong_type());
         }
-        let implementer = self
-            .resource_types
-            .get(rt as usize)
-            .and_then(|t| t.instance);
-        if implementer == Some(inst) {
+        if self.is_implementer(inst, rt) {
             return Ok(rep);
         }
         let task = task.ok_or_else(|| {
@@ -143,7 +145,8 @@ impl<T> StoreData<T> {
             *n += 1;
         }
         let max = self.limits.max_handles;
-        self.flags(inst)?.handles.add_within(
+        let (state, limits) = self.flags_and_limits(inst)?;
+        state.handles.add_within(
             Handle {
                 rt,
                 rep,
@@ -152,6 +155,7 @@ impl<T> StoreData<T> {
                 lends: 0,
             },
             max,
+            |bytes| limits.take_handles(bytes),
         )
     }
 
@@ -246,6 +250,15 @@ impl<T> StoreData<T> {
                 "a borrowed resource was passed where `own` is expected",
             ))
         }
+    }
+
+    /// Whether instance `inst` implements runtime resource type `rt` (a
+    /// borrow lowered into it is then its bare representation, no handle).
+    pub(crate) fn is_implementer(&self, inst: u32, rt: u32) -> bool {
+        self.resource_types
+            .get(rt as usize)
+            .and_then(|t| t.instance)
+            == Some(inst)
     }
 
     /// Whether runtime resource type `rt` is the host type of Rust type `id`.
@@ -464,6 +477,7 @@ pub(crate) fn builtin<T: 'static>(
         let r = (|| -> Result<()> {
             match kind {
                 B::New => {
+                    crate::func::charge_fuel(&mut caller, crate::abi::FUEL_PER_HANDLE)?;
                     let h = caller.data_mut().resource_new(inst, r, arg)?;
                     if let Some(slot) = results.first_mut() {
                         *slot = wasmi::Val::I32(h as i32);

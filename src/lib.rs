@@ -20,6 +20,7 @@ mod error;
 mod func;
 mod handles;
 mod instance;
+mod limits;
 mod linker;
 mod module;
 mod names;
@@ -29,16 +30,20 @@ mod store;
 mod typed;
 mod types;
 mod values;
+mod wasmi_mem;
 
 pub use abi::StringEncoding;
 pub use component::{Component, ComponentItem};
-pub use engine::{Config, Engine};
+pub use engine::{Config, Engine, DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_LIFTED_BYTES_PER_CALL};
 pub use error::{Error, ErrorKind, Result, TrapKind};
 pub use func::Func;
 pub use instance::{ExportIndex, Instance, InstanceExportLookup};
+pub use limits::{StoreLimits, StoreLimitsBuilder};
 pub use linker::{Linker, LinkerInstance};
 pub use module::Module;
-pub use resources::{Resource, ResourceAny, ResourceTable, ResourceType};
+pub use resources::{
+    Resource, ResourceAny, ResourceTable, ResourceType, DEFAULT_MAX_HANDLES_PER_INSTANCE,
+};
 pub use resumable::{CallOutcome, ResumableCall};
 pub use store::{AsContextMut, Store, StoreContextMut};
 pub use typed::{ComponentNamedList, ComponentType, Lift, Lower, TypedFunc};

@@ -130,7 +130,14 @@ impl<T: 'static> Linker<T> {
             };
             imports.push(cx.resolve(Some(&self.root), &import.name, &import.name, &import.kind)?);
         }
-        instance::instantiate(&mut store.as_context_mut(), component, imports)
+        // Start functions run on the native stack: an instantiation from
+        // inside a call is one more nested level.
+        let mut cx = store.as_context_mut();
+        cx.inner.data_mut().enter_depth()?;
+        let r = instance::instantiate(&mut cx, component, imports);
+        let data = cx.inner.data_mut();
+        data.leave_depth();
+        r.map_err(|e| data.limiter.0.explain(e))
     }
 }
 

@@ -12,6 +12,10 @@ use crate::error::{Error, Result, TrapKind};
 /// The largest handle index (the spec's `Table.MAX_LENGTH`).
 pub(crate) const MAX_HANDLES: u32 = (1 << 28) - 1;
 
+/// The default of `Config::max_handles_per_instance`: 2^20 handles, about
+/// 24 MiB of handle table at most.
+pub const DEFAULT_MAX_HANDLES_PER_INSTANCE: u32 = 1 << 20;
+
 /// A table of entries indexed from 1, reusing freed slots last-in-first-out
 /// (as the spec's `Table`), so a table never grows past its high-water mark.
 pub(crate) struct Slab<E> {
@@ -40,37 +44,69 @@ fn bad_handle(i: u32) -> Error {
 impl<E> Slab<E> {
     /// Adds `e`, returning its index. Traps past [`MAX_HANDLES`].
     pub(crate) fn add(&mut self, e: E) -> Result<u32> {
-        self.add_within(e, MAX_HANDLES)
+        self.add_within(e, MAX_HANDLES, |_| Ok(()))
     }
 
     /// Adds `e` if fewer than `max` entries are live; traps otherwise.
-    pub(crate) fn add_within(&mut self, e: E, max: u32) -> Result<u32> {
+    /// When the table must grow, `charge` is first given the bytes it
+    /// grows by (and may refuse them); growth is fallible, a trap when the
+    /// host cannot allocate.
+    pub(crate) fn add_within(
+        &mut self,
+        e: E,
+        max: u32,
+        charge: impl FnOnce(u64) -> Result<()>,
+    ) -> Result<u32> {
         if self.live >= max {
             return Err(Error::trap(
                 TrapKind::TooManyHandles,
                 format!("handle table full: the limit is {max} handles per table"),
             ));
         }
-        self.live += 1;
         if let Some(i) = self.free.pop() {
             if let Some(slot) = self.entries.get_mut(i as usize) {
                 *slot = Some(e);
+                self.live += 1;
                 return Ok(i);
             }
         }
-        if self.entries.is_empty() {
-            self.entries.push(None); // index 0 is reserved
-        }
-        let i = self.entries.len() as u32;
+        // Index 0 is reserved.
+        let i = self.entries.len().max(1) as u32;
         if i > MAX_HANDLES {
             return Err(Error::trap(
                 TrapKind::TooManyHandles,
                 format!("more than {MAX_HANDLES} handles in one table"),
             ));
         }
+        let len = self.entries.len();
+        if len + 2 > self.entries.capacity() {
+            // Grow by doubling, counting the bytes of the entries and of
+            // the free list that may one day hold as many indices.
+            let more = (len + 2).max(len.saturating_mul(2)).max(8) - len;
+            charge(more as u64 * Self::SLOT_BYTES)?;
+            self.entries
+                .try_reserve_exact(more)
+                .and_then(|()| self.free.try_reserve_exact(more))
+                .map_err(|_| {
+                    Error::trap(
+                        TrapKind::LimitExceeded,
+                        format!(
+                            "the host could not grow a handle table to {} slots",
+                            len + more
+                        ),
+                    )
+                })?;
+        }
+        if self.entries.is_empty() {
+            self.entries.push(None);
+        }
         self.entries.push(Some(e));
+        self.live += 1;
         Ok(i)
     }
+
+    /// The host bytes one slot of the table takes (entry and free index).
+    const SLOT_BYTES: u64 = (core::mem::size_of::<Option<E>>() + 4) as u64;
 
     /// The entry at `i`; traps if there is none.
     pub(crate) fn get(&self, i: u32) -> Result<&E> {
@@ -98,6 +134,22 @@ impl<E> Slab<E> {
         self.free.push(i);
         self.live -= 1;
         Ok(e)
+    }
+
+    /// Puts `e` back at index `i`, where [`Slab::remove`] took it from, if
+    /// the slot is still free (the handle then keeps its index).
+    pub(crate) fn restore(&mut self, i: u32, e: E) {
+        let Some(slot) = self.entries.get_mut(i as usize) else {
+            return;
+        };
+        if slot.is_some() {
+            return;
+        }
+        if let Some(k) = self.free.iter().rposition(|&f| f == i) {
+            self.free.remove(k);
+            *slot = Some(e);
+            self.live += 1;
+        }
     }
 
     /// The number of slots ever used (the high-water mark).

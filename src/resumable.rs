@@ -66,7 +66,15 @@ impl ResumableCall {
             task,
             mut outs,
         } = self;
-        let r = inner.resume(&mut *ctx, &mut outs);
+        // A suspended call left the native stack: it counts again now.
+        let r = match ctx.data_mut().enter_depth() {
+            Ok(()) => inner.resume(&mut *ctx, &mut outs),
+            Err(e) => {
+                // Balance the `leave` below, which ends the call.
+                ctx.data_mut().depth += 1;
+                Err(wasmi::Error::host(e))
+            }
+        };
         drive(ctx, func, lifted, set, task, outs, r, results)
     }
 }
@@ -116,6 +124,8 @@ fn drive<T: 'static>(
 ) -> Result<CallOutcome> {
     let r = match r {
         Ok(wasmi::ResumableCall::OutOfFuel(inner)) => {
+            // Suspended: off the native stack until resumed.
+            ctx.data_mut().leave_depth();
             return Ok(CallOutcome::OutOfFuel(alloc::boxed::Box::new(
                 ResumableCall {
                     func,
@@ -125,7 +135,7 @@ fn drive<T: 'static>(
                     task,
                     outs,
                 },
-            )))
+            )));
         }
         Ok(wasmi::ResumableCall::Finished) => Ok(()),
         Ok(wasmi::ResumableCall::HostTrap(h)) => Err(from_wasmi(h.into_host_error())),
@@ -140,4 +150,5 @@ fn drive<T: 'static>(
     })();
     leave(ctx, &set, &done)?;
     done.map(|()| CallOutcome::Finished)
+        .map_err(|e| ctx.data_mut().limiter.0.explain(e))
 }

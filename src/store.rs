@@ -9,6 +9,7 @@ use crate::resources::{Handle, HostHandle, ResourceTypeInfo, Slab};
 
 use crate::engine::Engine;
 use crate::error::{from_wasmi, Error, Result};
+use crate::limits::StoreLimits;
 
 /// Per component instance state, as the canonical ABI defines it.
 #[derive(Default)]
@@ -66,10 +67,13 @@ pub(crate) struct StoreData<T> {
     pub limits: crate::engine::Limits,
     pub consume_fuel: bool,
     pub deterministic: bool,
-    /// Memory and table growth limits, enforced by wasmi.
-    pub wasmi_limits: wasmi::StoreLimits,
+    /// Memory, table and store-budget limits, enforced by wasmi (and by
+    /// the handle tables).
+    pub limiter: crate::limits::Limiter,
     /// A string buffer reused by component-to-component calls.
     pub string_scratch: alloc::string::String,
+    /// How many component calls are nested on the native stack now.
+    pub depth: u32,
 }
 
 impl<T> StoreData<T> {
@@ -79,6 +83,59 @@ impl<T> StoreData<T> {
             .get_mut(i as usize)
             .ok_or_else(|| Error::usage("instance does not belong to this store"))
     }
+}
+
+impl<T> StoreData<T> {
+    /// Counts one more nested call on the native stack: traps with
+    /// `StackOverflow` at the `max_call_depth` limit. Each successful call
+    /// must be matched by [`StoreData::leave_depth`].
+    #[inline]
+    pub(crate) fn enter_depth(&mut self) -> Result<()> {
+        if self.depth >= self.limits.max_call_depth {
+            return Err(depth_exceeded(self.limits.max_call_depth));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// The host-memory budget of the values lifted for one call: the
+    /// per-call limit, or what is left of the store budget if less.
+    pub(crate) fn lift_budget(&self) -> crate::abi::budget::HostBudget {
+        crate::abi::budget::HostBudget::new(
+            self.limits
+                .max_lifted_bytes_per_call
+                .min(self.limiter.0.store_bytes_left()),
+        )
+    }
+
+    /// Instance `inst`'s flags and the store's limits, to grow its handle table.
+    pub(crate) fn flags_and_limits(
+        &mut self,
+        inst: u32,
+    ) -> Result<(&mut InstanceFlags, &mut StoreLimits)> {
+        let flags = self
+            .instances
+            .get_mut(inst as usize)
+            .ok_or_else(|| Error::usage("instance does not belong to this store"))?;
+        Ok((flags, &mut self.limiter.0))
+    }
+
+    /// Ends a nested call counted by [`StoreData::enter_depth`].
+    #[inline]
+    pub(crate) fn leave_depth(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+#[cold]
+fn depth_exceeded(limit: u32) -> Error {
+    Error::trap(
+        crate::error::TrapKind::StackOverflow,
+        alloc::format!(
+            "more than {limit} nested component calls (the max_call_depth limit): \
+             guest recursion through lowered exports, destructors or host calls"
+        ),
+    )
 }
 
 static NEXT_STORE_ID: AtomicUsize = AtomicUsize::new(1);
@@ -95,13 +152,6 @@ impl<T> Store<T> {
     pub fn new(engine: &Engine, data: T) -> Self {
         let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
         let config = &engine.config;
-        let mut wl = wasmi::StoreLimitsBuilder::new().trap_on_grow_failure(true);
-        if let Some(m) = config.limits.max_memory_bytes {
-            wl = wl.memory_size(m);
-        }
-        if let Some(t) = config.limits.max_table_elements {
-            wl = wl.table_elements(t);
-        }
         let mut inner = wasmi::Store::new(
             &engine.inner,
             StoreData {
@@ -118,11 +168,12 @@ impl<T> Store<T> {
                 limits: config.limits,
                 consume_fuel: config.consume_fuel,
                 deterministic: config.deterministic,
-                wasmi_limits: wl.build(),
+                limiter: crate::limits::Limiter(StoreLimits::from_config(&config.limits)),
                 string_scratch: alloc::string::String::new(),
+                depth: 0,
             },
         );
-        inner.limiter(|d| &mut d.wasmi_limits);
+        inner.limiter(|d| &mut d.limiter);
         Store { inner }
     }
 
@@ -144,6 +195,24 @@ impl<T> Store<T> {
     /// Consumes the store, returning the host data.
     pub fn into_data(self) -> T {
         self.inner.into_data().data
+    }
+
+    /// Replaces the store's limits (wasmtime's `Store::limiter`, taking the
+    /// limits themselves rather than a closure to them). What the store
+    /// already holds keeps counting against the new store budget; limits
+    /// apply to growth from now on (a memory already over a new size limit
+    /// stays, but cannot grow).
+    pub fn limiter(&mut self, limits: StoreLimits) {
+        let l = &mut self.inner.data_mut().limiter.0;
+        let used = l.store_bytes_used();
+        *l = limits;
+        l.set_used(used);
+    }
+
+    /// The store's limits, and the bytes counted against its budget
+    /// ([`StoreLimits::store_bytes_used`]).
+    pub fn limits(&self) -> &StoreLimits {
+        &self.inner.data().limiter.0
     }
 
     /// Sets the remaining fuel. Fails if the engine does not meter fuel.

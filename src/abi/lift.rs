@@ -126,6 +126,9 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
         };
         self.check_limit(bytes)?;
         self.mem.charge(super::fuel_for_bytes(bytes))?;
+        let latin1 = self.enc == StringEncoding::CompactUtf16 && tagged_len & super::UTF16_TAG == 0;
+        self.mem
+            .host_alloc(super::budget::string_host_bytes(self.enc, latin1, bytes))?;
         let s = string::load_string(&*self.mem, self.enc, ptr, tagged_len)?;
         Ok(s)
     }
@@ -171,9 +174,33 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
         })
     }
 
+    /// Takes from the host budget what the `Val` of `def` (not a list)
+    /// allocates besides itself: field and case names, boxes, vectors.
+    fn charge_def(&mut self, def: &DefType) -> Result<()> {
+        const VAL: u64 = core::mem::size_of::<Val>() as u64;
+        const NAMED: u64 = core::mem::size_of::<(String, Val)>() as u64;
+        const NAME: u64 = core::mem::size_of::<String>() as u64;
+        let bytes = match def {
+            DefType::List(_) => 0,
+            DefType::Record(fields) => fields
+                .iter()
+                .map(|(name, _)| NAMED + name.len() as u64)
+                .sum(),
+            DefType::Tuple(tys) => VAL * tys.len() as u64,
+            DefType::Flags(names) => names.iter().map(|n| NAME + n.len() as u64).sum(),
+            DefType::Variant(cases) => {
+                VAL + cases.iter().map(|c| c.name.len() as u64).max().unwrap_or(0)
+            }
+            DefType::Enum(names) => names.iter().map(|n| n.len() as u64).max().unwrap_or(0),
+            _ => VAL,
+        };
+        self.mem.host_alloc(bytes)
+    }
+
     fn load_def(&mut self, i: u32, ptr: u32) -> Result<Val> {
         let arena = self.arena;
         let def = arena.def(i);
+        self.charge_def(def)?;
         Ok(match def {
             DefType::List(elem) => {
                 let begin = u32::from_le_bytes(self.bytes(ptr)?);
@@ -255,12 +282,17 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
         }
         check_align(ptr, l.align)?;
         check_range(ptr, byte_len, self.mem.bytes().len())?;
+        // Each element is a `Val` on the host, whatever its size in the
+        // guest (zero for `tuple<>`): bound that before allocating.
+        self.mem
+            .host_alloc(u64::from(len) * core::mem::size_of::<Val>() as u64)?;
+        let mut out = super::budget::try_vec(len as usize)?;
         if elem == ValType::U8 {
             // Bulk path: one slice, no per-element loads.
             let s = &self.mem.bytes()[ptr as usize..(u64::from(ptr) + byte_len) as usize];
-            return Ok(s.iter().map(|b| Val::U8(*b)).collect());
+            out.extend(s.iter().map(|b| Val::U8(*b)));
+            return Ok(out);
         }
-        let mut out = Vec::with_capacity(len as usize);
         for k in 0..len {
             out.push(self.load(elem, ptr + k * l.size)?);
         }
@@ -306,6 +338,7 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
 
     fn lift_flat_def(&mut self, i: u32, flat: &[u64], pos: &mut usize) -> Result<Val> {
         let def = self.arena.def(i);
+        self.charge_def(def)?;
         Ok(match def {
             DefType::List(elem) => {
                 let ptr = flat.get(*pos).copied().ok_or_else(internal)? as u32;

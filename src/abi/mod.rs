@@ -3,6 +3,7 @@
 //! Nothing here knows about linkers or instances: the engine works over the
 //! [`GuestMemory`] trait, which the call paths implement over wasmi.
 
+pub(crate) mod budget;
 pub(crate) mod layout;
 pub(crate) mod lift;
 pub(crate) mod lower;
@@ -24,6 +25,8 @@ pub(crate) const MAX_FLAT_RESULTS: usize = 1;
 pub(crate) const MAX_BYTE_LENGTH: u32 = (1 << 28) - 1;
 /// Fuel charged per realloc call (besides what realloc's code consumes).
 pub(crate) const FUEL_PER_REALLOC: u64 = 8;
+/// Fuel charged per `resource.new` (a handle-table entry).
+pub(crate) const FUEL_PER_HANDLE: u64 = 8;
 /// Fuel charged per host call or component-to-component call.
 pub(crate) const FUEL_PER_CALL: u64 = 16;
 
@@ -70,6 +73,13 @@ pub(crate) trait GuestMemory {
     /// The most bytes one string or list may have when lifted.
     fn max_lift_bytes(&self) -> u32 {
         MAX_BYTE_LENGTH
+    }
+
+    /// Takes `bytes` from the host-memory budget of the values lifted for
+    /// this call; traps with [`TrapKind::LimitExceeded`] past it.
+    fn host_alloc(&mut self, bytes: u64) -> Result<()> {
+        let _ = bytes;
+        Ok(())
     }
 
     /// Whether lowered floats have their NaNs canonicalized (the

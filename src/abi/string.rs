@@ -203,10 +203,14 @@ pub(crate) fn load_string_into<M: GuestMemory + ?Sized>(
         .ok_or_else(|| Error::trap(TrapKind::PointerOutOfBounds, "string outside memory"))?;
     let invalid =
         |e: &dyn core::fmt::Display| Error::trap(TrapKind::InvalidEncoding, alloc::format!("{e}"));
+    // Fallible: a guest's string must not abort the host.
+    super::budget::try_reserve_str(
+        out,
+        bytes.len() / if simple == Simple::Utf16 { 2 } else { 1 },
+    )?;
     match simple {
         Simple::Utf8 => out.push_str(core::str::from_utf8(bytes).map_err(|e| invalid(&e))?),
         Simple::Utf16 => {
-            out.reserve(bytes.len() / 2);
             let units = bytes
                 .chunks_exact(2)
                 .map(|p| u16::from_le_bytes([p[0], p[1]]));

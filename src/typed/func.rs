@@ -240,7 +240,7 @@ where
         enter_set(ctx.data_mut(), &self.entering)?;
         let r = self.call_entered(ctx, params);
         leave_set(ctx.data_mut(), &self.entering, &r)?;
-        r
+        r.map_err(|e| ctx.data_mut().limiter.0.explain(e))
     }
 
     /// The call between `enter` and `leave`.
@@ -264,7 +264,7 @@ where
             mem.task = task;
             let mut lcx =
                 LowerContext::new(&mut mem, o.encoding).with_resources(&self.resources.params);
-            if P::FLAT <= MAX_FLAT_PARAMS {
+            let r = if P::FLAT <= MAX_FLAT_PARAMS {
                 params
                     .lower_flat(&mut lcx, &mut flat[..P::FLAT])
                     .map(|()| P::FLAT)
@@ -274,7 +274,13 @@ where
                     flat[0] = u64::from(ptr);
                     Ok(1)
                 })
+            };
+            if r.is_err() {
+                // A stale handle, a failed `realloc`: nothing stays moved.
+                let moved = core::mem::take(&mut mem.moved);
+                moved.undo(ctx.data_mut());
             }
+            r
         };
         let ret = lowered.and_then(|n| self.core.call(&mut *ctx, &flat[..n]));
         if let Some(task) = task {
@@ -289,6 +295,7 @@ where
         let ret = ret?;
         let (result, fuel, lent) = {
             let max_bytes = ctx.data().limits.max_lift_bytes;
+            let (fuel_left, budget) = lift_bounds(ctx, 0);
             let (memory, data): (&[u8], &mut StoreData<T>) = match o.memory {
                 Some(m) if R::FLAT > 0 => {
                     let (memory, data) = m.data_and_store_mut(&mut *ctx);
@@ -296,11 +303,9 @@ where
                 }
                 _ => (&[], ctx.data_mut()),
             };
-            let mut lcx = LiftContext::new(memory, o.encoding, max_bytes).with_handles(
-                data,
-                o.instance,
-                &self.resources.result,
-            );
+            let mut lcx = LiftContext::new(memory, o.encoding, max_bytes)
+                .with_budget(fuel_left, budget)
+                .with_handles(data, o.instance, &self.resources.result);
             let r = if R::FLAT <= MAX_FLAT_RESULTS {
                 R::lift_flat(&mut lcx, &[ret][..R::FLAT])
             } else {
@@ -324,4 +329,21 @@ where
     pub fn func(&self) -> &Func {
         &self.func
     }
+}
+
+/// What a typed lift may use: the fuel left after `reserved` more (all of
+/// it if fuel is not metered), and the host-memory budget of a call.
+#[inline]
+pub(crate) fn lift_bounds<T>(
+    ctx: &impl wasmi::AsContext<Data = StoreData<T>>,
+    reserved: u64,
+) -> (u64, crate::abi::budget::HostBudget) {
+    let cx = ctx.as_context();
+    let data = cx.data();
+    let fuel = if data.consume_fuel {
+        cx.get_fuel().unwrap_or(0).saturating_sub(reserved)
+    } else {
+        u64::MAX
+    };
+    (fuel, data.lift_budget())
 }

@@ -172,6 +172,7 @@ where
     }
     let (params, fuel, lent) = {
         let max_bytes = caller.data().limits.max_lift_bytes;
+        let (fuel_left, budget) = super::func::lift_bounds(caller, FUEL_PER_CALL);
         let (memory, data): (&[u8], &mut StoreData<T>) = match o.memory {
             Some(m) if P::FLAT > 0 => {
                 let (memory, data) = m.data_and_store_mut(&mut *caller);
@@ -179,11 +180,9 @@ where
             }
             _ => (&[], caller.data_mut()),
         };
-        let mut lcx = LiftContext::new(memory, o.encoding, max_bytes).with_handles(
-            data,
-            o.instance,
-            &res.params,
-        );
+        let mut lcx = LiftContext::new(memory, o.encoding, max_bytes)
+            .with_budget(fuel_left, budget)
+            .with_handles(data, o.instance, &res.params);
         let p = if P::FLAT <= MAX_FLAT_PARAMS {
             raw.get(..P::FLAT)
                 .ok_or_else(bad_args)
@@ -210,14 +209,24 @@ where
     let r = r?;
     let mut mem = WasmiMem::new(&mut *caller, o);
     let mut lcx = LowerContext::new(&mut mem, o.encoding).with_resources(&res.result);
-    if R::FLAT <= MAX_FLAT_RESULTS {
-        r.lower_flat(&mut lcx, out.get_mut(..R::FLAT).ok_or_else(bad_args)?)
+    let lowered = if R::FLAT <= MAX_FLAT_RESULTS {
+        out.get_mut(..R::FLAT)
+            .ok_or_else(bad_args)
+            .and_then(|out| r.lower_flat(&mut lcx, out))
     } else {
-        let ptr = *raw.last().ok_or_else(bad_args)? as u32;
-        crate::abi::lift::check_align(ptr, R::ALIGN32)?;
-        lcx.slice_mut(ptr, u64::from(R::SIZE32))?;
-        r.store(&mut lcx, ptr)
+        raw.last().ok_or_else(bad_args).and_then(|ptr| {
+            let ptr = *ptr as u32;
+            crate::abi::lift::check_align(ptr, R::ALIGN32)?;
+            lcx.slice_mut(ptr, u64::from(R::SIZE32))?;
+            r.store(&mut lcx, ptr)
+        })
+    };
+    if lowered.is_err() {
+        // The host keeps the handles of a result the guest did not get.
+        let moved = core::mem::take(&mut mem.moved);
+        moved.undo(caller.data_mut());
     }
+    lowered
 }
 
 #[cold]

@@ -40,7 +40,7 @@ fn lower_list<T: Lower>(items: &[T], cx: &mut LowerContext<'_>) -> Result<(u32, 
 /// `load_list_from_range`.
 fn lift_list<T: Lift>(cx: &mut LiftContext<'_>, ptr: u32, len: u32) -> Result<Vec<T>> {
     let byte_len = u64::from(len) * u64::from(T::SIZE32);
-    cx.account(byte_len)?;
+    cx.account(byte_len, u64::from(len) * core::mem::size_of::<T>() as u64)?;
     if byte_len > u64::from(MAX_BYTE_LENGTH) {
         return Err(Error::trap(
             TrapKind::LengthTooLarge,

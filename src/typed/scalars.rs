@@ -57,13 +57,12 @@ macro_rules! scalar {
             }
 
             fn load_list(_: &mut LiftContext<'_>, bytes: &[u8]) -> Result<Vec<Self>> {
-                bytes
-                    .chunks_exact($n)
-                    .map(|c| {
-                        let $a: [u8; $n] = le(c)?;
-                        $from_le
-                    })
-                    .collect()
+                let mut out = crate::abi::budget::try_vec(bytes.len() / $n)?;
+                for c in bytes.chunks_exact($n) {
+                    let $a: [u8; $n] = le(c)?;
+                    out.push($from_le?);
+                }
+                Ok(out)
             }
         }
 
@@ -137,7 +136,9 @@ impl Lift for u8 {
     }
 
     fn load_list(_: &mut LiftContext<'_>, bytes: &[u8]) -> Result<Vec<Self>> {
-        Ok(bytes.to_vec())
+        let mut out = crate::abi::budget::try_vec(bytes.len())?;
+        out.extend_from_slice(bytes);
+        Ok(out)
     }
 }
 

@@ -41,7 +41,11 @@ fn lift_string(cx: &mut LiftContext<'_>, ptr: u32, len: u32) -> Result<String> {
         StringEncoding::CompactUtf16 if len & UTF16_TAG != 0 => 2 * u64::from(len ^ UTF16_TAG),
         StringEncoding::CompactUtf16 => u64::from(len),
     };
-    cx.account(bytes)?;
+    let latin1 = cx.enc == StringEncoding::CompactUtf16 && len & UTF16_TAG == 0;
+    cx.account(
+        bytes,
+        crate::abi::budget::string_host_bytes(cx.enc, latin1, bytes),
+    )?;
     load_string(&ReadOnly(cx.memory), cx.enc, ptr, len)
 }
 

@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 use core::any::TypeId;
 
 use super::core::{CoreList, CoreScalar};
+use crate::abi::budget::HostBudget;
 use crate::abi::{GuestMemory, StringEncoding};
 use crate::error::{Error, Result, TrapKind};
 use crate::func::Lent;
@@ -79,7 +80,7 @@ pub trait Lift: ComponentType + Sized {
         if size == 0 {
             return Err(internal());
         }
-        let mut out = Vec::with_capacity(bytes.len() / size);
+        let mut out = crate::abi::budget::try_vec(bytes.len() / size)?;
         let start = cx.resource_cursor();
         for elem in bytes.chunks_exact(size) {
             cx.seek_resource(start);
@@ -179,6 +180,10 @@ pub struct LiftContext<'a> {
     pub(crate) max_bytes: u32,
     /// Fuel owed for the strings and lists lifted so far.
     pub(crate) fuel: u64,
+    /// The fuel there is (the lift traps before owing more).
+    fuel_left: u64,
+    /// The host memory the lifted values may still take.
+    budget: HostBudget,
     /// The store's handle tables, for lifting handles.
     handles: Option<&'a mut dyn LiftHandles>,
     /// The instance lifted from.
@@ -218,12 +223,22 @@ impl<'a> LiftContext<'a> {
             enc,
             max_bytes,
             fuel: 0,
+            fuel_left: u64::MAX,
+            budget: HostBudget::new(u64::MAX),
             handles: None,
             instance: 0,
             resources: &[],
             cursor: 0,
             lent: Lent::default(),
         }
+    }
+
+    /// Bounded by the store: at most `fuel_left` fuel owed (else an
+    /// out-of-fuel trap, before the value is built) and `budget` host bytes.
+    pub(crate) fn with_budget(mut self, fuel_left: u64, budget: HostBudget) -> Self {
+        self.fuel_left = fuel_left;
+        self.budget = budget;
+        self
     }
 
     /// With the handle tables of the store, lifting from `instance` the
@@ -288,9 +303,11 @@ impl<'a> LiftContext<'a> {
         Ok((rep, !borrow))
     }
 
-    /// Accounts for a string or list of `bytes` bytes: traps with
-    /// `LimitExceeded` over the store's lift limit, and owes its fuel.
-    pub(crate) fn account(&mut self, bytes: u64) -> Result<()> {
+    /// Accounts for a string or list of `bytes` bytes in the guest that
+    /// takes `host_bytes` on the host, before it is built: traps with
+    /// `LimitExceeded` over the store's lift limit or the call's host
+    /// budget, with `OutOfFuel` when its fuel is more than there is.
+    pub(crate) fn account(&mut self, bytes: u64, host_bytes: u64) -> Result<()> {
         if self.max_bytes < crate::abi::MAX_BYTE_LENGTH && bytes > u64::from(self.max_bytes) {
             return Err(Error::trap(
                 TrapKind::LimitExceeded,
@@ -301,7 +318,13 @@ impl<'a> LiftContext<'a> {
             ));
         }
         self.fuel += crate::abi::fuel_for_bytes(bytes);
-        Ok(())
+        if self.fuel > self.fuel_left {
+            return Err(Error::trap(
+                TrapKind::OutOfFuel,
+                "all fuel consumed by the component layer (lifting)",
+            ));
+        }
+        self.budget.take(host_bytes)
     }
 
     /// `len` bytes at `ptr`, aligned to `align`: the spec's checks for a

@@ -198,7 +198,9 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
         let lent_rep = borrow
             && data
                 .host_types
-                .get(&id)
+                .get(&crate::resources::ResourceType {
+                    kind: crate::resources::ResourceKind::Host(id),
+                })
                 .is_some_and(|rt| data.is_implementer(inst, *rt));
         if !lent_rep {
             self.moved.added.push((inst, h, None));

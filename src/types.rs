@@ -85,8 +85,8 @@ pub(crate) struct TypeArena {
     pub defs: Vec<DefType>,
     pub layouts: Vec<Layout>,
     /// The flat core types of each defined type (ranges into `flat_pool`).
-    flat_ranges: Vec<(u32, u32)>,
-    flat_pool: Vec<FlatType>,
+    pub flat_ranges: Vec<(u32, u32)>,
+    pub flat_pool: Vec<FlatType>,
     pub funcs: Vec<FuncTy>,
     interned: HashMap<wct::ComponentDefinedTypeId, u32>,
     interned_funcs: HashMap<wct::ComponentFuncTypeId, u32>,
@@ -96,6 +96,8 @@ pub(crate) struct TypeArena {
     pub max_depth: u32,
     /// Static index of each resource type id seen in the binary.
     resources: HashMap<wct::ResourceId, u32>,
+    /// How many static resource types there are.
+    n_resources: u32,
     /// A number no other arena of this process has: with a static resource
     /// index, the identity of a resource type before instantiation.
     pub component_id: usize,
@@ -220,12 +222,20 @@ impl TypeArena {
     /// The static index of resource type `id` (interned on first sight).
     pub(crate) fn resource(&mut self, id: wct::ResourceId) -> u32 {
         let n = self.resources.len() as u32;
-        *self.resources.entry(id).or_insert(n)
+        let r = *self.resources.entry(id).or_insert(n);
+        self.n_resources = self.resources.len() as u32;
+        r
+    }
+
+    /// Sets the number of static resource types (for an arena read from an
+    /// image, which has no resource ids).
+    pub(crate) fn set_resource_count(&mut self, n: u32) {
+        self.n_resources = n;
     }
 
     /// How many static resource types the component uses.
     pub(crate) fn resource_count(&self) -> usize {
-        self.resources.len()
+        self.n_resources as usize
     }
 
     fn convert_defined(

@@ -41,6 +41,9 @@ const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// validated binary produces; bounds the reader's recursion).
 const MAX_NESTING: u32 = 200;
 
+/// Named value types: record fields, function parameters.
+type NamedVals = Box<[(Box<str>, ValType)]>;
+
 /// FNV-1a, 64 bits: a checksum against accidents, not an authenticator.
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -882,7 +885,7 @@ impl<'a> Reader<'a> {
             _ => return Err(self.bad_tag("value type")),
         })
     }
-    fn named_vals(&mut self) -> Result<Box<[(Box<str>, ValType)]>> {
+    fn named_vals(&mut self) -> Result<NamedVals> {
         Ok(self.list(|r| Ok((r.str()?, r.val()?)))?.into_boxed_slice())
     }
     fn names(&mut self) -> Result<Box<[Box<str>]>> {

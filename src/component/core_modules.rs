@@ -3,13 +3,17 @@
 //! validated (validation happens once, in the component validator).
 
 use alloc::format;
+#[cfg(feature = "validate")]
 use alloc::vec::Vec;
+#[cfg(feature = "validate")]
 use wasmparser::{Parser, Validator, WasmFeatures};
 
+#[cfg(feature = "validate")]
 use super::parse::load_err;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
+#[cfg(feature = "validate")]
 /// The feature set of component model 0.2 over the core features wasmi runs.
 pub(crate) fn features() -> WasmFeatures {
     WasmFeatures::MUTABLE_GLOBAL
@@ -31,6 +35,7 @@ pub(crate) fn features() -> WasmFeatures {
         }
 }
 
+#[cfg(feature = "validate")]
 /// The error for `bytes` the validator rejected with `e`: unsupported if
 /// they are valid with every feature on (they use a feature we do not
 /// run), else `e`.
@@ -46,6 +51,7 @@ pub(super) fn invalid(bytes: &[u8], e: Error) -> Error {
     }
 }
 
+#[cfg(feature = "validate")]
 /// Compiles the core modules of a binary that has been validated whole.
 pub(super) fn compile_modules(
     engine: &Engine,
@@ -64,6 +70,7 @@ pub(super) fn compile_modules(
     Ok(modules)
 }
 
+#[cfg(feature = "validate")]
 /// Validates and compiles a standalone core module.
 pub(crate) fn compile_core_module(engine: &Engine, bytes: &[u8]) -> Result<wasmi::Module> {
     if !Parser::is_core_wasm(bytes) {

@@ -14,7 +14,8 @@
 //! | FNV-1a 64 checksum of the payload | 8 |
 //! | payload: the type arena, the component definitions, the root's export types, the core modules | … |
 //!
-//! The function plans are not stored: they are recomputed from the arena.
+//! Layouts, flat types and function plans are not stored: they are
+//! recomputed from the types on load.
 
 use alloc::boxed::Box;
 use alloc::format;
@@ -26,7 +27,6 @@ use super::{
     CanonOpts, Component, ComponentDef, ComponentInner, CoreKind, CoreRef, Import, ImportKind,
     ItemRef, ResourceBuiltin, Space, Step,
 };
-use crate::abi::layout::{FlatType, Layout};
 use crate::abi::StringEncoding;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -248,48 +248,43 @@ fn check_header<'a>(engine: &Engine, bytes: &'a [u8]) -> Result<&'a [u8]> {
     Ok(payload)
 }
 
-/// Bounds every arena index the runtime follows without a check: defined
-/// types refer only to earlier ones (so type walks end), function types to
-/// existing ones, and each layout and flat range exists.
+/// Whether `t` refers to an existing static resource and, if it is a
+/// defined type, to one of the first `below` defined types.
+fn val_ref_ok(arena: &TypeArena, t: &ValType, below: u32) -> bool {
+    match t {
+        ValType::Def(i) => *i < below,
+        ValType::Own(r) | ValType::Borrow(r) => (*r as usize) < arena.resource_count(),
+        _ => true,
+    }
+}
+
+/// Whether the defined type about to be pushed refers only to types
+/// already in the arena.
+fn def_refs_ok(arena: &TypeArena, d: &DefType) -> bool {
+    let below = arena.defs.len() as u32;
+    let ok = |t: &ValType| val_ref_ok(arena, t, below);
+    match d {
+        DefType::List(t) | DefType::Option(t) => ok(t),
+        DefType::Record(fs) => fs.iter().all(|(_, t)| ok(t)),
+        DefType::Tuple(ts) => ts.iter().all(ok),
+        DefType::Variant(cs) => cs.iter().all(|c| c.ty.is_none_or(|t| ok(&t))),
+        DefType::Result { ok: o, err } => o.is_none_or(|t| ok(&t)) && err.is_none_or(|t| ok(&t)),
+        DefType::Enum(_) | DefType::Flags(_) => true,
+    }
+}
+
+/// Bounds every arena index the runtime follows without a check: function
+/// types refer to existing types, and steps and imports to existing
+/// function types. (Defined types were checked as they were read.)
 fn check_indices(
     arena: &TypeArena,
     defs: &[ComponentDef],
     export_types: &[ImportKind],
 ) -> core::result::Result<(), &'static str> {
     let n_defs = arena.defs.len() as u32;
-    let val_ok = |t: &ValType, below: u32| match t {
-        ValType::Def(i) => *i < below,
-        ValType::Own(r) | ValType::Borrow(r) => (*r as usize) < arena.resource_count(),
-        _ => true,
-    };
-    for (i, d) in arena.defs.iter().enumerate() {
-        let below = i as u32;
-        let ok = match d {
-            DefType::List(t) | DefType::Option(t) => val_ok(t, below),
-            DefType::Record(fs) => fs.iter().all(|(_, t)| val_ok(t, below)),
-            DefType::Tuple(ts) => ts.iter().all(|t| val_ok(t, below)),
-            DefType::Variant(cs) => cs.iter().all(|c| c.ty.is_none_or(|t| val_ok(&t, below))),
-            DefType::Result { ok, err } => {
-                ok.is_none_or(|t| val_ok(&t, below)) && err.is_none_or(|t| val_ok(&t, below))
-            }
-            DefType::Enum(_) | DefType::Flags(_) => true,
-        };
-        if !ok {
-            return Err("a type refers to a later or missing type");
-        }
-    }
-    if arena.layouts.len() != arena.defs.len() || arena.flat_ranges.len() != arena.defs.len() {
-        return Err("type layouts do not match the types");
-    }
-    for &(start, len) in &arena.flat_ranges {
-        if (start as usize).saturating_add(len as usize) > arena.flat_pool.len() {
-            return Err("a flat type range is out of bounds");
-        }
-    }
+    let val_ok = |t: &ValType| val_ref_ok(arena, t, n_defs);
     for f in &arena.funcs {
-        if !f.params.iter().all(|(_, t)| val_ok(t, n_defs))
-            || !f.result.is_none_or(|t| val_ok(&t, n_defs))
-        {
+        if !f.params.iter().all(|(_, t)| val_ok(t)) || !f.result.is_none_or(|t| val_ok(&t)) {
             return Err("a function type refers to a missing type");
         }
     }
@@ -457,24 +452,6 @@ impl Writer {
                     self.names(ns);
                 }
             }
-        }
-        for l in &a.layouts {
-            self.u32(l.size);
-            self.u32(l.align);
-            self.u32(l.payload_offset);
-        }
-        for &(start, len) in &a.flat_ranges {
-            self.u32(start);
-            self.u32(len);
-        }
-        self.len(a.flat_pool.len());
-        for f in &a.flat_pool {
-            self.u8(match f {
-                FlatType::I32 => 0,
-                FlatType::I64 => 1,
-                FlatType::F32 => 2,
-                FlatType::F64 => 3,
-            });
         }
         self.len(a.funcs.len());
         for f in &a.funcs {
@@ -923,27 +900,13 @@ impl<'a> Reader<'a> {
                 7 => DefType::Flags(self.names()?),
                 _ => return Err(self.bad_tag("defined type")),
             };
-            a.defs.push(d);
+            // Children come first (the interner pushes them before their
+            // parents): then layouts can be computed, and type walks end.
+            if !def_refs_ok(&a, &d) {
+                return Err(self.err("a type refers to a later or missing type"));
+            }
+            a.push_def(d)?;
         }
-        for _ in 0..n {
-            a.layouts.push(Layout {
-                size: self.u32()?,
-                align: self.u32()?,
-                payload_offset: self.u32()?,
-            });
-        }
-        for _ in 0..n {
-            a.flat_ranges.push((self.u32()?, self.u32()?));
-        }
-        a.flat_pool = self.list(|r| {
-            Ok(match r.u8()? {
-                0 => FlatType::I32,
-                1 => FlatType::I64,
-                2 => FlatType::F32,
-                3 => FlatType::F64,
-                _ => return Err(r.bad_tag("flat type")),
-            })
-        })?;
         a.funcs = self.list(|r| {
             Ok(FuncTy {
                 params: r.named_vals()?,

@@ -4,14 +4,17 @@
 
 mod core_modules;
 mod image;
+#[cfg(feature = "validate")]
 mod item_types;
+#[cfg(feature = "validate")]
 mod parse;
 mod plan;
 
 pub(crate) use plan::FuncPlan;
 
+#[cfg(feature = "validate")]
 pub(crate) use core_modules::compile_core_module;
-#[cfg(test)]
+#[cfg(all(test, feature = "validate"))]
 pub(crate) use core_modules::features;
 
 use alloc::boxed::Box;
@@ -21,6 +24,7 @@ use alloc::vec::Vec;
 
 use crate::abi::StringEncoding;
 use crate::engine::Engine;
+#[cfg(feature = "validate")]
 use crate::error::Result;
 use crate::types::{FuncType, TypeArena};
 
@@ -231,6 +235,10 @@ impl Component {
     /// Fails with a load error (with the byte offset) for a malformed or
     /// invalid binary, and with an `unsupported` error for features this
     /// runtime does not implement (async, resources, nested components, …).
+    ///
+    /// Needs the `validate` feature (on by default); a build without it
+    /// loads images made by [`Component::serialize`] instead.
+    #[cfg(feature = "validate")]
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Component> {
         let inner = parse::parse(engine, bytes)?;
         Ok(Component {

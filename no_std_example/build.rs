@@ -1,6 +1,8 @@
 //! Host-side build script: assembles the guest from WAT (wat/*.wat) into
-//! `$OUT_DIR/component.wasm` and `$OUT_DIR/core.wasm`, and puts `memory.x`
-//! on the linker's search path for cortex-m-rt's `link.x`.
+//! `$OUT_DIR/component.wasm` and `$OUT_DIR/core.wasm`, validates the
+//! component and writes its image, `$OUT_DIR/component.img` (the device
+//! loads that, without a validator), and puts `memory.x` on the linker's
+//! search path for cortex-m-rt's `link.x`.
 
 use std::env;
 use std::fs;
@@ -30,6 +32,27 @@ fn assemble(dir: &Path, out: &Path, template: &str, wasm: &str) {
     fs::write(out.join(wasm), bytes).expect("writing wasm");
 }
 
+/// Validates the component at `wasm` on the host and writes its image to
+/// `img`, under the device's settings (the default `Config`, no `memory64`).
+fn make_image(wasm: &Path, img: &Path) {
+    let bytes = fs::read(wasm).expect("reading the component");
+    let engine = componentry::Engine::default();
+    let image = componentry::Component::new(&engine, &bytes)
+        .and_then(|c| c.serialize())
+        .unwrap_or_else(|e| panic!("making the component image: {e}"));
+    fs::write(img, image).expect("writing the component image");
+}
+
+/// Validates the baseline's core module on the host: the `wasmi-prevalidated`
+/// firmware loads it unchecked.
+fn validate_core(wasm: &Path) {
+    let bytes = fs::read(wasm).expect("reading the core module");
+    let engine = componentry::Engine::default();
+    if let Err(e) = componentry::Module::new(&engine, &bytes) {
+        panic!("the baseline's core module is invalid: {e}");
+    }
+}
+
 fn main() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
@@ -37,6 +60,8 @@ fn main() {
 
     assemble(&wat_dir, &out, "component.wat", "component.wasm");
     assemble(&wat_dir, &out, "core.wat", "core.wasm");
+    make_image(&out.join("component.wasm"), &out.join("component.img"));
+    validate_core(&out.join("core.wasm"));
 
     fs::copy(manifest.join("memory.x"), out.join("memory.x")).expect("copying memory.x");
     println!("cargo:rustc-link-search={}", out.display());

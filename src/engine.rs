@@ -231,6 +231,7 @@ mod tests {
     /// Core modules are validated once, by the component validator with
     /// `features()`, and handed to wasmi unchecked: every proposal must be
     /// accepted by both or by neither.
+    #[cfg(feature = "validate")]
     #[test]
     fn validator_features_are_wasmi_features() {
         let engine = Engine::default();

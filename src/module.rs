@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::engine::Engine;
+#[cfg(feature = "validate")]
 use crate::error::Result;
 
 /// A compiled core WebAssembly module, for a component's core module import
@@ -23,7 +24,9 @@ impl Module {
     ///
     /// Fails with a load error if `bytes` is not a valid core module, and
     /// with an `unsupported` error if it uses a proposal the engine does not
-    /// run or wasmi cannot compile it.
+    /// run or wasmi cannot compile it. Needs the `validate` feature (on by
+    /// default).
+    #[cfg(feature = "validate")]
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         let inner = crate::component::compile_core_module(engine, bytes)?;
         Ok(Module {
@@ -108,6 +111,7 @@ impl CoreVal {
     }
 
     /// `None` for the reference types of proposals wasmi does not run.
+    #[cfg(feature = "validate")]
     pub(crate) fn from_wasmparser(v: wasmparser::ValType) -> Option<CoreVal> {
         use wasmparser::ValType as V;
         Some(match v {

@@ -3,13 +3,17 @@
 //! validated (validation happens once, in the component validator).
 
 use alloc::format;
+#[cfg(feature = "validate")]
 use alloc::vec::Vec;
+#[cfg(feature = "validate")]
 use wasmparser::{Parser, Validator, WasmFeatures};
 
+#[cfg(feature = "validate")]
 use super::parse::load_err;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
+#[cfg(feature = "validate")]
 /// The feature set of component model 0.2 over the core features wasmi runs.
 pub(crate) fn features() -> WasmFeatures {
     WasmFeatures::MUTABLE_GLOBAL
@@ -31,6 +35,7 @@ pub(crate) fn features() -> WasmFeatures {
         }
 }
 
+#[cfg(feature = "validate")]
 /// The error for `bytes` the validator rejected with `e`: unsupported if
 /// they are valid with every feature on (they use a feature we do not
 /// run), else `e`.
@@ -46,6 +51,7 @@ pub(super) fn invalid(bytes: &[u8], e: Error) -> Error {
     }
 }
 
+#[cfg(feature = "validate")]
 /// Compiles the core modules of a binary that has been validated whole.
 pub(super) fn compile_modules(
     engine: &Engine,
@@ -57,11 +63,14 @@ pub(super) fn compile_modules(
         let module_bytes = bytes
             .get(range.clone())
             .ok_or_else(|| Error::load(range.start, "module section out of range"))?;
-        modules.push(compile_validated(engine, module_bytes)?);
+        // SAFETY: the whole binary, this module's bodies included, was
+        // validated with `features()` by our caller.
+        modules.push(unsafe { compile_validated(engine, module_bytes) }?);
     }
     Ok(modules)
 }
 
+#[cfg(feature = "validate")]
 /// Validates and compiles a standalone core module.
 pub(crate) fn compile_core_module(engine: &Engine, bytes: &[u8]) -> Result<wasmi::Module> {
     if !Parser::is_core_wasm(bytes) {
@@ -70,14 +79,24 @@ pub(crate) fn compile_core_module(engine: &Engine, bytes: &[u8]) -> Result<wasmi
     if let Err(e) = Validator::new_with_features(features()).validate_all(bytes) {
         return Err(invalid(bytes, load_err(e)));
     }
-    compile_validated(engine, bytes)
+    // SAFETY: validated just above with `features()`.
+    unsafe { compile_validated(engine, bytes) }
 }
 
 /// Compiles a core module the validator has accepted with `features()`.
-fn compile_validated(engine: &Engine, module_bytes: &[u8]) -> Result<wasmi::Module> {
+///
+/// # Safety
+///
+/// `module_bytes` must be a module wasmparser's validator accepted, all its
+/// function bodies included, with `features()` (here or, for an image,
+/// where the image was made).
+pub(crate) unsafe fn compile_validated(
+    engine: &Engine,
+    module_bytes: &[u8],
+) -> Result<wasmi::Module> {
     // SAFETY: `wasmi::Module::new_unchecked` requires a valid module
     // under the features and limits of the engine's wasmi config. Every
-    // caller has had the validator accept this module, all its function
+    // caller guarantees the validator accepted this module, all its function
     // bodies included, with `features()`: the proposals wasmi's default
     // config enables, no more (checked proposal by proposal by the test
     // `validator_features_are_wasmi_features`); the engine sets no wasmi

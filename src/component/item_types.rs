@@ -7,7 +7,7 @@ use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
 use wasmparser::types::TypesRef;
 
 use super::parse::values;
-use super::{ComponentItem, ImportKind};
+use super::ImportKind;
 use crate::error::Result;
 use crate::module::{CoreExtern, CoreModuleType, CoreVal};
 use crate::types::TypeArena;
@@ -101,39 +101,5 @@ fn core_extern(types: &TypesRef<'_>, e: &wasmparser::types::EntityType) -> Optio
             mutable: g.mutable,
         },
         _ => return None,
-    })
-}
-
-pub(super) fn entity_item(
-    types: &TypesRef<'_>,
-    arena: &mut TypeArena,
-    ety: ComponentEntityType,
-) -> Result<ComponentItem> {
-    Ok(match ety {
-        ComponentEntityType::Func(id) => {
-            let f = arena.intern_func(types, id)?;
-            ComponentItem::Func(arena.func_to_public(f))
-        }
-        ComponentEntityType::Instance(id) => {
-            let mut items = Vec::new();
-            for (name, e) in types[id].exports.iter() {
-                items.push((
-                    alloc::string::String::from(name.as_str()),
-                    entity_item(types, arena, e.ty)?,
-                ));
-            }
-            ComponentItem::Instance(items)
-        }
-        ComponentEntityType::Type {
-            created: ComponentAnyTypeId::Resource(id),
-            ..
-        } => {
-            let r = arena.resource(id.resource());
-            ComponentItem::Resource(arena.static_resource(r))
-        }
-        ComponentEntityType::Type { .. } => ComponentItem::Type,
-        ComponentEntityType::Module(_) => ComponentItem::Module,
-        ComponentEntityType::Component(_) => ComponentItem::Component,
-        ComponentEntityType::Value(_) => return Err(values()),
     })
 }

@@ -3,11 +3,18 @@
 //! interned and laid out. Immutable and shareable across stores.
 
 mod core_modules;
+mod image;
+#[cfg(feature = "validate")]
 mod item_types;
+#[cfg(feature = "validate")]
 mod parse;
+mod plan;
 
+pub(crate) use plan::FuncPlan;
+
+#[cfg(feature = "validate")]
 pub(crate) use core_modules::compile_core_module;
-#[cfg(test)]
+#[cfg(all(test, feature = "validate"))]
 pub(crate) use core_modules::features;
 
 use alloc::boxed::Box;
@@ -17,8 +24,9 @@ use alloc::vec::Vec;
 
 use crate::abi::StringEncoding;
 use crate::engine::Engine;
+#[cfg(feature = "validate")]
 use crate::error::Result;
-use crate::types::{FuncType, TypeArena, ValType};
+use crate::types::{FuncType, TypeArena};
 
 /// A compiled component, ready to be instantiated any number of times in
 /// any store of the same [`Engine`]. Cloning is cheap (a reference count).
@@ -32,12 +40,15 @@ pub(crate) struct ComponentInner {
     pub arena: TypeArena,
     /// Every core module of the binary, at any nesting depth.
     pub modules: Vec<wasmi::Module>,
+    /// The bytes of each module, for [`Component::serialize`] (empty for a
+    /// component loaded from an image).
+    pub module_bytes: Vec<Box<[u8]>>,
     /// Every component definition of the binary; the last one is the root.
     pub defs: Vec<ComponentDef>,
     /// The flat core signature of each function type, by arena func index.
     pub plans: Vec<FuncPlan>,
     /// The types of the root's exports, in `exports` order.
-    pub export_types: Vec<ComponentItem>,
+    pub export_types: Vec<ImportKind>,
 }
 
 /// One component definition (the root or a nested one): its init program,
@@ -79,7 +90,7 @@ pub(crate) enum CoreRef {
     Global(u32),
 }
 
-/// What an import of the component expects.
+/// What an import of the component expects (or what an export is).
 #[derive(Debug, Clone)]
 pub(crate) struct Import {
     pub name: Box<str>,
@@ -216,24 +227,6 @@ pub(crate) enum Space {
     Resource(u32),
 }
 
-/// The flat core signature of a component function, computed once.
-#[derive(Debug, Clone)]
-pub(crate) struct FuncPlan {
-    pub params: Box<[ValType]>,
-    pub result: Option<ValType>,
-    /// Core parameter types of the lifted/lowered core function.
-    pub core_params: Box<[wasmi::ValType]>,
-    /// Core result types.
-    pub core_results: Box<[wasmi::ValType]>,
-    /// Core parameter types of a `canon lower`ed function (a return pointer
-    /// is appended when the result is spilled).
-    pub lower_params: Box<[wasmi::ValType]>,
-    /// Core result types of a `canon lower`ed function.
-    pub lower_results: Box<[wasmi::ValType]>,
-    /// The result does not fit in `MAX_FLAT_RESULTS`: it travels by pointer.
-    pub result_spilled: bool,
-}
-
 impl Component {
     /// Parses and validates a component binary and prepares it for
     /// instantiation: compiles its core modules, resolves its index spaces
@@ -242,6 +235,10 @@ impl Component {
     /// Fails with a load error (with the byte offset) for a malformed or
     /// invalid binary, and with an `unsupported` error for features this
     /// runtime does not implement (async, resources, nested components, …).
+    ///
+    /// Needs the `validate` feature (on by default); a build without it
+    /// loads images made by [`Component::serialize`] instead.
+    #[cfg(feature = "validate")]
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Component> {
         let inner = parse::parse(engine, bytes)?;
         Ok(Component {
@@ -265,7 +262,7 @@ impl Component {
             .exports
             .iter()
             .zip(&self.inner.export_types)
-            .map(|((name, _), ty)| (String::from(&**name), ty.clone()))
+            .map(|((name, _), ty)| (String::from(&**name), self.inner.item_of_import(ty)))
             .collect()
     }
 }

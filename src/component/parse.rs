@@ -15,16 +15,15 @@ use wasmparser::{
 };
 
 use super::core_modules::{compile_modules, features, invalid};
-use super::item_types::{entity_item, import_kind};
+use super::item_types::import_kind;
 use super::{
-    CanonOpts, ComponentDef, ComponentInner, ComponentItem, CoreKind, CoreRef, FuncPlan, Import,
-    ItemRef, ResourceBuiltin, Space, Step,
+    CanonOpts, ComponentDef, ComponentInner, CoreKind, CoreRef, Import, ImportKind, ItemRef,
+    ResourceBuiltin, Space, Step,
 };
-use crate::abi::layout::FlatType;
-use crate::abi::{StringEncoding, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::abi::StringEncoding;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::{TypeArena, ValType};
+use crate::types::TypeArena;
 
 /// A binary offset as the error type holds it (saturating on 16-bit targets).
 fn offset(o: u64) -> usize {
@@ -50,7 +49,7 @@ struct Builder {
     steps: Vec<Step>,
     imports: Vec<Import>,
     exports: Vec<(Box<str>, ItemRef)>,
-    export_types: Vec<ComponentItem>,
+    export_types: Vec<ImportKind>,
     n_funcs: u32,
     /// The static resource index of each type index that is a resource.
     types: Vec<Option<u32>>,
@@ -155,15 +154,17 @@ fn parse_validated(engine: &Engine, bytes: &[u8]) -> Result<ComponentInner> {
         return Err(Error::load(bytes.len(), "unexpected end of component"));
     }
     let arena = shared.arena;
-    let plans = arena
-        .funcs
+    let plans = super::plan::plans(&arena);
+    let module_bytes = shared
+        .modules
         .iter()
-        .map(|f| plan(&arena, &f.params, f.result))
+        .map(|r| Box::from(bytes.get(r.clone()).unwrap_or_default()))
         .collect();
     Ok(ComponentInner {
         engine: engine.clone(),
         arena,
         modules,
+        module_bytes,
         defs: shared.defs,
         plans,
         export_types: root_export_types,
@@ -174,42 +175,6 @@ fn top(stack: &mut [Builder]) -> Result<&mut Builder> {
     stack
         .last_mut()
         .ok_or_else(|| Error::load(0, "section outside a component"))
-}
-
-fn plan(arena: &TypeArena, params: &[(Box<str>, ValType)], result: Option<ValType>) -> FuncPlan {
-    let mut flat_params: Vec<FlatType> = Vec::new();
-    for (_, t) in params {
-        flat_params.extend_from_slice(arena.flat(*t));
-    }
-    let flat_results: &[FlatType] = match result {
-        Some(t) => arena.flat(t),
-        None => &[],
-    };
-    let result_spilled = flat_results.len() > MAX_FLAT_RESULTS;
-    if flat_params.len() > MAX_FLAT_PARAMS {
-        flat_params = alloc::vec![FlatType::I32];
-    }
-    let core_results: Vec<FlatType> = if result_spilled {
-        alloc::vec![FlatType::I32]
-    } else {
-        flat_results.to_vec()
-    };
-    let mut lower_params = flat_params.clone();
-    let mut lower_results = core_results.clone();
-    if result_spilled {
-        lower_params.push(FlatType::I32);
-        lower_results.clear();
-    }
-    let w = |v: &[FlatType]| v.iter().map(|t| t.to_wasmi()).collect::<Box<[_]>>();
-    FuncPlan {
-        params: params.iter().map(|p| p.1).collect(),
-        result,
-        core_params: w(&flat_params),
-        core_results: w(&core_results),
-        lower_params: w(&lower_params),
-        lower_results: w(&lower_results),
-        result_spilled,
-    }
 }
 
 fn core_kind(kind: ExternalKind) -> Result<CoreKind> {
@@ -379,7 +344,7 @@ fn section(
                             Error::load(0, format!("export `{}` has no type", export.name.name))
                         })?
                         .ty;
-                    let ty = entity_item(types, &mut shared.arena, ety)?;
+                    let ty = import_kind(types, &mut shared.arena, ety)?;
                     b.export_types.push(ty);
                 }
                 b.exports.push((Box::from(export.name.name), item));

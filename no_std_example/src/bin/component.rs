@@ -14,8 +14,9 @@ use cortex_m_rt::entry;
 use fw::sensor::{self, Summary};
 use fw::{checkpoint, println, Context};
 
-/// The component, assembled from WAT by build.rs.
-static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/component.wasm"));
+/// The component's image: assembled from WAT, validated and serialized by
+/// build.rs on the host.
+static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/component.img"));
 
 /// The host's state in the store: what the guest logged, readings taken.
 #[derive(Default)]
@@ -28,7 +29,7 @@ struct Host {
 fn main() -> ! {
     fw::init();
     println!(
-        "componentry on wasmi: component of {} bytes",
+        "componentry on wasmi: component image of {} bytes",
         COMPONENT.len()
     );
     fw::finish(run())
@@ -36,7 +37,10 @@ fn main() -> ! {
 
 fn run() -> Result<(), String> {
     let engine = Engine::default();
-    let component = Component::new(&engine, COMPONENT).context("loading the component")?;
+    // SAFETY: COMPONENT is the image build.rs made with `serialize` of this
+    // same componentry, from a component it validated.
+    let component =
+        unsafe { Component::deserialize(&engine, COMPONENT) }.context("loading the component")?;
     checkpoint("loading the component");
 
     let mut linker = Linker::<Host>::new(&engine);

@@ -2,19 +2,18 @@
 //! per [`Component`](crate::Component), each with its canonical ABI layout.
 //!
 //! Types come from wasmparser's validator (which resolves every index space
-//! and alias) and are copied into a compact arena so that calls never touch
-//! wasmparser again.
+//! and alias; `intern`, feature `validate`) or from a component image, and
+//! live in a compact arena so that calls never touch wasmparser.
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
-use hashbrown::HashMap;
-use wasmparser::component_types as wct;
-use wasmparser::types::TypesRef;
 
 use crate::abi::layout::{self, FlatType, Layout};
-use crate::error::{Error, Result};
+use crate::error::Result;
+#[cfg(feature = "validate")]
+mod intern;
 
 /// A component value type, as stored in the arena. `Def` indexes
 /// [`TypeArena::defs`].
@@ -65,13 +64,6 @@ pub(crate) enum DefType {
     Flags(Box<[Box<str>]>),
 }
 
-/// A converted defined type: a compound type, or a handle (which is a
-/// value type of its own).
-enum DefOrVal {
-    Def(DefType),
-    Val(ValType),
-}
-
 /// A component function type: named parameters and an optional result.
 #[derive(Debug, Clone)]
 pub(crate) struct FuncTy {
@@ -85,17 +77,16 @@ pub(crate) struct TypeArena {
     pub defs: Vec<DefType>,
     pub layouts: Vec<Layout>,
     /// The flat core types of each defined type (ranges into `flat_pool`).
-    flat_ranges: Vec<(u32, u32)>,
-    flat_pool: Vec<FlatType>,
+    pub flat_ranges: Vec<(u32, u32)>,
+    pub flat_pool: Vec<FlatType>,
     pub funcs: Vec<FuncTy>,
-    interned: HashMap<wct::ComponentDefinedTypeId, u32>,
-    interned_funcs: HashMap<wct::ComponentFuncTypeId, u32>,
-    /// Nesting depth while interning, bounded by `max_depth`.
-    depth: u32,
+    /// What interning from wasmparser's types needs (feature `validate`).
+    #[cfg(feature = "validate")]
+    interner: intern::Interner,
     /// The configured bound on nesting ([`MAX_TYPE_DEPTH`] at most).
     pub max_depth: u32,
-    /// Static index of each resource type id seen in the binary.
-    resources: HashMap<wct::ResourceId, u32>,
+    /// How many static resource types there are.
+    n_resources: u32,
     /// A number no other arena of this process has: with a static resource
     /// index, the identity of a resource type before instantiation.
     pub component_id: usize,
@@ -141,154 +132,19 @@ impl TypeArena {
         &self.defs[i as usize]
     }
 
-    /// Interns a wasmparser function type, returning its index in `funcs`.
-    pub(crate) fn intern_func(
-        &mut self,
-        types: &TypesRef<'_>,
-        id: wct::ComponentFuncTypeId,
-    ) -> Result<u32> {
-        if let Some(&i) = self.interned_funcs.get(&id) {
-            return Ok(i);
-        }
-        let ft = &types[id];
-        let mut params = Vec::with_capacity(ft.params.len());
-        for (name, ty) in ft.params.iter() {
-            params.push((Box::from(name.as_str()), self.intern_val(types, *ty)?));
-        }
-        let result = match ft.result {
-            Some(ty) => Some(self.intern_val(types, ty)?),
-            None => None,
-        };
-        let i = self.funcs.len() as u32;
-        self.funcs.push(FuncTy {
-            params: params.into_boxed_slice(),
-            result,
-        });
-        self.interned_funcs.insert(id, i);
-        Ok(i)
-    }
-
-    /// Interns a wasmparser value type.
-    pub(crate) fn intern_val(
-        &mut self,
-        types: &TypesRef<'_>,
-        ty: wct::ComponentValType,
-    ) -> Result<ValType> {
-        match ty {
-            wct::ComponentValType::Primitive(p) => prim(p),
-            wct::ComponentValType::Type(id) => self.intern_defined(types, id),
-        }
-    }
-
-    fn intern_opt(
-        &mut self,
-        types: &TypesRef<'_>,
-        ty: Option<wct::ComponentValType>,
-    ) -> Result<Option<ValType>> {
-        ty.map(|t| self.intern_val(types, t)).transpose()
-    }
-
-    fn intern_defined(
-        &mut self,
-        types: &TypesRef<'_>,
-        id: wct::ComponentDefinedTypeId,
-    ) -> Result<ValType> {
-        if let Some(&i) = self.interned.get(&id) {
-            return Ok(ValType::Def(i));
-        }
-        if let wct::ComponentDefinedType::Primitive(p) = &types[id] {
-            return prim(*p);
-        }
-        if self.depth >= self.max_depth.min(MAX_TYPE_DEPTH) {
-            return Err(Error::unsupported(alloc::format!(
-                "value types nested deeper than {} levels (the max_type_depth limit)",
-                self.max_depth.min(MAX_TYPE_DEPTH)
-            )));
-        }
-        self.depth += 1;
-        let def = self.convert_defined(types, id);
-        self.depth -= 1;
-        let def = match def? {
-            DefOrVal::Def(d) => d,
-            DefOrVal::Val(v) => return Ok(v),
-        };
-        let i = self.push_def(def)?;
-        self.interned.insert(id, i);
-        Ok(ValType::Def(i))
-    }
-
-    /// The static index of resource type `id` (interned on first sight).
-    pub(crate) fn resource(&mut self, id: wct::ResourceId) -> u32 {
-        let n = self.resources.len() as u32;
-        *self.resources.entry(id).or_insert(n)
+    /// Sets the number of static resource types (for an arena read from an
+    /// image, which has no resource ids).
+    pub(crate) fn set_resource_count(&mut self, n: u32) {
+        self.n_resources = n;
     }
 
     /// How many static resource types the component uses.
     pub(crate) fn resource_count(&self) -> usize {
-        self.resources.len()
-    }
-
-    fn convert_defined(
-        &mut self,
-        types: &TypesRef<'_>,
-        id: wct::ComponentDefinedTypeId,
-    ) -> Result<DefOrVal> {
-        use wct::ComponentDefinedType as D;
-        let def = match &types[id] {
-            D::Primitive(p) => return Err(Error::unsupported(alloc::format!("{p:?}"))),
-            D::Record(r) => {
-                let mut fields = Vec::with_capacity(r.fields.len());
-                for (name, ty) in r.fields.iter() {
-                    fields.push((Box::from(name.as_str()), self.intern_val(types, *ty)?));
-                }
-                DefType::Record(fields.into_boxed_slice())
-            }
-            D::Variant(v) => {
-                let mut cases = Vec::with_capacity(v.cases.len());
-                for (name, case) in v.cases.iter() {
-                    cases.push(Case {
-                        name: Box::from(name.as_str()),
-                        ty: self.intern_opt(types, case.ty)?,
-                    });
-                }
-                DefType::Variant(cases.into_boxed_slice())
-            }
-            D::List { element, .. } => DefType::List(self.intern_val(types, *element)?),
-            D::Tuple(t) => {
-                let mut elems = Vec::with_capacity(t.types.len());
-                for ty in t.types.iter() {
-                    elems.push(self.intern_val(types, *ty)?);
-                }
-                DefType::Tuple(elems.into_boxed_slice())
-            }
-            D::Flags(names) => {
-                DefType::Flags(names.iter().map(|n| Box::from(n.as_str())).collect())
-            }
-            D::Enum(names) => DefType::Enum(names.iter().map(|n| Box::from(n.as_str())).collect()),
-            D::Option { ty, .. } => DefType::Option(self.intern_val(types, *ty)?),
-            D::Result { ok, err, .. } => DefType::Result {
-                ok: self.intern_opt(types, *ok)?,
-                err: self.intern_opt(types, *err)?,
-            },
-            D::Own(r) => return Ok(DefOrVal::Val(ValType::Own(self.resource(r.resource())))),
-            D::Borrow(r) => return Ok(DefOrVal::Val(ValType::Borrow(self.resource(r.resource())))),
-            D::Future { .. } | D::Stream { .. } => {
-                return Err(Error::unsupported(
-                    "future and stream types (component-model async) are not implemented",
-                ))
-            }
-            D::Map { .. } => return Err(Error::unsupported("map types (the 🗺️ feature)")),
-            D::FixedLengthList { .. } => {
-                return Err(Error::unsupported(
-                    "fixed-length list types (the 🔧 feature)",
-                ))
-            }
-        };
-        Ok(DefOrVal::Def(def))
+        self.n_resources as usize
     }
 
     /// Adds a defined type whose parts are already interned, computing its layout.
-    fn push_def(&mut self, def: DefType) -> Result<u32> {
+    pub(crate) fn push_def(&mut self, def: DefType) -> Result<u32> {
         let lay = layout::def_layout(self, &def);
         let flat = layout::def_flat(self, &def);
         let i = self.defs.len() as u32;
@@ -366,30 +222,6 @@ impl TypeArena {
             result: f.result.map(|t| self.to_public(t)),
         }
     }
-}
-
-fn prim(p: wasmparser::PrimitiveValType) -> Result<ValType> {
-    use wasmparser::PrimitiveValType as P;
-    Ok(match p {
-        P::Bool => ValType::Bool,
-        P::S8 => ValType::S8,
-        P::U8 => ValType::U8,
-        P::S16 => ValType::S16,
-        P::U16 => ValType::U16,
-        P::S32 => ValType::S32,
-        P::U32 => ValType::U32,
-        P::S64 => ValType::S64,
-        P::U64 => ValType::U64,
-        P::F32 => ValType::F32,
-        P::F64 => ValType::F64,
-        P::Char => ValType::Char,
-        P::String => ValType::String,
-        P::ErrorContext => {
-            return Err(Error::unsupported(
-                "the error-context type (component-model async) is not implemented",
-            ))
-        }
-    })
 }
 
 /// A component value type, for introspection (`Func::ty`, `Component::exports`).

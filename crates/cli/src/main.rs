@@ -1,0 +1,2 @@
+//! The `componentry` command.
+fn main() {}

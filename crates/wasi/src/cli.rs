@@ -3,13 +3,13 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use componentry::{Error, Linker, Resource, ResourceType, Result, StoreContextMut};
+use componentry::{Error, Linker, Resource, Result, StoreContextMut};
 
 use crate::io::V;
 use crate::table::markers::{
     InputStream as In, OutputStream as Out, TerminalInput, TerminalOutput,
 };
-use crate::table::{Entry, InputStream, OutputStream};
+use crate::table::{define, Entry, InputStream, OutputStream};
 use crate::WasiView;
 
 /// The message of the trap that ends a guest calling `wasi:cli/exit`.
@@ -58,96 +58,68 @@ pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
             },
         )?;
     }
-    linker
-        .instance(&alloc::format!("wasi:cli/stdin{V}"))?
-        .func_wrap(
-            "get-stdin",
-            |mut cx: StoreContextMut<'_, T>, (): ()| -> Result<Resource<In>> {
-                cx.data_mut()
-                    .wasi()
-                    .table
-                    .push(Entry::Input(InputStream::Stdin))
+    let mut i = linker.instance(&alloc::format!("wasi:cli/stdin{V}"))?;
+    define::<T, In>(&mut i, "input-stream")?;
+    i.func_wrap(
+        "get-stdin",
+        |mut cx: StoreContextMut<'_, T>, (): ()| -> Result<Resource<In>> {
+            let ctx = cx.data_mut().wasi();
+            ctx.table.push(Entry::Input(InputStream::Stdin))
+        },
+    )?;
+    for (iface, func, stderr) in [
+        ("stdout", "get-stdout", false),
+        ("stderr", "get-stderr", true),
+    ] {
+        let mut i = linker.instance(&alloc::format!("wasi:cli/{iface}{V}"))?;
+        define::<T, Out>(&mut i, "output-stream")?;
+        i.func_wrap(
+            func,
+            move |mut cx: StoreContextMut<'_, T>, (): ()| -> Result<Resource<Out>> {
+                let s = if stderr {
+                    OutputStream::Stderr
+                } else {
+                    OutputStream::Stdout
+                };
+                cx.data_mut().wasi().table.push(Entry::Output(s))
             },
         )?;
-    linker
-        .instance(&alloc::format!("wasi:cli/stdout{V}"))?
-        .func_wrap(
-            "get-stdout",
-            |mut cx: StoreContextMut<'_, T>, (): ()| -> Result<Resource<Out>> {
-                cx.data_mut()
-                    .wasi()
-                    .table
-                    .push(Entry::Output(OutputStream::Stdout))
-            },
-        )?;
-    linker
-        .instance(&alloc::format!("wasi:cli/stderr{V}"))?
-        .func_wrap(
-            "get-stderr",
-            |mut cx: StoreContextMut<'_, T>, (): ()| -> Result<Resource<Out>> {
-                cx.data_mut()
-                    .wasi()
-                    .table
-                    .push(Entry::Output(OutputStream::Stderr))
-            },
-        )?;
-    linker
-        .instance(&alloc::format!("wasi:cli/terminal-input{V}"))?
-        .resource(
-            "terminal-input",
-            ResourceType::host::<TerminalInput>(),
-            |mut cx: StoreContextMut<'_, T>, rep| {
-                cx.data_mut()
-                    .wasi()
-                    .table
-                    .delete::<TerminalInput>(rep)
-                    .map(drop)
-            },
-        )?;
-    linker
-        .instance(&alloc::format!("wasi:cli/terminal-output{V}"))?
-        .resource(
-            "terminal-output",
-            ResourceType::host::<TerminalOutput>(),
-            |mut cx: StoreContextMut<'_, T>, rep| {
-                cx.data_mut()
-                    .wasi()
-                    .table
-                    .delete::<TerminalOutput>(rep)
-                    .map(drop)
-            },
-        )?;
-    linker
-        .instance(&alloc::format!("wasi:cli/terminal-stdin{V}"))?
-        .func_wrap(
-            "get-terminal-stdin",
-            |mut cx: StoreContextMut<'_, T>, (): ()| -> Result<Option<Resource<TerminalInput>>> {
-                let ctx = cx.data_mut().wasi();
-                if !ctx.stdin.is_terminal() {
-                    return Ok(None);
-                }
-                ctx.table.push(Entry::TerminalInput).map(Some)
-            },
-        )?;
+    }
+    let mut i = linker.instance(&alloc::format!("wasi:cli/terminal-input{V}"))?;
+    define::<T, TerminalInput>(&mut i, "terminal-input")?;
+    let mut i = linker.instance(&alloc::format!("wasi:cli/terminal-output{V}"))?;
+    define::<T, TerminalOutput>(&mut i, "terminal-output")?;
+    let mut i = linker.instance(&alloc::format!("wasi:cli/terminal-stdin{V}"))?;
+    define::<T, TerminalInput>(&mut i, "terminal-input")?;
+    i.func_wrap(
+        "get-terminal-stdin",
+        |mut cx: StoreContextMut<'_, T>, (): ()| -> Result<Option<Resource<TerminalInput>>> {
+            let ctx = cx.data_mut().wasi();
+            if !ctx.stdin.is_terminal() {
+                return Ok(None);
+            }
+            ctx.table.push(Entry::TerminalInput).map(Some)
+        },
+    )?;
     for (iface, func, stderr) in [
         ("terminal-stdout", "get-terminal-stdout", false),
         ("terminal-stderr", "get-terminal-stderr", true),
     ] {
-        linker
-            .instance(&alloc::format!("wasi:cli/{iface}{V}"))?
-            .func_wrap(
-                func,
-                move |mut cx: StoreContextMut<'_, T>,
-                      (): ()|
-                      -> Result<Option<Resource<TerminalOutput>>> {
-                    let ctx = cx.data_mut().wasi();
-                    let out = if stderr { &ctx.stderr } else { &ctx.stdout };
-                    if !out.is_terminal() {
-                        return Ok(None);
-                    }
-                    ctx.table.push(Entry::TerminalOutput).map(Some)
-                },
-            )?;
+        let mut i = linker.instance(&alloc::format!("wasi:cli/{iface}{V}"))?;
+        define::<T, TerminalOutput>(&mut i, "terminal-output")?;
+        i.func_wrap(
+            func,
+            move |mut cx: StoreContextMut<'_, T>,
+                  (): ()|
+                  -> Result<Option<Resource<TerminalOutput>>> {
+                let ctx = cx.data_mut().wasi();
+                let out = if stderr { &ctx.stderr } else { &ctx.stdout };
+                if !out.is_terminal() {
+                    return Ok(None);
+                }
+                ctx.table.push(Entry::TerminalOutput).map(Some)
+            },
+        )?;
     }
     Ok(())
 }

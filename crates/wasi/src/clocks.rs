@@ -200,6 +200,7 @@ pub(crate) fn add_to_linker<T: crate::WasiView>(
         })?;
     }
     let mut i = linker.instance(&alloc::format!("wasi:clocks/monotonic-clock{V}"))?;
+    crate::table::define::<T, crate::table::markers::Pollable>(&mut i, "pollable")?;
     i.func_wrap("now", |mut cx: StoreContextMut<'_, T>, (): ()| {
         Ok(cx.data_mut().wasi().mono.now())
     })?;

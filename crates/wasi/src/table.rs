@@ -168,3 +168,20 @@ impl Table {
         self.live
     }
 }
+
+/// Defines the WASI resource type `M` as `name` in linker instance `i`:
+/// its destructor removes the entry from the context's table. Each
+/// interface that `use`s a resource imports it again, so the same type is
+/// defined in every such instance.
+pub(crate) fn define<T: crate::WasiView, M: 'static>(
+    i: &mut componentry::LinkerInstance<'_, T>,
+    name: &str,
+) -> componentry::Result<()> {
+    i.resource(
+        name,
+        componentry::ResourceType::host::<M>(),
+        |mut cx: componentry::StoreContextMut<'_, T>, rep| {
+            cx.data_mut().wasi().table.delete::<M>(rep).map(drop)
+        },
+    )
+}

@@ -12,11 +12,13 @@ pub(crate) mod vfs;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use componentry::{Linker, Resource, ResourceType, Result, StoreContextMut};
+use componentry::{Linker, Resource, Result, StoreContextMut};
 
 use crate::io::V;
-use crate::table::markers::{Descriptor as D, DirectoryEntryStream as DirStream, IoError};
-use crate::table::{wrong_kind, Descriptor, Entry};
+use crate::table::markers::{
+    Descriptor as D, DirectoryEntryStream as DirStream, InputStream, IoError, OutputStream,
+};
+use crate::table::{define, wrong_kind, Descriptor, Entry};
 use crate::WasiView;
 use types::{
     Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
@@ -29,24 +31,11 @@ type FsResult<R> = Result<core::result::Result<R, ErrorCode>>;
 pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     {
         let mut i = linker.instance(&alloc::format!("wasi:filesystem/types{V}"))?;
-        i.resource(
-            "descriptor",
-            ResourceType::host::<D>(),
-            |mut cx: StoreContextMut<'_, T>, rep| {
-                cx.data_mut().wasi().table.delete::<D>(rep).map(drop)
-            },
-        )?;
-        i.resource(
-            "directory-entry-stream",
-            ResourceType::host::<DirStream>(),
-            |mut cx: StoreContextMut<'_, T>, rep| {
-                cx.data_mut()
-                    .wasi()
-                    .table
-                    .delete::<DirStream>(rep)
-                    .map(drop)
-            },
-        )?;
+        define::<T, D>(&mut i, "descriptor")?;
+        define::<T, DirStream>(&mut i, "directory-entry-stream")?;
+        define::<T, InputStream>(&mut i, "input-stream")?;
+        define::<T, OutputStream>(&mut i, "output-stream")?;
+        define::<T, IoError>(&mut i, "error")?;
         i.func_wrap(
             "[method]descriptor.read-via-stream",
             |mut cx: StoreContextMut<'_, T>, (d, offset): (Resource<D>, u64)| {
@@ -243,33 +232,33 @@ pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
             },
         )?;
     }
-    linker
-        .instance(&alloc::format!("wasi:filesystem/preopens{V}"))?
-        .func_wrap(
-            "get-directories",
-            |mut cx: StoreContextMut<'_, T>, (): ()| -> Result<Vec<(Resource<D>, String)>> {
-                let ctx = cx.data_mut().wasi();
-                let list: Vec<_> = ctx
-                    .preopens
-                    .iter()
-                    .map(|p| {
-                        (
-                            Descriptor {
-                                fs: p.fs,
-                                node: p.root.clone(),
-                                kind: DescriptorType::Directory,
-                                flags: p.flags,
-                            },
-                            p.guest_path.clone(),
-                        )
-                    })
-                    .collect();
-                let mut out = Vec::with_capacity(list.len());
-                for (d, name) in list {
-                    out.push((ctx.table.push(Entry::Descriptor(d))?, name));
-                }
-                Ok(out)
-            },
-        )?;
+    let mut i = linker.instance(&alloc::format!("wasi:filesystem/preopens{V}"))?;
+    define::<T, D>(&mut i, "descriptor")?;
+    i.func_wrap(
+        "get-directories",
+        |mut cx: StoreContextMut<'_, T>, (): ()| -> Result<Vec<(Resource<D>, String)>> {
+            let ctx = cx.data_mut().wasi();
+            let list: Vec<_> = ctx
+                .preopens
+                .iter()
+                .map(|p| {
+                    (
+                        Descriptor {
+                            fs: p.fs,
+                            node: p.root.clone(),
+                            kind: DescriptorType::Directory,
+                            flags: p.flags,
+                        },
+                        p.guest_path.clone(),
+                    )
+                })
+                .collect();
+            let mut out = Vec::with_capacity(list.len());
+            for (d, name) in list {
+                out.push((ctx.table.push(Entry::Descriptor(d))?, name));
+            }
+            Ok(out)
+        },
+    )?;
     Ok(())
 }

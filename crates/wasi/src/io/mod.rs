@@ -4,10 +4,10 @@ pub(crate) mod streams;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use componentry::{Error, Linker, Resource, ResourceType, Result, StoreContextMut};
+use componentry::{Error, Linker, Resource, Result, StoreContextMut};
 
 use crate::table::markers::{IoError, Pollable};
-use crate::table::{wrong_kind, Entry, Poll};
+use crate::table::{define, wrong_kind, Entry, Poll};
 use crate::{WasiCtx, WasiView};
 
 /// The version every WASI interface is defined at; the linker's
@@ -78,13 +78,7 @@ fn poll_list(ctx: &mut WasiCtx, list: &[Resource<Pollable>]) -> Result<Vec<u32>>
 pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     {
         let mut i = linker.instance(&alloc::format!("wasi:io/error{V}"))?;
-        i.resource(
-            "error",
-            ResourceType::host::<IoError>(),
-            |mut cx: StoreContextMut<'_, T>, rep| {
-                cx.data_mut().wasi().table.delete::<IoError>(rep).map(drop)
-            },
-        )?;
+        define::<T, IoError>(&mut i, "error")?;
         i.func_wrap(
             "[method]error.to-debug-string",
             |mut cx: StoreContextMut<'_, T>, (e,): (Resource<IoError>,)| match cx
@@ -100,13 +94,7 @@ pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     }
     {
         let mut i = linker.instance(&alloc::format!("wasi:io/poll{V}"))?;
-        i.resource(
-            "pollable",
-            ResourceType::host::<Pollable>(),
-            |mut cx: StoreContextMut<'_, T>, rep| {
-                cx.data_mut().wasi().table.delete::<Pollable>(rep).map(drop)
-            },
-        )?;
+        define::<T, Pollable>(&mut i, "pollable")?;
         i.func_wrap(
             "[method]pollable.ready",
             |mut cx: StoreContextMut<'_, T>, (p,): (Resource<Pollable>,)| {

@@ -7,15 +7,13 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use componentry::{
-    ComponentType, Lift, Linker, Lower, Resource, ResourceType, Result, StoreContextMut,
-};
+use componentry::{ComponentType, Lift, Linker, Lower, Resource, Result, StoreContextMut};
 
 use super::V;
 use crate::filesystem::types::ErrorCode;
 use crate::stdio::ReadOutcome;
 use crate::table::markers::{InputStream as In, IoError, OutputStream as Out, Pollable};
-use crate::table::{wrong_kind, Entry, InputStream, OutputStream, Poll};
+use crate::table::{define, wrong_kind, Entry, InputStream, OutputStream, Poll};
 use crate::{WasiCtx, WasiView};
 
 /// WIT `stream-error`.
@@ -181,20 +179,10 @@ fn subscribe(ctx: &mut WasiCtx) -> Result<Resource<Pollable>> {
 /// Links `wasi:io/streams`.
 pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> Result<()> {
     let mut i = linker.instance(&alloc::format!("wasi:io/streams{V}"))?;
-    i.resource(
-        "input-stream",
-        ResourceType::host::<In>(),
-        |mut cx: StoreContextMut<'_, T>, rep| {
-            cx.data_mut().wasi().table.delete::<In>(rep).map(drop)
-        },
-    )?;
-    i.resource(
-        "output-stream",
-        ResourceType::host::<Out>(),
-        |mut cx: StoreContextMut<'_, T>, rep| {
-            cx.data_mut().wasi().table.delete::<Out>(rep).map(drop)
-        },
-    )?;
+    define::<T, In>(&mut i, "input-stream")?;
+    define::<T, Out>(&mut i, "output-stream")?;
+    define::<T, IoError>(&mut i, "error")?;
+    define::<T, Pollable>(&mut i, "pollable")?;
     for name in ["read", "blocking-read"] {
         i.func_wrap(
             &alloc::format!("[method]input-stream.{name}"),

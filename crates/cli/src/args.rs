@@ -75,7 +75,7 @@ pub struct RunArgs {
     /// arguments (the component's path is its argument 0). Everything after
     /// the component goes to the guest, options too.
     #[arg(
-        value_name = "COMPONENT [ARGS]...",
+        value_name = "COMPONENT",
         required = true,
         num_args = 1..,
         trailing_var_arg = true,

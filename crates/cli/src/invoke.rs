@@ -59,7 +59,7 @@ fn find(
 ) -> Result<Func, Failure> {
     let not_found = |what: String| {
         Failure::Setup(format!(
-            "--invoke: {what}; the component exports: {}",
+            "--invoke: {what}; the component exports:{}",
             describe_exports(component)
         ))
     };
@@ -113,7 +113,7 @@ pub fn describe_exports(component: &Component) -> String {
     if out.is_empty() {
         "no functions".to_string()
     } else {
-        out.join(", ")
+        out.iter().map(|f| format!("\n  {f}")).collect()
     }
 }
 

@@ -87,7 +87,7 @@ fn run_main(
     if componentry_wasi::run_export_name(component).is_none() {
         return Err(Failure::Setup(format!(
             "{path} is not a WASI command (it exports no wasi:cli/run@0.2.x); \
-             call one of its functions with --invoke: {}",
+             call one of its functions with --invoke:{}",
             invoke::describe_exports(component)
         )));
     }

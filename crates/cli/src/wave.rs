@@ -35,7 +35,7 @@ impl Call {
             text.to_string()
         };
         let call = UntypedFuncCall::parse(&source)
-            .map_err(|e| format!("`{text}` is not a WAVE function call: {e}"))?
+            .map_err(|e| format!("`{}` is not a WAVE function call: {e}", excerpt(text)))?
             .into_owned();
         Ok(Call { call })
     }
@@ -74,7 +74,8 @@ impl Call {
 #[cfg(test)]
 pub fn parse_value(text: &str, ty: &Type) -> Result<Val, String> {
     let wt = wave_type(ty)?;
-    let value: Value = wasm_wave::from_str(&wt, text).map_err(|e| format!("`{text}`: {e}"))?;
+    let value: Value =
+        wasm_wave::from_str(&wt, text).map_err(|e| format!("`{}`: {e}", excerpt(text)))?;
     from_wave(&value, ty)
 }
 
@@ -83,6 +84,14 @@ pub fn to_text(val: &Val, ty: &Type) -> Result<String, String> {
     let wt = wave_type(ty)?;
     let value = to_wave(val, ty, &wt)?;
     wasm_wave::to_string(&value).map_err(|e| format!("writing WAVE: {e}"))
+}
+
+/// `text` for an error message: at most 60 characters, then `…`.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
 }
 
 fn empty(what: &str) -> String {
@@ -484,6 +493,13 @@ mod tests {
             assert!(parse_value(text, &ty).is_err(), "{text} as {ty}");
         }
         assert!(wave_type(&Type::Own).is_err());
+        // Deep nesting is refused by wasm-wave, not a stack overflow; the
+        // message quotes only the start of the text.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let ty = Type::List(Box::new(Type::U8));
+        let e = parse_value(&deep, &ty).unwrap_err();
+        assert!(e.len() < 300, "{e}");
+        assert!(Call::parse(&format!("f({deep})")).is_err());
         assert!(wave_type(&Type::Record(vec![])).is_err());
     }
 

@@ -400,9 +400,11 @@ impl WasiCtxBuilder {
     }
 
     /// The cap on live WASI resources (descriptors, streams, pollables, …;
-    /// default [`DEFAULT_MAX_RESOURCES`]). Past it, opening a file fails
-    /// with `insufficient-memory` and other calls that make a resource trap
-    /// the guest; the host keeps running.
+    /// default [`DEFAULT_MAX_RESOURCES`]). Past it, opening a file or
+    /// directory, a file stream or a directory listing fails with
+    /// `insufficient-memory`; stdio streams, pollables and errors may use
+    /// 256 more, after which the call that would make one traps the guest
+    /// (their WIT functions have no error case). The host keeps running.
     pub fn max_resources(&mut self, n: usize) -> &mut Self {
         self.max_resources = n;
         self

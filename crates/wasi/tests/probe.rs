@@ -104,7 +104,10 @@ fn exit_with_code() {
 #[test]
 fn hostile_lengths() {
     let r = deterministic(&["random-huge"]);
-    assert_eq!(r.code.unwrap_err().trap_kind(), Some(TrapKind::LimitExceeded));
+    assert_eq!(
+        r.code.unwrap_err().trap_kind(),
+        Some(TrapKind::LimitExceeded)
+    );
     let r = deterministic(&["stdin-huge"]);
     assert_eq!(r.code.unwrap(), 0);
     assert_eq!(r.stdout, "16\n"); // `ok "hello world"`
@@ -274,7 +277,10 @@ fn descriptors_on_host_directories() {
         want = want.replace(memory, host);
     }
     assert_eq!(r.stdout, want);
-    assert_eq!(std::fs::read_to_string(ro.path().join("r.txt")).unwrap(), "read only");
+    assert_eq!(
+        std::fs::read_to_string(ro.path().join("r.txt")).unwrap(),
+        "read only"
+    );
     assert_eq!(std::fs::read_dir(m2.path()).unwrap().count(), 0);
 }
 

@@ -173,6 +173,14 @@ impl Default for WasiCtxBuilder {
     }
 }
 
+/// The clocks and random sources of a context.
+type Sources = (
+    Box<dyn WallClock>,
+    Box<dyn MonotonicClock>,
+    Box<dyn RandomSource>,
+    Box<dyn RandomSource>,
+);
+
 /// The step of the deterministic profile's clocks: 1 µs per reading.
 pub const DETERMINISTIC_STEP_NANOS: u64 = 1_000;
 
@@ -421,12 +429,7 @@ impl WasiCtxBuilder {
     pub fn build(&mut self) -> WasiCtx {
         let b = core::mem::take(self);
         #[cfg(feature = "std")]
-        let (wall, mono, random, insecure): (
-            Box<dyn WallClock>,
-            Box<dyn MonotonicClock>,
-            Box<dyn RandomSource>,
-            Box<dyn RandomSource>,
-        ) = (
+        let (wall, mono, random, insecure): Sources = (
             b.wall
                 .unwrap_or_else(|| Box::new(crate::clocks::HostWallClock)),
             b.mono
@@ -437,12 +440,7 @@ impl WasiCtxBuilder {
                 .unwrap_or_else(|| Box::new(crate::random::OsRandom::new())),
         );
         #[cfg(not(feature = "std"))]
-        let (wall, mono, random, insecure): (
-            Box<dyn WallClock>,
-            Box<dyn MonotonicClock>,
-            Box<dyn RandomSource>,
-            Box<dyn RandomSource>,
-        ) = (
+        let (wall, mono, random, insecure): Sources = (
             b.wall.unwrap_or_else(|| {
                 Box::new(VirtualWallClock::new(
                     DETERMINISTIC_EPOCH,

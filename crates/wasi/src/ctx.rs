@@ -173,6 +173,14 @@ impl Default for WasiCtxBuilder {
     }
 }
 
+/// The clocks and random sources of a context.
+type Sources = (
+    Box<dyn WallClock>,
+    Box<dyn MonotonicClock>,
+    Box<dyn RandomSource>,
+    Box<dyn RandomSource>,
+);
+
 /// The step of the deterministic profile's clocks: 1 µs per reading.
 pub const DETERMINISTIC_STEP_NANOS: u64 = 1_000;
 
@@ -400,9 +408,11 @@ impl WasiCtxBuilder {
     }
 
     /// The cap on live WASI resources (descriptors, streams, pollables, …;
-    /// default [`DEFAULT_MAX_RESOURCES`]). Past it, opening a file fails
-    /// with `insufficient-memory` and other calls that make a resource trap
-    /// the guest; the host keeps running.
+    /// default [`DEFAULT_MAX_RESOURCES`]). Past it, opening a file or
+    /// directory, a file stream or a directory listing fails with
+    /// `insufficient-memory`; stdio streams, pollables and errors may use
+    /// 256 more, after which the call that would make one traps the guest
+    /// (their WIT functions have no error case). The host keeps running.
     pub fn max_resources(&mut self, n: usize) -> &mut Self {
         self.max_resources = n;
         self
@@ -419,12 +429,7 @@ impl WasiCtxBuilder {
     pub fn build(&mut self) -> WasiCtx {
         let b = core::mem::take(self);
         #[cfg(feature = "std")]
-        let (wall, mono, random, insecure): (
-            Box<dyn WallClock>,
-            Box<dyn MonotonicClock>,
-            Box<dyn RandomSource>,
-            Box<dyn RandomSource>,
-        ) = (
+        let (wall, mono, random, insecure): Sources = (
             b.wall
                 .unwrap_or_else(|| Box::new(crate::clocks::HostWallClock)),
             b.mono
@@ -435,12 +440,7 @@ impl WasiCtxBuilder {
                 .unwrap_or_else(|| Box::new(crate::random::OsRandom::new())),
         );
         #[cfg(not(feature = "std"))]
-        let (wall, mono, random, insecure): (
-            Box<dyn WallClock>,
-            Box<dyn MonotonicClock>,
-            Box<dyn RandomSource>,
-            Box<dyn RandomSource>,
-        ) = (
+        let (wall, mono, random, insecure): Sources = (
             b.wall.unwrap_or_else(|| {
                 Box::new(VirtualWallClock::new(
                     DETERMINISTIC_EPOCH,

@@ -99,6 +99,11 @@ pub(crate) enum Entry {
     Network,
 }
 
+/// How many entries past the cap the table still takes for resources that
+/// are not files (stdio streams, pollables, errors), so a guest that hit the
+/// cap on open files can still print and wait.
+pub(crate) const HEADROOM: usize = 256;
+
 /// The resource table, counting live entries against a cap.
 pub(crate) struct Table {
     inner: ResourceTable<Entry>,
@@ -124,19 +129,21 @@ impl Table {
         }
     }
 
-    /// True if another entry fits under the cap.
+    /// True if another file, directory or directory stream fits under the
+    /// cap (operations that open one fail with an error code otherwise).
     pub(crate) fn has_room(&self) -> bool {
         self.live < self.max
     }
 
-    /// Adds `e`; fails (a trap for the guest) past the cap.
+    /// Adds `e`; fails (a trap for the guest) past the cap plus
+    /// [`HEADROOM`].
     pub(crate) fn push<T: 'static>(&mut self, e: Entry) -> componentry::Result<Resource<T>> {
-        if !self.has_room() {
+        if self.live >= self.max.saturating_add(HEADROOM) {
             return Err(Error::trap(
                 TrapKind::LimitExceeded,
                 alloc::format!(
                     "WASI resource limit reached: at most {} open resources",
-                    self.max
+                    self.max.saturating_add(HEADROOM)
                 ),
             ));
         }

@@ -126,7 +126,11 @@ fn exit_is_told_apart_from_a_trap() {
     assert_eq!(err.trap_kind(), Some(TrapKind::Unreachable));
     assert!(!is_exit(&err));
     assert_eq!(r.ctx.exit_code(), None);
-    assert!(r.stderr.contains("the guest panics on purpose"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the guest panics on purpose"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

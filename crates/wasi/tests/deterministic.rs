@@ -56,8 +56,20 @@ fn two_stores_of_one_engine_are_identical() {
     add_to_linker::<WasiCtx>(&mut linker).unwrap();
     for (wasm, args) in CASES {
         let component = Component::new(&engine, &guest(wasm)).unwrap();
-        let a = run_in(&engine, &component, &linker, builder(args).build(), Some(FUEL));
-        let b = run_in(&engine, &component, &linker, builder(args).build(), Some(FUEL));
+        let a = run_in(
+            &engine,
+            &component,
+            &linker,
+            builder(args).build(),
+            Some(FUEL),
+        );
+        let b = run_in(
+            &engine,
+            &component,
+            &linker,
+            builder(args).build(),
+            Some(FUEL),
+        );
         assert_eq!(a.stdout, b.stdout, "{args:?}");
         assert_eq!(a.fuel, b.fuel, "{args:?}");
         assert_eq!(a.ctx.exit_code(), b.ctx.exit_code(), "{args:?}");

@@ -58,13 +58,17 @@ fn basics_in_memory(wasm: &str) {
     let r = run(&guest(wasm), &mut b);
     assert_eq!(r.code.as_ref().unwrap(), &0, "{}", r.stderr);
     assert_eq!(r.stdout, BASICS);
-    assert_eq!(r.ctx.memory_dir("/tmp").unwrap().list_dir("").unwrap(), Vec::<String>::new());
+    assert_eq!(
+        r.ctx.memory_dir("/tmp").unwrap().list_dir("").unwrap(),
+        Vec::<String>::new()
+    );
 }
 
 fn basics_on_host(wasm: &str) {
     let dir = TempDir::new("basics");
     let mut b = fs_cmd(&["basics", "/data"]);
-    b.preopened_dir(dir.path(), "/data", DirAccess::ReadWrite).unwrap();
+    b.preopened_dir(dir.path(), "/data", DirAccess::ReadWrite)
+        .unwrap();
     let r = run(&guest(wasm), &mut b);
     assert_eq!(r.code.as_ref().unwrap(), &0, "{}", r.stderr);
     assert_eq!(r.stdout, BASICS);
@@ -198,19 +202,52 @@ fn host_made_symlinks_to_outside_are_not_followed() {
     symlink("loop1", sb.join("loop2")).unwrap();
     for wasm in ["fs.wasm", "fs-p1.wasm"] {
         for (args, want) in [
-            (&["read", "/sandbox/rel"][..], "read: error PermissionDenied\n"),
+            (
+                &["read", "/sandbox/rel"][..],
+                "read: error PermissionDenied\n",
+            ),
             (&["read", "/sandbox/abs"], "read: error PermissionDenied\n"),
-            (&["read", "/sandbox/up/outside.txt"], "read: error PermissionDenied\n"),
-            (&["read", "/sandbox/chain"], "read: error PermissionDenied\n"),
-            (&["read", "/sandbox/sub/deep"], "read: error PermissionDenied\n"),
-            (&["write", "/sandbox/rel", "changed"], "write: error PermissionDenied\n"),
-            (&["write", "/sandbox/abs", "changed"], "write: error PermissionDenied\n"),
-            (&["append", "/sandbox/chain", "more"], "append: error PermissionDenied\n"),
+            (
+                &["read", "/sandbox/up/outside.txt"],
+                "read: error PermissionDenied\n",
+            ),
+            (
+                &["read", "/sandbox/chain"],
+                "read: error PermissionDenied\n",
+            ),
+            (
+                &["read", "/sandbox/sub/deep"],
+                "read: error PermissionDenied\n",
+            ),
+            (
+                &["write", "/sandbox/rel", "changed"],
+                "write: error PermissionDenied\n",
+            ),
+            (
+                &["write", "/sandbox/abs", "changed"],
+                "write: error PermissionDenied\n",
+            ),
+            (
+                &["append", "/sandbox/chain", "more"],
+                "append: error PermissionDenied\n",
+            ),
             (&["ls", "/sandbox/up"], "ls: error PermissionDenied\n"),
-            (&["mkdir", "/sandbox/up/made"], "mkdir: error PermissionDenied\n"),
-            (&["rename", "/sandbox/sub", "/sandbox/up/sub"], "rename: error PermissionDenied\n"),
-            (&["hardlink", "/sandbox/rel", "/sandbox/hl"], "hardlink: error PermissionDenied\n"),
-            (&["stat", "/sandbox/rel"], "stat: error PermissionDenied\nlstat: symlink len=14\n"),
+            (
+                &["mkdir", "/sandbox/up/made"],
+                "mkdir: error PermissionDenied\n",
+            ),
+            (
+                &["rename", "/sandbox/sub", "/sandbox/up/sub"],
+                "rename: error PermissionDenied\n",
+            ),
+            (
+                &["hardlink", "/sandbox/rel", "/sandbox/hl"],
+                "hardlink: error PermissionDenied\n",
+            ),
+            (
+                &["stat", "/sandbox/rel"],
+                "stat: error PermissionDenied\nlstat: symlink len=14\n",
+            ),
             (&["read", "/sandbox/loop1"], "read: error FilesystemLoop\n"),
             // Reading a link's text is not following it.
             (&["readlink", "/sandbox/rel"], "readlink: ../outside.txt\n"),
@@ -237,27 +274,49 @@ fn read_only_preopens_refuse_changes() {
     for wasm in ["fs.wasm", "fs-p1.wasm"] {
         let go = |args: &[&str]| {
             let mut b = fs_cmd(args);
-            b.preopened_dir(e.sandbox(), "/ro", DirAccess::ReadOnly).unwrap();
+            b.preopened_dir(e.sandbox(), "/ro", DirAccess::ReadOnly)
+                .unwrap();
             run(&guest(wasm), &mut b)
         };
         assert_eq!(go(&["read", "/ro/ro.txt"]).stdout, "read: read me\n");
         assert_eq!(go(&["ls", "/ro"]).stdout, "dir dir\nro.txt file\n");
         for (args, want) in [
-            (&["write", "/ro/ro.txt", "x"][..], "write: error ReadOnlyFilesystem\n"),
-            (&["write", "/ro/new.txt", "x"], "write: error ReadOnlyFilesystem\n"),
-            (&["append", "/ro/ro.txt", "x"], "append: error ReadOnlyFilesystem\n"),
+            (
+                &["write", "/ro/ro.txt", "x"][..],
+                "write: error ReadOnlyFilesystem\n",
+            ),
+            (
+                &["write", "/ro/new.txt", "x"],
+                "write: error ReadOnlyFilesystem\n",
+            ),
+            (
+                &["append", "/ro/ro.txt", "x"],
+                "append: error ReadOnlyFilesystem\n",
+            ),
             (&["mkdir", "/ro/d2"], "mkdir: error ReadOnlyFilesystem\n"),
             (&["rm", "/ro/ro.txt"], "rm: error ReadOnlyFilesystem\n"),
             (&["rm", "/ro/dir"], "rm: error ReadOnlyFilesystem\n"),
-            (&["rename", "/ro/ro.txt", "/ro/r2.txt"], "rename: error ReadOnlyFilesystem\n"),
-            (&["symlink", "ro.txt", "/ro/l"], "symlink: error ReadOnlyFilesystem\n"),
-            (&["hardlink", "/ro/ro.txt", "/ro/h"], "hardlink: error ReadOnlyFilesystem\n"),
+            (
+                &["rename", "/ro/ro.txt", "/ro/r2.txt"],
+                "rename: error ReadOnlyFilesystem\n",
+            ),
+            (
+                &["symlink", "ro.txt", "/ro/l"],
+                "symlink: error ReadOnlyFilesystem\n",
+            ),
+            (
+                &["hardlink", "/ro/ro.txt", "/ro/h"],
+                "hardlink: error ReadOnlyFilesystem\n",
+            ),
         ] {
             let r = go(args);
             assert_eq!(r.stdout, want, "{wasm} {args:?}: {}", r.stderr);
         }
     }
-    assert_eq!(std::fs::read_to_string(e.sandbox().join("ro.txt")).unwrap(), "read me");
+    assert_eq!(
+        std::fs::read_to_string(e.sandbox().join("ro.txt")).unwrap(),
+        "read me"
+    );
     let mut names: Vec<_> = std::fs::read_dir(e.sandbox())
         .unwrap()
         .map(|d| d.unwrap().file_name())
@@ -280,7 +339,8 @@ fn listings_are_sorted() {
     mem.add_dir("sub").unwrap();
     let want = "C file\n_ file\na file\na0 file\nb file\nsub dir\né file\n";
     let mut b = fs_cmd(&["ls", "/h"]);
-    b.preopened_dir(dir.path(), "/h", DirAccess::ReadOnly).unwrap();
+    b.preopened_dir(dir.path(), "/h", DirAccess::ReadOnly)
+        .unwrap();
     assert_eq!(run(&guest("fs.wasm"), &mut b).stdout, want);
     let mut b = fs_cmd(&["ls", "/m"]);
     b.preopened_memory_dir(mem, "/m", DirAccess::ReadOnly);
@@ -319,6 +379,11 @@ fn memory_dir_cap() {
     // `insufficient-space` is ENOSPC in libc; std's wasi target shows it
     // as `Uncategorized`.
     assert_eq!(r.stdout, "write: error Uncategorized\n");
-    let kept = r.ctx.memory_dir("/m").unwrap().read_file("big.txt").unwrap();
+    let kept = r
+        .ctx
+        .memory_dir("/m")
+        .unwrap()
+        .read_file("big.txt")
+        .unwrap();
     assert!(kept.len() < 4096);
 }

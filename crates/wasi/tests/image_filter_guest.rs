@@ -62,7 +62,11 @@ fn filters_through_stdin_and_stdout_match_native() {
         b.stdin_bytes(ppm(&img));
         let r = run(&guest("image-filter.wasm"), &mut b);
         assert_eq!(r.code.as_ref().unwrap(), &0, "{args:?}: {}", r.stderr);
-        assert_eq!(r.ctx.stdout().unwrap(), &native(&img, &filter)[..], "{args:?}");
+        assert_eq!(
+            r.ctx.stdout().unwrap(),
+            &native(&img, &filter)[..],
+            "{args:?}"
+        );
         assert!(r.stderr.contains("-: 97x70 pixels"), "{}", r.stderr);
     }
 }
@@ -77,7 +81,11 @@ fn filters_through_files() {
     let r = run(&guest("image-filter.wasm"), &mut b);
     assert_eq!(r.code.as_ref().unwrap(), &0, "{}", r.stderr);
     assert_eq!(
-        r.ctx.memory_dir("/work").unwrap().read_file("out.ppm").unwrap(),
+        r.ctx
+            .memory_dir("/work")
+            .unwrap()
+            .read_file("out.ppm")
+            .unwrap(),
         &native(&img, &Filter::Grayscale)[..]
     );
     // A bad input is the guest's error, reported with exit code 1.

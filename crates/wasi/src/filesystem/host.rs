@@ -155,8 +155,12 @@ fn datetime(t: io::Result<std::time::SystemTime>) -> Option<Datetime> {
     })
 }
 
+/// The host time of a guest's datetime; `None` if the host cannot
+/// represent it (never a panic, whatever the fields hold).
 fn system_time(d: Datetime) -> Option<std::time::SystemTime> {
-    std::time::UNIX_EPOCH.checked_add(core::time::Duration::new(d.seconds, d.nanoseconds))
+    let since = core::time::Duration::from_secs(d.seconds)
+        .checked_add(core::time::Duration::from_nanos(u64::from(d.nanoseconds)))?;
+    std::time::UNIX_EPOCH.checked_add(since)
 }
 
 impl Vfs for HostDir {
@@ -481,5 +485,25 @@ impl Vfs for HostDir {
             }
             Ok((0, h64))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_datetimes_do_not_panic() {
+        for (seconds, nanoseconds) in [(u64::MAX, u32::MAX), (u64::MAX, 0), (0, u32::MAX)] {
+            let _ = system_time(Datetime {
+                seconds,
+                nanoseconds,
+            });
+        }
+        assert!(system_time(Datetime {
+            seconds: 1,
+            nanoseconds: 5
+        })
+        .is_some());
     }
 }

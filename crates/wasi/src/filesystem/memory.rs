@@ -79,13 +79,26 @@ impl MemoryDir {
         let (dir, name) = self.make_parents(path)?;
         let epoch = Datetime::default();
         match self.lookup(dir, &name) {
-            Some(ino) => match self.inodes.get_mut(ino as usize).map(|i| &mut i.content) {
-                Some(Content::File(data)) => {
-                    *data = contents.to_vec();
-                    Ok(())
+            Some(ino) => {
+                let old = match self.inodes.get(ino as usize).map(|i| &i.content) {
+                    Some(Content::File(data)) => data.len(),
+                    _ => return Err(ErrorCode::Exist),
+                };
+                let total = self
+                    .bytes
+                    .saturating_sub(old)
+                    .saturating_add(contents.len());
+                if total > self.limit {
+                    return Err(ErrorCode::InsufficientSpace);
                 }
-                _ => Err(ErrorCode::Exist),
-            },
+                self.bytes = total;
+                if let Some(Content::File(data)) =
+                    self.inodes.get_mut(ino as usize).map(|i| &mut i.content)
+                {
+                    *data = contents.to_vec();
+                }
+                Ok(())
+            }
             None => {
                 let ino = self.new_inode(Content::File(contents.to_vec()), epoch)?;
                 self.insert(dir, name, ino)

@@ -197,3 +197,168 @@ pub(crate) fn check_symlink_target(target: &str, depth: usize) -> Result<(), Err
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clocks::Datetime;
+    use crate::filesystem::memory::MemoryDir;
+
+    fn tree() -> MemoryDir {
+        let mut m = MemoryDir::new();
+        m.add_file("a/b/file.txt", b"x").unwrap();
+        m.add_dir("a/c").unwrap();
+        let root = Node::Mem(0);
+        let t = Datetime::default();
+        let a = match resolve(&m, &root, "a", false).unwrap().target {
+            Some((n, _)) => n,
+            None => panic!("a"),
+        };
+        m.symlink(&a, "up", "..", t).unwrap(); // a/up -> the root
+        m.symlink(&a, "out", "../..", t).unwrap(); // a/out -> above the root
+        m.symlink(&a, "abs", "/a", t).unwrap();
+        m.symlink(&a, "self", "self", t).unwrap();
+        m.symlink(&a, "tob", "b/", t).unwrap();
+        m.symlink(&a, "dangling", "nope", t).unwrap();
+        m
+    }
+
+    fn kind(m: &MemoryDir, path: &str, follow: bool) -> Result<Option<DescriptorType>, ErrorCode> {
+        resolve(m, &Node::Mem(0), path, follow).map(|r| r.target.map(|(_, k)| k))
+    }
+
+    #[test]
+    fn plain_paths() {
+        let m = tree();
+        assert_eq!(
+            kind(&m, "a/b/file.txt", true),
+            Ok(Some(DescriptorType::RegularFile))
+        );
+        assert_eq!(
+            kind(&m, "./a//b/./file.txt", true),
+            Ok(Some(DescriptorType::RegularFile))
+        );
+        assert_eq!(kind(&m, "a/b/missing", true), Ok(None));
+        assert_eq!(kind(&m, "a/missing/x", true), Err(ErrorCode::NoEntry));
+        assert_eq!(
+            kind(&m, "a/b/file.txt/x", true),
+            Err(ErrorCode::NotDirectory)
+        );
+        assert_eq!(
+            kind(&m, "a/b/file.txt/", true),
+            Err(ErrorCode::NotDirectory)
+        );
+        assert_eq!(kind(&m, ".", true), Ok(Some(DescriptorType::Directory)));
+        assert_eq!(kind(&m, "", true), Err(ErrorCode::NoEntry));
+    }
+
+    #[test]
+    fn dot_dot_stays_inside() {
+        let m = tree();
+        assert_eq!(
+            kind(&m, "a/b/../c", true),
+            Ok(Some(DescriptorType::Directory))
+        );
+        assert_eq!(kind(&m, "a/..", true), Ok(Some(DescriptorType::Directory)));
+        assert_eq!(kind(&m, "..", true), Err(ErrorCode::NotPermitted));
+        assert_eq!(kind(&m, "a/../..", true), Err(ErrorCode::NotPermitted));
+        assert_eq!(
+            kind(&m, "a/b/../../../x", true),
+            Err(ErrorCode::NotPermitted)
+        );
+        assert_eq!(kind(&m, "/a", true), Err(ErrorCode::NotPermitted));
+        assert_eq!(kind(&m, "//", true), Err(ErrorCode::NotPermitted));
+    }
+
+    #[test]
+    fn symlinks_stay_inside() {
+        let m = tree();
+        // A link to the root is inside; to above it or absolute, refused.
+        assert_eq!(
+            kind(&m, "a/up/a/b/file.txt", true),
+            Ok(Some(DescriptorType::RegularFile))
+        );
+        assert_eq!(kind(&m, "a/out", true), Err(ErrorCode::NotPermitted));
+        assert_eq!(kind(&m, "a/out/x", false), Err(ErrorCode::NotPermitted));
+        assert_eq!(kind(&m, "a/abs", true), Err(ErrorCode::NotPermitted));
+        assert_eq!(kind(&m, "a/up/..", true), Err(ErrorCode::NotPermitted));
+        // Not following the last component gives the link itself.
+        assert_eq!(
+            kind(&m, "a/out", false),
+            Ok(Some(DescriptorType::SymbolicLink))
+        );
+        assert_eq!(
+            kind(&m, "a/abs", false),
+            Ok(Some(DescriptorType::SymbolicLink))
+        );
+        // A trailing slash follows.
+        assert_eq!(
+            kind(&m, "a/tob", false),
+            Ok(Some(DescriptorType::SymbolicLink))
+        );
+        assert_eq!(
+            kind(&m, "a/tob/", false),
+            Ok(Some(DescriptorType::Directory))
+        );
+        assert_eq!(
+            kind(&m, "a/tob/file.txt", false),
+            Ok(Some(DescriptorType::RegularFile))
+        );
+        assert_eq!(kind(&m, "a/self", true), Err(ErrorCode::Loop));
+        assert_eq!(kind(&m, "a/dangling", true), Ok(None));
+    }
+
+    #[test]
+    fn link_chains_are_bounded() {
+        let mut m = MemoryDir::new();
+        let root = Node::Mem(0);
+        let t = Datetime::default();
+        m.symlink(&root, "l0", "end", t).unwrap();
+        for i in 1..=40 {
+            m.symlink(
+                &root,
+                &alloc::format!("l{i}"),
+                &alloc::format!("l{}", i - 1),
+                t,
+            )
+            .unwrap();
+        }
+        m.add_file("end", b"").unwrap();
+        assert_eq!(kind(&m, "l31", true), Ok(Some(DescriptorType::RegularFile)));
+        assert_eq!(kind(&m, "l40", true), Err(ErrorCode::Loop));
+    }
+
+    #[test]
+    fn hostile_inputs_do_not_panic() {
+        let m = tree();
+        let long = "a/".repeat(3000);
+        assert_eq!(kind(&m, &long, true), Err(ErrorCode::NameTooLong));
+        assert_eq!(
+            kind(&m, &"x".repeat(300), true),
+            Err(ErrorCode::NameTooLong)
+        );
+        assert_eq!(kind(&m, "a\0", true), Err(ErrorCode::IllegalByteSequence));
+        for p in ["\u{feff}", "..\\..", "a/./../a/./b/../../..", "ü/../../"] {
+            let _ = kind(&m, p, true);
+        }
+    }
+
+    #[test]
+    fn symlink_targets() {
+        assert_eq!(check_symlink_target("x", 0), Ok(()));
+        assert_eq!(check_symlink_target("../x", 1), Ok(()));
+        assert_eq!(
+            check_symlink_target("../x", 0),
+            Err(ErrorCode::NotPermitted)
+        );
+        assert_eq!(
+            check_symlink_target("a/../../x", 0),
+            Err(ErrorCode::NotPermitted)
+        );
+        assert_eq!(
+            check_symlink_target("/etc", 5),
+            Err(ErrorCode::NotPermitted)
+        );
+        assert_eq!(check_symlink_target("", 0), Err(ErrorCode::NoEntry));
+    }
+}

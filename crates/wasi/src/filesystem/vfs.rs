@@ -22,6 +22,8 @@ pub(crate) enum Node {
 /// How to open a file (after resolution).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct OpenMode {
+    /// Only host files use it (the memory tree opens everything readable).
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub read: bool,
     pub write: bool,
     pub create: bool,

@@ -17,7 +17,9 @@ use componentry::{Component, Engine, Linker, Store};
 use componentry_wasi::{add_to_linker, run_command, WasiCtx};
 
 fn read(rel: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel);
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 

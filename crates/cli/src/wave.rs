@@ -144,7 +144,7 @@ pub fn wave_type(ty: &Type) -> Result<WaveType, String> {
         Type::Flags(names) => {
             WaveType::flags(names.iter().map(String::as_str)).ok_or_else(|| empty("flags"))?
         }
-        Type::Own | Type::Borrow => {
+        Type::Own(_) | Type::Borrow(_) => {
             return Err(format!(
                 "{ty} values cannot be written in WAVE (resources are not supported by --invoke)"
             ))
@@ -299,7 +299,7 @@ pub fn from_wave(v: &Value, ty: &Type) -> Result<Val, String> {
             expect_kind(v, K::Flags)?;
             Val::Flags(v.unwrap_flags().map(Cow::into_owned).collect())
         }
-        Type::Own | Type::Borrow => {
+        Type::Own(_) | Type::Borrow(_) => {
             return Err(format!("{ty} values cannot be written in WAVE"));
         }
     })
@@ -492,7 +492,7 @@ mod tests {
         ] {
             assert!(parse_value(text, &ty).is_err(), "{text} as {ty}");
         }
-        assert!(wave_type(&Type::Own).is_err());
+        assert!(wave_type(&Type::Own(componentry::ResourceType::host::<()>())).is_err());
         // Deep nesting is refused by wasm-wave, not a stack overflow; the
         // message quotes only the start of the text.
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));

@@ -12,7 +12,9 @@
 # Installs nothing. Needs: qemu-system-arm or qemu-system-riscv32 (Debian's
 # qemu-system-arm / qemu-system-misc), the rustup target, and llvm-size
 # (Debian's `llvm`, or rustup's llvm-tools component) or arm-none-eabi-size
-# (Cortex-M only); set SIZE=/path/to/tool to choose one.
+# (Cortex-M only); set SIZE=/path/to/tool to choose one. llvm-objdump
+# (Debian's `llvm` too), where present, checks no loadable section is left
+# out of the flash sum.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -108,6 +110,18 @@ for bin in "${BINS[@]}"; do
         BEGIN { n = split(sections, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
         $1 in want { s += $2 }
         END { print s }')
+    # A loadable section left out of the sum would make the flash column
+    # lie (riscv-rt's link.x places orphan sections such as .eh_frame in
+    # flash): fail on any non-empty one, where llvm-objdump is at hand.
+    if command -v llvm-objdump >/dev/null 2>&1; then
+        extra=$(llvm-objdump -h "$elf" | awk -v sections="$FLASH_SECTIONS" '
+            BEGIN { n = split(sections, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+            ($NF == "TEXT" || $NF == "DATA") && $3 !~ /^0+$/ && !($2 in want) { print $2 }')
+        if [[ -n "$extra" ]]; then
+            echo "run.sh: $bin has loadable sections not counted as flash:" $extra >&2
+            exit 1
+        fi
+    fi
     if [[ -z "${HEAP[$bin]}" || -z "${FLASH[$bin]}" ]]; then
         echo "run.sh: no footprint for $bin" >&2
         exit 1

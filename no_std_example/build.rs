@@ -1,8 +1,9 @@
 //! Host-side build script: assembles the guest from WAT (wat/*.wat) into
 //! `$OUT_DIR/component.wasm` and `$OUT_DIR/core.wasm`, validates the
 //! component and writes its image, `$OUT_DIR/component.img` (the device
-//! loads that, without a validator), and puts `memory.x` on the linker's
-//! search path for cortex-m-rt's `link.x`.
+//! loads that, without a validator), and puts the target's memory layout
+//! (`memory/<arch>.x`) on the linker's search path as `memory.x`, for the
+//! `link.x` of cortex-m-rt or riscv-rt.
 
 use std::env;
 use std::fs;
@@ -63,8 +64,11 @@ fn main() {
     make_image(&out.join("component.wasm"), &out.join("component.img"));
     validate_core(&out.join("core.wasm"));
 
-    fs::copy(manifest.join("memory.x"), out.join("memory.x")).expect("copying memory.x");
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("CARGO_CFG_TARGET_ARCH");
+    let memory = manifest.join("memory").join(format!("{arch}.x"));
+    fs::copy(&memory, out.join("memory.x"))
+        .unwrap_or_else(|e| panic!("no memory layout for {arch}: {}: {e}", memory.display()));
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed={}", memory.display());
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -1,33 +1,63 @@
 #!/usr/bin/env bash
-# Builds both firmwares in release, runs each under QEMU (mps2-an386,
-# Cortex-M4F), fails unless both exit with EXIT_SUCCESS and print
-# "RESULT PASS", checks the wasmparsers in each firmware's dependency graph
-# (wasmi's alone in the baseline), and prints the footprint table.
+# Builds the three firmwares in release for one target, runs each under
+# QEMU, fails unless each exits with EXIT_SUCCESS and prints "RESULT PASS",
+# checks the wasmparsers in each firmware's dependency graph, and prints the
+# footprint table.
 #
-# Installs nothing. Needs: qemu-system-arm, the rustup target
-# thumbv7em-none-eabihf, and llvm-size (Debian's `llvm`, or rustup's
-# llvm-tools component) or arm-none-eabi-size; set SIZE=/path/to/tool to
-# choose one.
+#   run.sh [TARGET]
+#
+# TARGET is thumbv7em-none-eabihf (the default: Cortex-M4F on QEMU's
+# mps2-an386) or riscv32imac-unknown-none-elf (RISC-V on QEMU's virt).
+#
+# Installs nothing. Needs: qemu-system-arm or qemu-system-riscv32 (Debian's
+# qemu-system-arm / qemu-system-misc), the rustup target, and llvm-size
+# (Debian's `llvm`, or rustup's llvm-tools component) or arm-none-eabi-size
+# (Cortex-M only); set SIZE=/path/to/tool to choose one. llvm-objdump
+# (Debian's `llvm` too), where present, checks no loadable section is left
+# out of the flash sum.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-TARGET=thumbv7em-none-eabihf
-QEMU=(qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic
-      -semihosting-config enable=on,target=native)
+TARGET=${1:-thumbv7em-none-eabihf}
+# Flash is the sum of these sections of `llvm-size -A` (the initial values
+# of .data are stored in flash too).
+case "$TARGET" in
+    thumbv7em-none-eabihf)
+        BOARD="QEMU mps2-an386"
+        QEMU=(qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic
+              -semihosting-config enable=on,target=native)
+        FLASH_SECTIONS=".vector_table .text .rodata .data"
+        ;;
+    riscv32imac-unknown-none-elf)
+        # -bios none: no firmware; the reset code jumps to 0x80000000, where
+        # memory/riscv32.x puts riscv-rt's entry (.init, first in .text).
+        # riscv-rt puts its trap code in .text too, and _start_rust in
+        # .init.rust.
+        BOARD="QEMU virt"
+        QEMU=(qemu-system-riscv32 -machine virt -bios none -nographic
+              -semihosting-config enable=on,target=native)
+        FLASH_SECTIONS=".text .init.rust .rodata .data"
+        ;;
+    *)
+        echo "run.sh: unknown target $TARGET (thumbv7em-none-eabihf or riscv32imac-unknown-none-elf)" >&2
+        exit 1
+        ;;
+esac
 BINS=(wasmi-only wasmi-prevalidated component)
 
 find_size() {
     if [[ -n "${SIZE:-}" ]]; then echo "$SIZE"; return; fi
     local t
-    for t in llvm-size "$(rustc --print sysroot)"/lib/rustlib/*/bin/llvm-size \
-             arm-none-eabi-size; do
+    local tools=(llvm-size "$(rustc --print sysroot)"/lib/rustlib/*/bin/llvm-size)
+    [[ $TARGET == thumbv* ]] && tools+=(arm-none-eabi-size)
+    for t in "${tools[@]}"; do
         if command -v "$t" >/dev/null 2>&1; then echo "$t"; return; fi
     done
     echo "run.sh: no llvm-size or arm-none-eabi-size found (set SIZE=...)" >&2
     exit 1
 }
 SIZE_TOOL=$(find_size)
-command -v qemu-system-arm >/dev/null || { echo "run.sh: qemu-system-arm not found" >&2; exit 1; }
+command -v "${QEMU[0]}" >/dev/null || { echo "run.sh: ${QEMU[0]} not found" >&2; exit 1; }
 
 # Each firmware is built with only its own runtime in its dependency graph
 # (see Cargo.toml): the baseline must not get componentry's wasmparser
@@ -38,10 +68,10 @@ declare -A FEATURES=(
     [wasmi-prevalidated]="--no-default-features --features wasmi-prevalidated"
 )
 
-echo "== build (release: opt-level z, fat LTO, 1 codegen unit, panic=abort)"
+echo "== build for $TARGET (release: opt-level z, fat LTO, 1 codegen unit, panic=abort)"
 for bin in "${BINS[@]}"; do
     # shellcheck disable=SC2086
-    cargo build --release --bin "$bin" ${FEATURES[$bin]}
+    cargo build --release --target "$TARGET" --bin "$bin" ${FEATURES[$bin]}
 done
 
 # Both have wasmi's wasmparser only (core modules): the component firmware
@@ -64,7 +94,7 @@ elf_dir="${CARGO_TARGET_DIR:-target}/$TARGET/release"
 declare -A FLASH HEAP STACK
 for bin in "${BINS[@]}"; do
     elf="$elf_dir/$bin"
-    echo "== run $bin under QEMU"
+    echo "== run $bin under $BOARD"
     set +e
     out=$(timeout 120 "${QEMU[@]}" -kernel "$elf" 2>&1)
     rc=$?
@@ -76,11 +106,22 @@ for bin in "${BINS[@]}"; do
     fi
     HEAP[$bin]=$(sed -n 's/^FOOTPRINT heap_peak=\([0-9]*\).*/\1/p' <<<"$out")
     STACK[$bin]=$(sed -n 's/^FOOTPRINT .*stack_peak=\([0-9]*\).*/\1/p' <<<"$out")
-    # flash = .vector_table + .text + .rodata + .data (the initial values of
-    # .data are stored in flash).
-    FLASH[$bin]=$("$SIZE_TOOL" -A "$elf" | awk '
-        $1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" || $1 == ".data" { s += $2 }
+    FLASH[$bin]=$("$SIZE_TOOL" -A "$elf" | awk -v sections="$FLASH_SECTIONS" '
+        BEGIN { n = split(sections, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+        $1 in want { s += $2 }
         END { print s }')
+    # A loadable section left out of the sum would make the flash column
+    # lie (riscv-rt's link.x places orphan sections such as .eh_frame in
+    # flash): fail on any non-empty one, where llvm-objdump is at hand.
+    if command -v llvm-objdump >/dev/null 2>&1; then
+        extra=$(llvm-objdump -h "$elf" | awk -v sections="$FLASH_SECTIONS" '
+            BEGIN { n = split(sections, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+            ($NF == "TEXT" || $NF == "DATA") && $3 !~ /^0+$/ && !($2 in want) { print $2 }')
+        if [[ -n "$extra" ]]; then
+            echo "run.sh: $bin has loadable sections not counted as flash:" $extra >&2
+            exit 1
+        fi
+    fi
     if [[ -z "${HEAP[$bin]}" || -z "${FLASH[$bin]}" ]]; then
         echo "run.sh: no footprint for $bin" >&2
         exit 1
@@ -90,7 +131,7 @@ done
 a=wasmi-prevalidated b=component v=wasmi-only
 kib() { awk -v n="$1" 'BEGIN { printf "%.1f KiB", n / 1024 }'; }
 echo
-echo "== footprint (release, $TARGET, QEMU mps2-an386)"
+echo "== footprint (release, $TARGET, $BOARD; flash = ${FLASH_SECTIONS// / + })"
 printf '| %-28s | %12s | %15s | %16s |\n' "firmware" "flash (B)" "peak heap (B)" "peak stack (B)"
 printf '| %-28s | %12s | %15s | %16s |\n' "---" "---:" "---:" "---:"
 printf '| %-28s | %12d | %15d | %16d |\n' "wasmi alone, validating" "${FLASH[$v]}" "${HEAP[$v]}" "${STACK[$v]}"

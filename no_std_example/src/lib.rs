@@ -1,10 +1,16 @@
-//! What both firmwares share: the heap and its counting wrapper, stack
+//! What the firmwares share: the heap and its counting wrapper, stack
 //! painting, semihosting output and exit, the fault and panic handlers, and
 //! the simulated sensor with the expected results computed in Rust.
 //!
-//! The two binaries are `component` (componentry + wasmi) and `wasmi-only`
-//! (wasmi alone, the baseline); they do the same work, so the difference of
-//! their footprints is the component layer's cost.
+//! The binaries are `component` (componentry + wasmi) and `wasmi-only` /
+//! `wasmi-prevalidated` (wasmi alone, the baselines); they do the same work,
+//! so the difference of their footprints is the component layer's cost.
+//!
+//! They build for a Cortex-M4F (`thumbv7em-none-eabihf`, QEMU mps2-an386)
+//! and for RISC-V (`riscv32imac-unknown-none-elf`, QEMU virt); what differs
+//! (the runtime's entry attribute, semihosting, the stack pointer, the fault
+//! handlers) is in `arch/arm.rs` and `arch/riscv.rs`. The bins take the
+//! entry attribute from here: `use fw::entry;`.
 #![no_std]
 
 extern crate alloc;
@@ -15,10 +21,16 @@ use core::fmt;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use cortex_m_rt::{exception, ExceptionFrame};
-use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
+#[cfg(target_arch = "arm")]
+#[path = "arch/arm.rs"]
+mod arch;
+#[cfg(target_arch = "riscv32")]
+#[path = "arch/riscv.rs"]
+mod arch;
+#[cfg(not(any(target_arch = "arm", target_arch = "riscv32")))]
+compile_error!("the firmware builds for thumbv7em-none-eabihf or riscv32imac-unknown-none-elf");
 
-pub use cortex_m_semihosting::hprintln as println;
+pub use arch::{entry, exit, println};
 
 /// Bytes given to the heap allocator. The guest's one 64 KiB page of linear
 /// memory lives on this heap too.
@@ -83,7 +95,9 @@ static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP
 const PAINT: u32 = 0xDEAD_BEEF;
 
 extern "C" {
-    /// End of the static data (cortex-m-rt): the stack may grow down to here.
+    /// End of the static data (cortex-m-rt and riscv-rt both define it: the
+    /// start of their heap region, which is empty here): the stack may grow
+    /// down to here.
     static mut __sheap: u32;
 }
 
@@ -102,7 +116,7 @@ pub fn init() {
     // Paint from the end of the static data up to a little below the
     // current stack pointer (what is above it is live).
     let start = core::ptr::addr_of_mut!(__sheap) as usize;
-    let end = (cortex_m::register::msp::read() as usize - 256) & !3;
+    let end = (arch::sp() - 256) & !3;
     let mut p = start;
     while p < end {
         // SAFETY: [start, end) is RAM that no object occupies: above the
@@ -116,7 +130,7 @@ pub fn init() {
 /// The deepest the stack has been since [`init`], in bytes.
 pub fn stack_peak() -> usize {
     let start = PAINT_START.load(Ordering::Relaxed);
-    let top = cortex_m::register::msp::read() as usize;
+    let top = arch::sp();
     let mut p = start;
     // SAFETY: reads of the painted region, all below the live stack.
     while p < top && unsafe { core::ptr::read_volatile(p as *const u32) } == PAINT {
@@ -163,15 +177,6 @@ pub fn finish(result: Result<(), String>) -> ! {
     exit(ok)
 }
 
-/// Exits QEMU with the firmware's verdict.
-pub fn exit(ok: bool) -> ! {
-    debug::exit(if ok { EXIT_SUCCESS } else { EXIT_FAILURE });
-    // Only reached without a semihosting host.
-    loop {
-        cortex_m::asm::bkpt();
-    }
-}
-
 /// `Result` with a message, for the firmware's own error paths.
 pub trait Context<T> {
     /// Prefixes the error with what was being done.
@@ -193,20 +198,6 @@ impl<T> Context<T> for Option<T> {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     println!("panic: {}", info);
-    println!("RESULT FAIL");
-    exit(false)
-}
-
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    println!("hard fault: {:?}", frame);
-    println!("RESULT FAIL");
-    exit(false)
-}
-
-#[exception]
-unsafe fn DefaultHandler(irqn: i16) {
-    println!("unexpected exception or interrupt {}", irqn);
     println!("RESULT FAIL");
     exit(false)
 }

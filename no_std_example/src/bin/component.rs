@@ -10,7 +10,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use componentry::{Component, Engine, Error, Linker, Store, Val};
-use cortex_m_rt::entry;
+use fw::entry;
 use fw::sensor::{self, Summary};
 use fw::{checkpoint, println, Context};
 

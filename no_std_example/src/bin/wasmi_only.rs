@@ -11,7 +11,7 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use cortex_m_rt::entry;
+use fw::entry;
 use fw::sensor::{self, Summary};
 use fw::{checkpoint, println, Context};
 use wasmi::{Caller, Engine, Extern, Instance, Linker, Memory, Module, Store};

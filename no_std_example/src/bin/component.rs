@@ -16,7 +16,12 @@ use fw::{checkpoint, println, Context};
 
 /// The component's image: assembled from WAT, validated and serialized by
 /// build.rs on the host.
+#[cfg(not(feature = "component-validating"))]
 static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/component.img"));
+/// The component itself, validated on the device (the `component-validating`
+/// build, for comparison).
+#[cfg(feature = "component-validating")]
+static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/component.wasm"));
 
 /// The host's state in the store: what the guest logged, readings taken.
 #[derive(Default)]
@@ -29,7 +34,12 @@ struct Host {
 fn main() -> ! {
     fw::init();
     println!(
-        "componentry on wasmi: component image of {} bytes",
+        "componentry on wasmi: component {} of {} bytes",
+        if cfg!(feature = "component-validating") {
+            "binary"
+        } else {
+            "image"
+        },
         COMPONENT.len()
     );
     fw::finish(run())
@@ -37,8 +47,11 @@ fn main() -> ! {
 
 fn run() -> Result<(), String> {
     let engine = Engine::default();
+    #[cfg(feature = "component-validating")]
+    let component = Component::new(&engine, COMPONENT).context("loading the component")?;
     // SAFETY: COMPONENT is the image build.rs made with `serialize` of this
     // same componentry, from a component it validated.
+    #[cfg(not(feature = "component-validating"))]
     let component =
         unsafe { Component::deserialize(&engine, COMPONENT) }.context("loading the component")?;
     checkpoint("loading the component");

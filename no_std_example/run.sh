@@ -140,9 +140,9 @@ printf '| %-28s | %12d | %15d | %16d |\n' "wasmi alone, prevalidated" "${FLASH[$
 printf '| %-28s | %12d | %15d | %16d |\n' "componentry, validating" "${FLASH[$c]}" "${HEAP[$c]}" "${STACK[$c]}"
 printf '| %-28s | %12d | %15d | %16d |\n' "componentry, image" "${FLASH[$b]}" "${HEAP[$b]}" "${STACK[$b]}"
 df=$(( FLASH[$b] - FLASH[$a] )) dh=$(( HEAP[$b] - HEAP[$a] )) ds=$(( STACK[$b] - STACK[$a] ))
-printf '| %-28s | %12d | %15d | %16d |\n' "image − wasmi prevalidated" "$df" "$dh" "$ds"
+printf '| %-28s | %12d | %15d | %16d |\n' "image - wasmi prevalidated" "$df" "$dh" "$ds"
 dv=$(( FLASH[$b] - FLASH[$v] )) dvh=$(( HEAP[$b] - HEAP[$v] )) dvs=$(( STACK[$b] - STACK[$v] ))
-printf '| %-28s | %12d | %15d | %16d |\n' "image − wasmi validating" "$dv" "$dvh" "$dvs"
+printf '| %-28s | %12d | %15d | %16d |\n' "image - wasmi validating" "$dv" "$dvh" "$dvs"
 echo
 echo "component layer: flash +$df B ($(kib $df); budget 64 KiB), heap +$dh B ($(kib $dh); budget 16 KiB)"
 if (( df > 64 * 1024 || dh > 16 * 1024 )); then

@@ -209,3 +209,32 @@ fn captured_output_is_capped_and_the_host_keeps_running() {
     let r = cli(&["echo", "again"]);
     assert_eq!(r.stdout, "again\n");
 }
+
+/// Host stdio that fails: a reader's error and a sink's error reach the
+/// guest as failed stream operations (it reports them and exits 1).
+#[test]
+fn failing_host_stdio_is_an_error_for_the_guest() {
+    struct Broken;
+    impl std::io::Read for Broken {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("the pipe broke"))
+        }
+    }
+    let mut b = cmd(&["cat"]);
+    b.stdin_reader(Broken);
+    let r = run(&guest("cli.wasm"), &mut b);
+    assert_eq!(r.code.unwrap(), 1);
+    assert!(r.stderr.starts_with("cli: reading stdin"), "{}", r.stderr);
+
+    struct Full;
+    impl componentry_wasi::OutputSink for Full {
+        fn write(&mut self, _: &[u8]) -> Result<(), String> {
+            Err("disk full".into())
+        }
+    }
+    let mut b = cmd(&["cat"]);
+    b.stdin_bytes(&b"data"[..]).stdout_sink(Full);
+    let r = run(&guest("cli.wasm"), &mut b);
+    assert_eq!(r.code.unwrap(), 1);
+    assert!(r.stderr.starts_with("cli: writing stdout"), "{}", r.stderr);
+}

@@ -56,7 +56,8 @@ status=0
 for pair in \
   image_filter_guest:examples/image-filter/image-filter.wasm \
   counter_guest:tests/guests/counter.wasm \
-  strings_guest:tests/guests/strings.wasm; do
+  strings_guest:tests/guests/strings.wasm \
+  everything_guest:tests/guests/everything.wasm; do
   module="${pair%%:*}"
   dest="${pair#*:}"
   "$tool" "$core/$module.wasm" "$out/$dest"

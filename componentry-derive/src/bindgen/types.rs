@@ -161,10 +161,22 @@ impl Gen<'_> {
         let def = &self.resolve.types[id];
         let ident = camel(name);
         let p = quote!(::componentry);
-        let derives = &self.opts.additional_derives;
+        // `additional_derives` less the ones a kind of type always has.
+        let extra = |always: &[&str]| -> Vec<&syn::Path> {
+            self.opts
+                .additional_derives
+                .iter()
+                .filter(|p| {
+                    !p.segments
+                        .last()
+                        .is_some_and(|s| always.iter().any(|a| s.ident == a))
+                })
+                .collect()
+        };
         let docs = doc(&def.docs, format!("WIT `{name}`."));
         Ok(match &def.kind {
             TypeDefKind::Record(r) => {
+                let derives = extra(&["Clone", "Debug"]);
                 if r.fields.is_empty() {
                     return Err(self.err(format!("record `{name}` has no fields")));
                 }
@@ -185,6 +197,7 @@ impl Gen<'_> {
                 }
             }
             TypeDefKind::Variant(v) => {
+                let derives = extra(&["Clone", "Debug"]);
                 let cases = v
                     .cases
                     .iter()
@@ -208,6 +221,7 @@ impl Gen<'_> {
                 }
             }
             TypeDefKind::Enum(e) => {
+                let derives = extra(&["Clone", "Copy", "Debug", "PartialEq", "Eq"]);
                 let cases = e.cases.iter().map(|c| {
                     let (ci, wit) = (camel(&c.name), &c.name);
                     let d = doc(&c.docs, format!("WIT case `{wit}`."));

@@ -176,10 +176,11 @@ impl Gen<'_> {
         let docs = doc(&def.docs, format!("WIT `{name}`."));
         Ok(match &def.kind {
             TypeDefKind::Record(r) => {
-                let derives = extra(&["Clone", "Debug"]);
                 if r.fields.is_empty() {
                     return Err(self.err(format!("record `{name}` has no fields")));
                 }
+                let copy = r.fields.iter().all(|f| self.is_copy(&f.ty, 0));
+                let (derives, copy) = copy_derives(copy, &extra);
                 let fields = r
                     .fields
                     .iter()
@@ -192,12 +193,17 @@ impl Gen<'_> {
                     .collect::<syn::Result<Vec<_>>>()?;
                 quote! {
                     #docs
-                    #[derive(#p::ComponentType, #p::Lift, #p::Lower, Clone, Debug #(, #derives)*)]
+                    #[derive(#p::ComponentType, #p::Lift, #p::Lower, Clone, #copy Debug #(, #derives)*)]
                     pub struct #ident { #(#fields,)* }
                 }
             }
             TypeDefKind::Variant(v) => {
-                let derives = extra(&["Clone", "Debug"]);
+                let copy = v
+                    .cases
+                    .iter()
+                    .filter_map(|c| c.ty.as_ref())
+                    .all(|t| self.is_copy(t, 0));
+                let (derives, copy) = copy_derives(copy, &extra);
                 let cases = v
                     .cases
                     .iter()
@@ -216,7 +222,7 @@ impl Gen<'_> {
                     .collect::<syn::Result<Vec<_>>>()?;
                 quote! {
                     #docs
-                    #[derive(#p::ComponentType, #p::Lift, #p::Lower, Clone, Debug #(, #derives)*)]
+                    #[derive(#p::ComponentType, #p::Lift, #p::Lower, Clone, #copy Debug #(, #derives)*)]
                     pub enum #ident { #(#cases,)* }
                 }
             }
@@ -268,6 +274,35 @@ impl Gen<'_> {
                 quote!(#docs pub type #ident = #t;)
             }
         })
+    }
+
+    /// Whether `t` holds no string or list (so its Rust type is `Copy`).
+    fn is_copy(&self, t: &Type, depth: u32) -> bool {
+        let Type::Id(id) = t else {
+            return !matches!(t, Type::String);
+        };
+        if depth > 100 {
+            return false;
+        }
+        let all = |ts: &mut dyn Iterator<Item = &Type>| {
+            let mut ok = true;
+            for t in ts {
+                ok &= self.is_copy(t, depth + 1);
+            }
+            ok
+        };
+        match &self.resolve.types[*id].kind {
+            TypeDefKind::Record(r) => all(&mut r.fields.iter().map(|f| &f.ty)),
+            TypeDefKind::Variant(v) => all(&mut v.cases.iter().filter_map(|c| c.ty.as_ref())),
+            TypeDefKind::Tuple(t) => all(&mut t.types.iter()),
+            TypeDefKind::Option(t) | TypeDefKind::Type(t) => self.is_copy(t, depth + 1),
+            TypeDefKind::Result(r) => all(&mut r.ok.iter().chain(r.err.iter())),
+            TypeDefKind::Enum(_)
+            | TypeDefKind::Flags(_)
+            | TypeDefKind::Handle(_)
+            | TypeDefKind::Resource => true,
+            _ => false,
+        }
     }
 
     /// WIT text of `t`, for error messages.
@@ -325,5 +360,17 @@ impl Gen<'_> {
             s.push_str(&self.wit(r));
         }
         s
+    }
+}
+
+/// `Copy, ` if `copy`, and the additional derives less the ones given.
+fn copy_derives<'p>(
+    copy: bool,
+    extra: &dyn Fn(&[&str]) -> Vec<&'p syn::Path>,
+) -> (Vec<&'p syn::Path>, TokenStream) {
+    if copy {
+        (extra(&["Clone", "Copy", "Debug"]), quote!(Copy,))
+    } else {
+        (extra(&["Clone", "Debug"]), TokenStream::new())
     }
 }

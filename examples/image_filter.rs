@@ -170,7 +170,7 @@ fn run(args: &[String]) -> Result<(), BoxError> {
     let filters = ImageFilter::instantiate(&mut store, &component, &linker)?;
 
     let started = Instant::now();
-    let result = filters.call_apply(&mut store, img, filter)?;
+    let result = filters.call_apply(&mut store, &img, filter)?;
     let elapsed = started.elapsed();
     println!("the guest called progress {} times", store.data().calls);
     match result {

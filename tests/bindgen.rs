@@ -204,7 +204,7 @@ fn functions_of_every_shape_cross_both_ways() {
     api.call_nothing(&mut *s).unwrap();
     assert_eq!(api.call_one(&mut *s, 41).unwrap(), 124);
     assert_eq!(
-        api.call_many(&mut *s, 255, i64::MIN + 1, 1.25, "straße".into(), '😀')
+        api.call_many(&mut *s, 255, i64::MIN + 1, 1.25, "straße", '😀')
             .unwrap(),
         (0, i64::MAX, 2.5, "STRASSE".into(), '😀')
     );
@@ -223,7 +223,7 @@ fn functions_of_every_shape_cross_both_ways() {
         c: 'ß',
     };
     assert_eq!(
-        api.call_echo_scalars(&mut *s, sc.clone()).unwrap(),
+        api.call_echo_scalars(&mut *s, sc).unwrap(),
         Scalars { b: true, ..sc }
     );
     assert_eq!(
@@ -238,11 +238,11 @@ fn functions_of_every_shape_cross_both_ways() {
     let pts = vec![Point { x: 1, y: -2 }, Point { x: 3, y: 4 }];
     let mut rev = pts.clone();
     rev.reverse();
-    assert_eq!(api.call_echo_points(&mut *s, pts).unwrap(), rev);
+    assert_eq!(api.call_echo_points(&mut *s, &pts).unwrap(), rev);
     assert_eq!(
         api.call_echo_thing(
             &mut *s,
-            Thing {
+            &Thing {
                 id: 9,
                 label: "t".into()
             }
@@ -327,7 +327,7 @@ fn variants_records_and_nested_types() {
         ),
     ];
     for (input, expected) in shapes.clone() {
-        assert_eq!(api.call_echo_shape(&mut *s, input).unwrap(), expected);
+        assert_eq!(api.call_echo_shape(&mut *s, &input).unwrap(), expected);
     }
     let bag = Bag {
         name: "bag".into(),
@@ -343,7 +343,7 @@ fn variants_records_and_nested_types() {
     let mut expected = bag.clone();
     expected.tags.push("host".into());
     expected.type_ = 0;
-    assert_eq!(api.call_echo_bag(&mut *s, bag).unwrap(), expected);
+    assert_eq!(api.call_echo_bag(&mut *s, &bag).unwrap(), expected);
     let bag2 = Bag {
         outcome: Ok(Color::Green),
         nested: Some(None),
@@ -351,7 +351,7 @@ fn variants_records_and_nested_types() {
         ..expected.clone()
     };
     assert_eq!(
-        api.call_echo_bag(&mut *s, bag2.clone()).unwrap().outcome,
+        api.call_echo_bag(&mut *s, &bag2).unwrap().outcome,
         Ok(Color::Green)
     );
 }
@@ -363,7 +363,7 @@ fn host_resources_own_and_borrow_both_ways() {
     let api = world.test_everything_api();
     // The guest makes one blob through `blob-make`, one through the
     // constructor and `append`, merges them and drops both parts.
-    let blob = api.call_blob_make(&mut *s, b"abc".to_vec()).unwrap();
+    let blob = api.call_blob_make(&mut *s, b"abc").unwrap();
     assert!(blob.owned());
     assert_eq!(s.data().blobs.get(&blob).unwrap(), b"abcabc");
     assert_eq!(s.data().dropped, [b"abc".to_vec(), b"abc".to_vec()]);
@@ -412,10 +412,7 @@ fn guest_resources_through_the_generated_view() {
 #[test]
 fn world_level_import_and_export() {
     let (mut store, world) = instantiate();
-    assert_eq!(
-        world.call_shout_twice(&mut store, "hey".into()).unwrap(),
-        "hey!!"
-    );
+    assert_eq!(world.call_shout_twice(&mut store, "hey").unwrap(), "hey!!");
     assert_eq!(store.data().calls, ["shout", "shout"]);
 }
 

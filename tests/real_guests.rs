@@ -173,19 +173,15 @@ impl Strings {
     }
 
     fn split(&mut self, s: &str, sep: &str) -> Vec<String> {
-        self.world
-            .call_split(&mut self.store, s.into(), sep.into())
-            .unwrap()
+        self.world.call_split(&mut self.store, s, sep).unwrap()
     }
 
     fn join(&mut self, parts: &[String], sep: &str) -> String {
-        self.world
-            .call_join(&mut self.store, parts.to_vec(), sep.into())
-            .unwrap()
+        self.world.call_join(&mut self.store, parts, sep).unwrap()
     }
 
     fn upper(&mut self, s: &str) -> String {
-        self.world.call_upper(&mut self.store, s.into()).unwrap()
+        self.world.call_upper(&mut self.store, s).unwrap()
     }
 }
 
@@ -225,7 +221,7 @@ fn shout_calls_the_host_with_a_string() {
     let mut g = Strings::new();
     for text in ["quiet", "straße", "ǆ😀", ""] {
         let loud = text.to_uppercase();
-        let r = g.world.call_shout(&mut g.store, text.into()).unwrap();
+        let r = g.world.call_shout(&mut g.store, text).unwrap();
         assert_eq!(r, (loud.chars().count() as u32, loud.len() as u32));
         assert_eq!(g.store.data().0.last(), Some(&loud));
     }
@@ -237,7 +233,7 @@ fn an_error_from_a_trappable_import_traps_the_guest() {
     let mut g = Strings::new();
     let e = g
         .world
-        .call_shout(&mut g.store, "fail".into())
+        .call_shout(&mut g.store, "fail")
         .expect_err("log refused");
     assert_eq!(e.trap_kind(), Some(TrapKind::Host), "{e}");
     assert!(e.message().contains("refuses to log FAIL"), "{e}");

@@ -64,7 +64,7 @@ impl Filters {
         filter: Filter,
     ) -> Result<std::result::Result<Image, FilterError>> {
         self.store.data_mut().clear();
-        self.world.call_apply(&mut self.store, img, filter)
+        self.world.call_apply(&mut self.store, &img, filter)
     }
 }
 

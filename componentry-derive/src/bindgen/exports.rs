@@ -33,6 +33,12 @@ impl Gen<'_> {
             _ => snake(&f.name.replace(['[', ']', '.'], "-")),
         };
         let (ps, ts): (Vec<_>, Vec<_>) = self.params(ctx, f)?.into_iter().unzip();
+        // The call takes strings, lists and records by reference.
+        let bts = f
+            .params
+            .iter()
+            .map(|p| self.borrowed_ty(ctx, &p.ty))
+            .collect::<syn::Result<Vec<_>>>()?;
         let ret = self.result(ctx, f)?;
         let ty = quote!(::componentry::TypedFunc<(#(#ts,)*), #ret>);
         let wit = self.wit_func(f);
@@ -60,9 +66,9 @@ impl Gen<'_> {
             pub fn #method<T: 'static>(
                 &self,
                 store: impl ::componentry::AsContextMut<Data = T>,
-                #(#ps: #ts),*
+                #(#ps: #bts),*
             ) -> ::componentry::Result<#ret> {
-                FIELD.call(store, (#(#ps,)*))
+                FIELD.call_as(store, (#(#ps,)*))
             }
         };
         Ok(Export {

@@ -35,6 +35,34 @@ impl Gen<'_> {
         })
     }
 
+    /// The Rust type of a parameter of an exported function's `call_*`:
+    /// `&str` for strings, `&[T]` for lists, `&T` for other types holding
+    /// strings or lists; the owned type otherwise.
+    pub fn borrowed_ty(&self, ctx: &Ctx, t: &Type) -> syn::Result<TokenStream> {
+        if let Type::String = t {
+            return Ok(quote!(&str));
+        }
+        if let Type::Id(id) = t {
+            let def = &self.resolve.types[*id];
+            if let (None, TypeDefKind::List(e)) = (&def.name, &def.kind) {
+                let e = self.ty(ctx, e)?;
+                return Ok(quote!(&[#e]));
+            }
+            // Through aliases (`use`) to the definition.
+            let kind = &self.resolve.types[self.resource_root(*id)].kind;
+            let borrow = def.name.is_some()
+                && matches!(
+                    kind,
+                    TypeDefKind::Record(_) | TypeDefKind::Variant(_) | TypeDefKind::List(_)
+                );
+            if borrow && !self.is_copy(t, 0) {
+                let t = self.ty(ctx, t)?;
+                return Ok(quote!(&#t));
+            }
+        }
+        self.ty(ctx, t)
+    }
+
     /// The Rust type of an anonymous type (or of a named alias's target).
     fn structural(&self, ctx: &Ctx, kind: &TypeDefKind) -> syn::Result<TokenStream> {
         let opt = |t: &Option<Type>| -> syn::Result<TokenStream> {
@@ -97,7 +125,7 @@ impl Gen<'_> {
         }
     }
 
-    /// The resource definition an alias chain (`use`) ends at.
+    /// The definition an alias chain (`use`, `type a = b`) ends at.
     pub fn resource_root(&self, mut r: TypeId) -> TypeId {
         for _ in 0..64 {
             match self.resolve.types[r].kind {

@@ -16,6 +16,9 @@ mod names;
 mod options;
 mod types;
 
+#[cfg(test)]
+mod tests;
+
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

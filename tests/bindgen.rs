@@ -506,3 +506,85 @@ fn a_missing_export_is_an_instantiation_error() {
         "{e}"
     );
 }
+
+// ------------------------------------------------------------- `with`
+
+/// A hand-written type standing for WIT `point`, used through `with`.
+#[derive(
+    componentry::ComponentType, componentry::Lift, componentry::Lower, Clone, Copy, Debug, PartialEq,
+)]
+pub struct MyPoint {
+    x: i32,
+    y: i32,
+}
+
+/// A world exporting only `api`, whose imported interfaces are the first
+/// bindings' modules (`with` on interfaces).
+mod reuse_interfaces {
+    componentry::bindgen!({
+        path: "tests/guests/everything/wit",
+        inline: "
+            package test:mini;
+            world api-only {
+                export test:everything/api@1.2.0;
+            }
+        ",
+        world: "test:mini/api-only",
+        with: {
+            "test:everything/types@1.2.0": crate::bindings::test::everything::types,
+            "test:dep/things@0.2.0": crate::bindings::test::dep::things,
+        },
+    });
+}
+
+/// The same, with only `point` mapped to a Rust type of our own.
+mod reuse_a_type {
+    componentry::bindgen!({
+        path: "tests/guests/everything/wit",
+        inline: "
+            package test:mini;
+            world api-only {
+                export test:everything/api@1.2.0;
+            }
+        ",
+        world: "test:mini/api-only",
+        with: { "test:everything/types@1.2.0/point": crate::MyPoint },
+    });
+}
+
+#[test]
+fn with_maps_interfaces_and_types_to_existing_items() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, EVERYTHING).unwrap();
+    let mut linker = Linker::new(&engine);
+    Everything::add_to_linker(&mut linker, |h: &mut Host| h).unwrap();
+    let mut store = Store::new(&engine, Host::default());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+
+    // The types are the first bindings' own.
+    let w = reuse_interfaces::ApiOnly::new(&mut store, &instance).unwrap();
+    let pts: Vec<Point> = vec![Point { x: 1, y: 2 }, Point { x: 3, y: 4 }];
+    let back: Vec<Point> = w
+        .test_everything_api()
+        .call_echo_points(&mut store, &pts)
+        .unwrap();
+    assert_eq!(back, [pts[1], pts[0]]);
+
+    let w = reuse_a_type::ApiOnly::new(&mut store, &instance).unwrap();
+    let mine = vec![MyPoint { x: -5, y: 6 }, MyPoint { x: 7, y: -8 }];
+    let back: Vec<MyPoint> = w
+        .test_everything_api()
+        .call_echo_points(&mut store, &mine)
+        .unwrap();
+    assert_eq!(back, [mine[1], mine[0]]);
+    // Records holding a mapped type use it too.
+    let shape = reuse_a_type::test::everything::types::Shape::Rect(MyPoint { x: 1, y: 9 });
+    let back = w
+        .test_everything_api()
+        .call_echo_shape(&mut store, &shape)
+        .unwrap();
+    assert!(matches!(
+        back,
+        reuse_a_type::test::everything::types::Shape::Rect(MyPoint { x: 9, y: 1 })
+    ));
+}

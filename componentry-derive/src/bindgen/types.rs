@@ -304,12 +304,14 @@ impl Gen<'_> {
         })
     }
 
-    /// Whether `t` holds no string or list (so its Rust type is `Copy`).
+    /// Whether `t` holds no string, list or `with`-mapped type (so its
+    /// Rust type is `Copy`).
     fn is_copy(&self, t: &Type, depth: u32) -> bool {
         let Type::Id(id) = t else {
             return !matches!(t, Type::String);
         };
-        if depth > 100 {
+        // A type of the user's (`with`) may not be `Copy`.
+        if depth > 100 || self.with_type(*id).is_some() {
             return false;
         }
         let all = |ts: &mut dyn Iterator<Item = &Type>| {

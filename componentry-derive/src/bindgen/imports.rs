@@ -224,7 +224,7 @@ impl Gen<'_> {
             }
         }
         for f in free {
-            out.extend(self.wrap(ctx, f, &host)?);
+            out.extend(self.wrap(ctx, f, host)?);
         }
         Ok(out)
     }

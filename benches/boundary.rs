@@ -257,6 +257,10 @@ fn raw_read_record(raw: &Raw, at: usize) -> BigRecord {
 // ------------------------------------------------------------- benches
 
 fn main() {
+    if let Ok(which) = std::env::var("BOUNDARY_CALLGRIND") {
+        callgrind(&which);
+        return;
+    }
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(400))
         .measurement_time(Duration::from_millis(1500))
@@ -457,6 +461,44 @@ fn main() {
     bench_bindings(&mut c, &engine, &component);
     c.final_summary();
     report();
+}
+
+/// For instruction counts under callgrind: `BOUNDARY_CALLGRIND=typed|bindings`
+/// `BOUNDARY_N=n` makes `n` calls of `add` and of `echo-string` (16 B)
+/// through the typed API or the bindings, and nothing else; the difference
+/// between two `n` divided by their difference is the cost of one call.
+fn callgrind(which: &str) {
+    let n: u32 = std::env::var("BOUNDARY_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let engine = Engine::default();
+    let component = Component::new(&engine, &wat::parse_str(BENCH_WAT).unwrap()).unwrap();
+    let mut linker = Linker::<u64>::new(&engine);
+    bindings::BenchRoot::add_to_linker(&mut linker, |n| n).unwrap();
+    let mut store = Store::new(&engine, 0u64);
+    let inst = linker.instantiate(&mut store, &component).unwrap();
+    let w = bindings::BenchRoot::new(&mut store, &inst).unwrap();
+    let add: TypedFunc<(u32, u32), u32> = inst
+        .get_func(&mut store, "add")
+        .unwrap()
+        .typed(&mut store)
+        .unwrap();
+    let echo: TypedFunc<(&str,), String> = inst
+        .get_func(&mut store, "echo-string")
+        .unwrap()
+        .typed(&mut store)
+        .unwrap();
+    let s = "x".repeat(16);
+    for _ in 0..n {
+        if which == "typed" {
+            black_box(add.call(&mut store, (black_box(7), 35)).unwrap());
+            black_box(echo.call(&mut store, (&s,)).unwrap());
+        } else {
+            black_box(w.call_add(&mut store, black_box(7), 35).unwrap());
+            black_box(w.call_echo_string(&mut store, &s).unwrap());
+        }
+    }
 }
 
 /// Every workload through the generated bindings, in a store of its own.

@@ -588,3 +588,65 @@ fn with_maps_interfaces_and_types_to_existing_items() {
         reuse_a_type::test::everything::types::Shape::Rect(MyPoint { x: 9, y: 1 })
     ));
 }
+
+// ------------------------------------------- worlds of one side only
+
+/// A world with imports only (its struct finds nothing), and one whose
+/// exported interface has types but no functions.
+mod one_sided {
+    /// Imports only.
+    pub mod imports_only {
+        componentry::bindgen!({
+            inline: "
+                package test:sides;
+                interface logger {
+                    log: func(msg: string);
+                }
+                world imports-only {
+                    import logger;
+                }
+            ",
+        });
+    }
+    /// An exported interface of types alone.
+    pub mod types_only {
+        componentry::bindgen!({
+            inline: "
+                package test:sides;
+                interface shapes {
+                    record size { w: u32, h: u32 }
+                }
+                world types-only {
+                    export shapes;
+                }
+            ",
+        });
+    }
+}
+
+#[test]
+fn worlds_of_one_side_only() {
+    use one_sided::imports_only::{test::sides::logger, ImportsOnly};
+    struct Log(Vec<String>);
+    impl logger::Host for Log {
+        fn log(&mut self, msg: String) {
+            self.0.push(msg);
+        }
+    }
+    let engine = Engine::default();
+    let mut linker = Linker::new(&engine);
+    ImportsOnly::add_to_linker(&mut linker, |l: &mut Log| l).unwrap();
+    // counter.wasm imports nothing, so the linker's extra `logger` does not
+    // matter; a world without exports finds nothing and succeeds.
+    let component = Component::new(&engine, include_bytes!("guests/counter.wasm")).unwrap();
+    let mut store = Store::new(&engine, Log(Vec::new()));
+    ImportsOnly::instantiate(&mut store, &component, &linker).unwrap();
+    // An exported interface of types alone must still be there.
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let e = one_sided::types_only::TypesOnly::new(&mut store, &instance)
+        .err()
+        .expect("no shapes export");
+    assert!(e.message().contains("no export `test:sides/shapes`"), "{e}");
+    let size = one_sided::types_only::exports::test::sides::shapes::Size { w: 1, h: 2 };
+    assert_eq!((size.w, size.h), (1, 2));
+}

@@ -249,6 +249,7 @@ impl Gen<'_> {
                 /// Finds the world's exports in `instance` and checks their
                 /// types against the WIT; a missing or mistyped export is a
                 /// link error naming it and both types.
+                #[allow(unused_mut, unused_variables)]
                 pub fn new(
                     mut store: impl ::componentry::AsContextMut,
                     instance: &::componentry::Instance,

@@ -2,8 +2,9 @@
 //! API: `#[derive(ComponentType, Lift, Lower)]` for records (structs with
 //! named fields), variants (enums whose cases carry at most one unnamed
 //! payload) and enums (enums whose cases carry nothing), and `flags!` for
-//! flags types. Use them through `componentry` (feature `derive`, on by
-//! default), not directly.
+//! flags types; and `bindgen!`, which generates typed host bindings from a
+//! WIT world (parsed at compile time with `wit-parser`). Use them through
+//! `componentry` (feature `derive`, on by default), not directly.
 //!
 //! Component names are the Rust names in kebab-case (`f_u8` → `f-u8`,
 //! `NotFound` → `not-found`); `#[component(name = "…")]` on a field, case

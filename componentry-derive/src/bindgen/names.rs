@@ -13,12 +13,26 @@ const KEYWORDS: &[&str] = &[
     "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
+/// A valid Rust identifier for `s`: keywords get a `_` after them, and
+/// anything `Ident::new` would reject (WIT names never are) is made valid
+/// rather than panicking.
 fn ident(s: String) -> Ident {
-    let s = if KEYWORDS.contains(&s.as_str()) {
-        s + "_"
-    } else {
-        s
-    };
+    let mut s: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) || s == "_" {
+        s.insert(0, '_');
+    }
+    if KEYWORDS.contains(&s.as_str()) {
+        s.push('_');
+    }
     Ident::new(&s, Span::call_site())
 }
 

@@ -89,3 +89,15 @@ fn a_world_expands() {
     assert!(out.contains("pub struct W"), "{out}");
     assert!(out.contains("pub fn call_f"), "{out}");
 }
+
+#[test]
+fn keywords_become_valid_identifiers() {
+    let wit = r#""package a:b; world w { record r { %type: u8, self: u8, %async: u8 } export f: func(x: r); }""#;
+    let out = syn::parse_str::<Options>(&format!("{{ inline: {wit} }}"))
+        .and_then(expand)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|e| e.to_string());
+    assert!(out.contains("pub type_ : u8"), "{out}");
+    assert!(out.contains("pub self_ : u8"), "{out}");
+    assert!(out.contains("pub async_ : u8"), "{out}");
+}

@@ -101,3 +101,18 @@ fn keywords_become_valid_identifiers() {
     assert!(out.contains("pub self_ : u8"), "{out}");
     assert!(out.contains("pub async_ : u8"), "{out}");
 }
+
+#[test]
+fn a_single_file_path() {
+    // Relative to this crate's manifest, as a user's path is to theirs.
+    let out = syn::parse_str::<Options>(
+        r#"{ path: "../tests/guests/strings/wit/strings.wit", world: "strings" }"#,
+    )
+    .and_then(expand)
+    .map(|t| t.to_string())
+    .unwrap_or_else(|e| e.to_string());
+    assert!(out.contains("pub trait StringsImports"), "{out}");
+    assert!(out.contains("pub fn call_split"), "{out}");
+    // The file is a build input.
+    assert!(out.contains("include_bytes"), "{out}");
+}

@@ -1,9 +1,10 @@
 //! The image-filter example: a Rust library (`examples/image-filter/filters`)
 //! compiled to a WebAssembly component with wit-bindgen
 //! (`examples/image-filter/guest`, WIT in `examples/image-filter/wit`), run
-//! by componentry through the typed API. The host reads a binary PPM (P6)
-//! image, calls the component's `apply`, shows the `progress` the guest
-//! reports through its import, and writes the result as PPM.
+//! by componentry through bindings generated from that WIT (`bindgen!`).
+//! The host reads a binary PPM (P6) image, calls the component's `apply`,
+//! shows the `progress` the guest reports through its import, and writes
+//! the result as PPM.
 //!
 //! ```text
 //! cargo run --example image-filter -- input.ppm output.ppm grayscale
@@ -20,7 +21,8 @@ use std::time::Instant;
 
 use componentry::{Component, Engine, Linker, Store};
 use host::{
-    BrightnessContrastArgs, Filter, FilterError, Image, LengthMismatch, ResizeArgs, ResizeMethod,
+    BrightnessContrastArgs, Filter, FilterError, Image, ImageFilter, ImageFilterImports,
+    LengthMismatch, ResizeArgs, ResizeMethod,
 };
 
 type BoxError = Box<dyn std::error::Error>;
@@ -132,6 +134,21 @@ fn write_ppm(img: &Image) -> Vec<u8> {
     out
 }
 
+/// The store's data: how many times the guest reported progress.
+struct Progress {
+    calls: u32,
+}
+
+impl ImageFilterImports for Progress {
+    fn progress(&mut self, done: u32, total: u32) {
+        self.calls += 1;
+        eprint!("\rprogress: {done}/{total} rows");
+        if done == total {
+            eprintln!();
+        }
+    }
+}
+
 fn run(args: &[String]) -> Result<(), BoxError> {
     let [input, output, filter @ ..] = args else {
         return Err(USAGE.into());
@@ -141,33 +158,21 @@ fn run(args: &[String]) -> Result<(), BoxError> {
     let img = read_ppm(&bytes).map_err(|e| format!("{input}: {e}"))?;
     println!("{input}: {}x{} pixels", img.width, img.height);
 
-    // Load the component and give it its one import, `progress`: the store's
-    // data counts the calls.
+    // Load the component and give it its one import, `progress` (the
+    // bindings' `ImageFilterImports` trait, implemented by the store's data).
     let engine = Engine::default();
     let component = Component::new(&engine, host::COMPONENT)?;
-    let mut linker = Linker::<u32>::new(&engine);
-    linker
-        .root()
-        .func_wrap("progress", |mut cx, (done, total): (u32, u32)| {
-            *cx.data_mut() += 1;
-            eprint!("\rprogress: {done}/{total} rows");
-            if done == total {
-                eprintln!();
-            }
-            Ok(())
-        })?;
-    let mut store = Store::new(&engine, 0);
-    let instance = linker.instantiate(&mut store, &component)?;
-    // `apply: func(img: image, f: filter) -> result<image, error>`, typed.
-    let apply = instance
-        .get_func(&mut store, "apply")
-        .ok_or("the component has no `apply` export")?
-        .typed::<(Image, Filter), Result<Image, FilterError>>(&mut store)?;
+    let mut linker = Linker::<Progress>::new(&engine);
+    ImageFilter::add_to_linker(&mut linker, |p| p)?;
+    let mut store = Store::new(&engine, Progress { calls: 0 });
+    // `apply: func(img: image, f: filter) -> result<image, error>`, found and
+    // type-checked once, here.
+    let filters = ImageFilter::instantiate(&mut store, &component, &linker)?;
 
     let started = Instant::now();
-    let result = apply.call(&mut store, (img, filter))?;
+    let result = filters.call_apply(&mut store, &img, filter)?;
     let elapsed = started.elapsed();
-    println!("the guest called progress {} times", store.data());
+    println!("the guest called progress {} times", store.data().calls);
     match result {
         Ok(out) => {
             std::fs::write(output, write_ppm(&out))

@@ -53,7 +53,16 @@ pub use values::Val;
 #[doc(hidden)]
 pub use typed::private as __private;
 
+/// `alloc`, for the code `bindgen!` generates (which must build without
+/// `std`). Not a stable API.
+#[doc(hidden)]
+pub extern crate alloc as __alloc;
+
 /// `#[derive(ComponentType, Lift, Lower)]` for records, variants and enums,
 /// and `flags!` for flags types (feature `derive`, on by default).
 #[cfg(feature = "derive")]
 pub use componentry_derive::{flags, ComponentType, Lift, Lower};
+
+#[cfg(feature = "derive")]
+#[doc = include_str!("bindgen.md")]
+pub use componentry_derive::bindgen;

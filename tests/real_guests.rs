@@ -1,62 +1,63 @@
 //! Components built by a real toolchain (Rust + wit-bindgen, componentized
 //! by wit-component; sources in `tests/guests/`, built by
 //! `tools/build-guests.sh`), besides the image filter: a guest-defined
-//! resource, and a string-heavy API with a host import.
+//! resource, and a string-heavy API with a host import. Both are called
+//! through bindings generated from their WIT by `bindgen!`, besides a test
+//! of the dynamic API.
 
-use componentry::{Component, Engine, Func, Instance, Linker, ResourceAny, Store, Val};
+use componentry::{Component, Engine, Func, Linker, ResourceAny, Store, TrapKind, Val};
 
 const COUNTER: &[u8] = include_bytes!("guests/counter.wasm");
 const STRINGS: &[u8] = include_bytes!("guests/strings.wasm");
+
+/// Bindings generated from the guests' own WIT.
+mod counter {
+    componentry::bindgen!({ path: "tests/guests/counter/wit", world: "counter-world" });
+}
+mod strings {
+    componentry::bindgen!({
+        path: "tests/guests/strings/wit",
+        world: "strings",
+        trappable_imports: true,
+    });
+}
 
 // ------------------------------------------------------------- counter
 
 const COUNTERS: &str = "example:counter/counters";
 
-fn counter_instance() -> (Store<()>, Instance) {
+fn counter_instance() -> (Store<()>, counter::CounterWorld) {
     let engine = Engine::default();
     let component = Component::new(&engine, COUNTER).unwrap();
     let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &component)
-        .unwrap();
-    (store, instance)
+    let world =
+        counter::CounterWorld::instantiate(&mut store, &component, &Linker::new(&engine)).unwrap();
+    (store, world)
 }
 
-fn func(store: &mut Store<()>, instance: &Instance, name: &str) -> Func {
-    instance
-        .get_instance_func(&mut *store, COUNTERS, name)
-        .unwrap_or_else(|| panic!("no export {name}"))
-}
-
-fn call(store: &mut Store<()>, instance: &Instance, name: &str, params: &[Val]) -> Option<Val> {
-    let f = func(store, instance, name);
-    let mut results = vec![Val::Bool(false); usize::from(f.ty().result.is_some())];
-    f.call(&mut *store, params, &mut results)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    results.pop()
-}
-
-fn new_counter(store: &mut Store<()>, instance: &Instance, start: u32) -> ResourceAny {
-    match call(store, instance, "[constructor]counter", &[Val::U32(start)]) {
-        Some(Val::Resource(r)) => r,
-        other => panic!("constructor returned {other:?}"),
-    }
-}
-
-fn get(store: &mut Store<()>, instance: &Instance, c: ResourceAny) -> u32 {
-    match call(store, instance, "[method]counter.get", &[Val::Resource(c)]) {
-        Some(Val::U32(v)) => v,
-        other => panic!("get returned {other:?}"),
-    }
-}
-
-fn live(store: &mut Store<()>, instance: &Instance) -> u32 {
-    // A function without resources: typed.
-    let f = func(store, instance, "live");
-    f.typed::<(), u32>(&mut *store)
+fn new_counter(store: &mut Store<()>, w: &counter::CounterWorld, start: u32) -> ResourceAny {
+    w.example_counter_counters()
+        .counter()
+        .call_constructor(&mut *store, start)
         .unwrap()
-        .call(&mut *store, ())
+}
+
+fn get(store: &mut Store<()>, w: &counter::CounterWorld, c: ResourceAny) -> u32 {
+    w.example_counter_counters()
+        .counter()
+        .call_get(&mut *store, c)
         .unwrap()
+}
+
+fn inc(store: &mut Store<()>, w: &counter::CounterWorld, c: ResourceAny) {
+    w.example_counter_counters()
+        .counter()
+        .call_inc(&mut *store, c)
+        .unwrap()
+}
+
+fn live(store: &mut Store<()>, w: &counter::CounterWorld) -> u32 {
+    w.example_counter_counters().call_live(&mut *store).unwrap()
 }
 
 #[test]
@@ -68,22 +69,15 @@ fn counter_constructor_methods_and_destructor() {
     assert!(c.owned());
     assert_eq!(live(s, &inst), 1);
     for _ in 0..3 {
-        assert_eq!(
-            call(s, &inst, "[method]counter.inc", &[Val::Resource(c)]),
-            None
-        );
+        inc(s, &inst, c);
     }
     assert_eq!(get(s, &inst, c), 8);
     // Dropping the host's handle runs the guest's destructor (Rust `Drop`).
     c.resource_drop(&mut *s).unwrap();
     assert_eq!(live(s, &inst), 0);
     assert!(c.resource_drop(&mut *s).is_err(), "dropped twice");
-    let f = func(s, &inst, "[method]counter.get");
-    let mut r = [Val::U32(0)];
-    assert!(
-        f.call(&mut *s, &[Val::Resource(c)], &mut r).is_err(),
-        "used after drop"
-    );
+    let counter = inst.example_counter_counters().counter();
+    assert!(counter.call_get(&mut *s, c).is_err(), "used after drop");
 }
 
 #[test]
@@ -92,28 +86,18 @@ fn counter_static_functions_take_borrowed_and_owned_handles() {
     let s = &mut store;
     let a = new_counter(s, &inst, 40);
     let b = new_counter(s, &inst, 2);
-    let merged = match call(
-        s,
-        &inst,
-        "[static]counter.merge",
-        &[Val::Resource(a), Val::Resource(b)],
-    ) {
-        Some(Val::Resource(r)) => r,
-        other => panic!("merge returned {other:?}"),
-    };
+    let counter = inst.example_counter_counters().counter();
+    let merged = counter.call_merge(&mut *s, a, b).unwrap();
     assert_eq!(live(s, &inst), 3);
     // Borrowing left `a` and `b` with the host.
     assert_eq!(get(s, &inst, a), 40);
     assert_eq!(get(s, &inst, b), 2);
     assert_eq!(get(s, &inst, merged), 42);
     // `finish` takes ownership: the guest drops the counter when it returns.
-    let done = call(s, &inst, "[static]counter.finish", &[Val::Resource(merged)]);
-    assert_eq!(done, Some(Val::U32(42)));
+    assert_eq!(counter.call_finish(&mut *s, merged).unwrap(), 42);
     assert_eq!(live(s, &inst), 2);
-    let f = func(s, &inst, "[static]counter.finish");
-    let mut r = [Val::U32(0)];
     assert!(
-        f.call(&mut *s, &[Val::Resource(merged)], &mut r).is_err(),
+        counter.call_finish(&mut *s, merged).is_err(),
         "the host's handle moved into the guest"
     );
     a.resource_drop(&mut *s).unwrap();
@@ -128,7 +112,7 @@ fn many_counters_in_one_instance() {
     let counters: Vec<ResourceAny> = (0..200).map(|i| new_counter(s, &inst, i * 10)).collect();
     for (i, &c) in counters.iter().enumerate() {
         for _ in 0..i % 4 {
-            call(s, &inst, "[method]counter.inc", &[Val::Resource(c)]);
+            inc(s, &inst, c);
         }
     }
     for (i, &c) in counters.iter().enumerate() {
@@ -147,26 +131,41 @@ fn many_counters_in_one_instance() {
 
 // ------------------------------------------------------------- strings
 
+/// The store's data: what the guest logged; `log` fails (trapping the
+/// guest) for the message `FAIL`.
+#[derive(Default)]
+struct Logs(Vec<String>);
+
+impl strings::StringsImports for Logs {
+    fn log(&mut self, msg: String) -> componentry::Result<()> {
+        if msg == "FAIL" {
+            return Err(componentry::Error::host("the host refuses to log FAIL"));
+        }
+        self.0.push(msg);
+        Ok(())
+    }
+}
+
 struct Strings {
-    store: Store<Vec<String>>,
-    instance: Instance,
+    store: Store<Logs>,
+    instance: componentry::Instance,
+    world: strings::Strings,
 }
 
 impl Strings {
     fn new() -> Strings {
         let engine = Engine::default();
         let component = Component::new(&engine, STRINGS).unwrap();
-        let mut linker = Linker::<Vec<String>>::new(&engine);
-        linker
-            .root()
-            .func_wrap("log", |mut cx, (msg,): (String,)| {
-                cx.data_mut().push(msg);
-                Ok(())
-            })
-            .unwrap();
-        let mut store = Store::new(&engine, Vec::new());
+        let mut linker = Linker::<Logs>::new(&engine);
+        strings::Strings::add_to_linker(&mut linker, |l| l).unwrap();
+        let mut store = Store::new(&engine, Logs::default());
         let instance = linker.instantiate(&mut store, &component).unwrap();
-        Strings { store, instance }
+        let world = strings::Strings::new(&mut store, &instance).unwrap();
+        Strings {
+            store,
+            instance,
+            world,
+        }
     }
 
     fn func(&mut self, name: &str) -> Func {
@@ -174,25 +173,15 @@ impl Strings {
     }
 
     fn split(&mut self, s: &str, sep: &str) -> Vec<String> {
-        let f = self.func("split");
-        let f = f
-            .typed::<(&str, &str), Vec<String>>(&mut self.store)
-            .unwrap();
-        f.call(&mut self.store, (s, sep)).unwrap()
+        self.world.call_split(&mut self.store, s, sep).unwrap()
     }
 
     fn join(&mut self, parts: &[String], sep: &str) -> String {
-        let f = self.func("join");
-        let f = f
-            .typed::<(&[String], &str), String>(&mut self.store)
-            .unwrap();
-        f.call(&mut self.store, (parts, sep)).unwrap()
+        self.world.call_join(&mut self.store, parts, sep).unwrap()
     }
 
     fn upper(&mut self, s: &str) -> String {
-        let f = self.func("upper");
-        let f = f.typed::<(&str,), String>(&mut self.store).unwrap();
-        f.call(&mut self.store, (s,)).unwrap()
+        self.world.call_upper(&mut self.store, s).unwrap()
     }
 }
 
@@ -224,21 +213,31 @@ fn split_join_and_upper_match_rust() {
         }
         assert_eq!(g.upper(&text), text.to_uppercase());
     }
-    assert!(g.store.data().is_empty(), "only shout logs");
+    assert!(g.store.data().0.is_empty(), "only shout logs");
 }
 
 #[test]
 fn shout_calls_the_host_with_a_string() {
     let mut g = Strings::new();
-    let f = g.func("shout");
-    let shout = f.typed::<(&str,), (u32, u32)>(&mut g.store).unwrap();
     for text in ["quiet", "straße", "ǆ😀", ""] {
         let loud = text.to_uppercase();
-        let r = shout.call(&mut g.store, (text,)).unwrap();
+        let r = g.world.call_shout(&mut g.store, text).unwrap();
         assert_eq!(r, (loud.chars().count() as u32, loud.len() as u32));
-        assert_eq!(g.store.data().last(), Some(&loud));
+        assert_eq!(g.store.data().0.last(), Some(&loud));
     }
-    assert_eq!(g.store.data().len(), 4);
+    assert_eq!(g.store.data().0.len(), 4);
+}
+
+#[test]
+fn an_error_from_a_trappable_import_traps_the_guest() {
+    let mut g = Strings::new();
+    let e = g
+        .world
+        .call_shout(&mut g.store, "fail")
+        .expect_err("log refused");
+    assert_eq!(e.trap_kind(), Some(TrapKind::Host), "{e}");
+    assert!(e.message().contains("refuses to log FAIL"), "{e}");
+    assert!(g.store.data().0.is_empty());
 }
 
 #[test]

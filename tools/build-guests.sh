@@ -5,10 +5,11 @@
 #   examples/image-filter/image-filter.wasm  (examples/image-filter/guest)
 #   tests/guests/counter.wasm                (tests/guests/counter)
 #   tests/guests/strings.wasm                (tests/guests/strings)
+#   tests/guests/everything.wasm             (tests/guests/everything: every type, for bindgen!)
 #   tests/guests/wasi/{hello,cli,fs,image-filter}.wasm  (tests/guests/wasi/*)
 #   tests/guests/wasi/fs-p1.wasm             (tests/guests/wasi/fs, for wasip1)
 #
-# The first three are compiled with wit-bindgen for wasm32-unknown-unknown,
+# The first four are compiled with wit-bindgen for wasm32-unknown-unknown,
 # then turned into components by tools/componentize (wit-component). The
 # WASI programs are plain Rust programs using std: for wasm32-wasip2, rustc
 # (its linker, wasm-component-ld) already writes a component, which is
@@ -79,6 +80,7 @@ for entry in \
   bindgen:$core/image_filter_guest.wasm:examples/image-filter/image-filter.wasm \
   bindgen:$core/counter_guest.wasm:tests/guests/counter.wasm \
   bindgen:$core/strings_guest.wasm:tests/guests/strings.wasm \
+  bindgen:$core/everything_guest.wasm:tests/guests/everything.wasm \
   copy:$p2/hello.wasm:tests/guests/wasi/hello.wasm \
   copy:$p2/cli.wasm:tests/guests/wasi/cli.wasm \
   copy:$p2/fs.wasm:tests/guests/wasi/fs.wasm \

@@ -2,13 +2,15 @@
 //! API: `#[derive(ComponentType, Lift, Lower)]` for records (structs with
 //! named fields), variants (enums whose cases carry at most one unnamed
 //! payload) and enums (enums whose cases carry nothing), and `flags!` for
-//! flags types. Use them through `componentry` (feature `derive`, on by
-//! default), not directly.
+//! flags types; and `bindgen!`, which generates typed host bindings from a
+//! WIT world (parsed at compile time with `wit-parser`). Use them through
+//! `componentry` (feature `derive`, on by default), not directly.
 //!
 //! Component names are the Rust names in kebab-case (`f_u8` → `f-u8`,
 //! `NotFound` → `not-found`); `#[component(name = "…")]` on a field, case
 //! or flag overrides that.
 
+mod bindgen;
 mod expand;
 mod flags;
 mod model;
@@ -63,4 +65,15 @@ pub fn derive_lower(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn flags(input: TokenStream) -> TokenStream {
     flags::expand(parse_macro_input!(input as flags::Flags)).into()
+}
+
+/// Generates typed host bindings for a WIT world: Rust types for its
+/// types, a `Host` trait and `add_to_linker` per imported interface, and a
+/// world struct whose `call_*` methods call its exports. Use it through
+/// `componentry::bindgen!`; see its documentation.
+#[proc_macro]
+pub fn bindgen(input: TokenStream) -> TokenStream {
+    output(bindgen::expand(parse_macro_input!(
+        input as bindgen::Options
+    )))
 }

@@ -1,82 +1,46 @@
 //! The host side of the `example:image` component, shared by
 //! `examples/image_filter.rs`, `tests/image_filter.rs` and
 //! `benches/image_filter.rs` (each includes this file with `#[path]`):
-//! the component's bytes, Rust types mirroring its WIT types for the typed
-//! API, conversions from and to the `image-filters` library's types, and
-//! loading with a `progress` import that records its calls.
+//! the component's bytes, its bindings generated from its WIT by
+//! `componentry::bindgen!`, conversions from and to the `image-filters`
+//! library's types, and loading with a `progress` import that records its
+//! calls.
 #![allow(dead_code)]
 
-use componentry::{
-    Component, ComponentType, Engine, Lift, Linker, Lower, Result, Store, TypedFunc,
+use componentry::{Component, Engine, Linker, Result, Store};
+
+mod bindings {
+    // The WIT types, the world's `progress` import as a trait, and the
+    // `apply` export, generated from the guest's WIT.
+    componentry::bindgen!({
+        path: "examples/image-filter/wit",
+        world: "image-filter",
+        additional_derives: [PartialEq],
+    });
+}
+
+pub use bindings::{
+    BrightnessContrastArgs, Error as FilterError, Filter, Image, ImageFilter, ImageFilterImports,
+    LengthMismatch, ResizeArgs, ResizeMethod,
 };
 
 /// The component, built from `guest/` by `tools/build-guests.sh`.
 pub const COMPONENT: &[u8] = include_bytes!("image-filter.wasm");
 
-/// WIT `image`.
-#[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq, Eq)]
-pub struct Image {
-    pub width: u32,
-    pub height: u32,
-    pub pixels: Vec<u8>,
-}
-
-/// WIT `resize-method`.
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResizeMethod {
-    Nearest,
-    Bilinear,
-}
-
-/// WIT `resize-args`.
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ResizeArgs {
-    pub width: u32,
-    pub height: u32,
-    pub method: ResizeMethod,
-}
-
-/// WIT `brightness-contrast-args`.
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
-pub struct BrightnessContrastArgs {
-    pub brightness: i32,
-    pub contrast: f32,
-}
-
-/// WIT `filter`.
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq)]
-pub enum Filter {
-    Grayscale,
-    BoxBlur(u32),
-    Resize(ResizeArgs),
-    BrightnessContrast(BrightnessContrastArgs),
-}
-
-/// WIT `length-mismatch`.
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LengthMismatch {
-    pub expected: u32,
-    pub actual: u32,
-}
-
-/// WIT `error`.
-#[derive(ComponentType, Lift, Lower, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FilterError {
-    BadDimensions,
-    BufferLengthMismatch(LengthMismatch),
-}
-
-/// The typed `apply` export.
-pub type Apply = TypedFunc<(Image, Filter), std::result::Result<Image, FilterError>>;
-
 /// Progress calls `(done, total)` the guest made, kept in the store.
 pub type Progress = Vec<(u32, u32)>;
+
+impl ImageFilterImports for Progress {
+    fn progress(&mut self, done: u32, total: u32) {
+        self.push((done, total));
+    }
+}
 
 /// An instance of the component in its own store, whose `progress` import
 /// appends to the store's data.
 pub struct Filters {
     pub store: Store<Progress>,
-    pub apply: Apply,
+    pub world: ImageFilter,
 }
 
 impl Filters {
@@ -87,19 +51,10 @@ impl Filters {
 
     pub fn with_component(engine: &Engine, component: &Component) -> Result<Filters> {
         let mut linker = Linker::<Progress>::new(engine);
-        linker
-            .root()
-            .func_wrap("progress", |mut cx, (done, total): (u32, u32)| {
-                cx.data_mut().push((done, total));
-                Ok(())
-            })?;
+        ImageFilter::add_to_linker(&mut linker, |p| p)?;
         let mut store = Store::new(engine, Vec::new());
-        let instance = linker.instantiate(&mut store, component)?;
-        let apply = instance
-            .get_func(&mut store, "apply")
-            .ok_or_else(|| componentry::Error::usage("the component has no `apply` export"))?
-            .typed(&mut store)?;
-        Ok(Filters { store, apply })
+        let world = ImageFilter::instantiate(&mut store, component, &linker)?;
+        Ok(Filters { store, world })
     }
 
     /// Calls `apply`; the progress calls it made are in `self.store.data()`.
@@ -109,7 +64,7 @@ impl Filters {
         filter: Filter,
     ) -> Result<std::result::Result<Image, FilterError>> {
         self.store.data_mut().clear();
-        self.apply.call(&mut self.store, (img, filter))
+        self.world.call_apply(&mut self.store, &img, filter)
     }
 }
 

@@ -229,7 +229,35 @@ where
     /// char or string encoding in its result). After a trap the instance
     /// is poisoned: further calls into it trap with
     /// [`TrapKind::Poisoned`](crate::TrapKind::Poisoned).
-    pub fn call<T: 'static>(&self, mut store: impl AsContextMut<Data = T>, params: P) -> Result<R> {
+    pub fn call<T: 'static>(&self, store: impl AsContextMut<Data = T>, params: P) -> Result<R> {
+        self.call_as(store, params)
+    }
+
+    /// [`TypedFunc::call`] with parameters `Q` that lower as `P` does
+    /// (`(&str,)` for `(String,)`, `(&[T],)` for `(Vec<T>,)`, `(&Rec,)` for
+    /// `(Rec,)`): what `bindgen!`'s `call_*` methods use, so that callers
+    /// lend strings, lists and records instead of giving them up. A `Q` whose
+    /// layout differs from `P`'s is a usage error. Not a stable API.
+    #[doc(hidden)]
+    pub fn call_as<T: 'static, Q>(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        params: Q,
+    ) -> Result<R>
+    where
+        Q: ComponentNamedList<CoreParams = P::CoreParams> + Lower,
+    {
+        if Q::FLAT != P::FLAT
+            || Q::SIZE32 != P::SIZE32
+            || Q::ALIGN32 != P::ALIGN32
+            || Q::RESOURCES != P::RESOURCES
+        {
+            return Err(Error::usage(format!(
+                "`{}` does not lower as `{}`",
+                type_name::<Q>(),
+                type_name::<P>()
+            )));
+        }
         let mut cx = store.as_context_mut();
         if cx.inner.data().id != self.func.store_id {
             return Err(Error::usage(
@@ -245,10 +273,10 @@ where
 
     /// The call between `enter` and `leave`.
     #[inline]
-    fn call_entered<T: 'static>(
+    fn call_entered<T: 'static, Q: Lower>(
         &self,
         ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
-        params: P,
+        params: Q,
     ) -> Result<R> {
         let l = &*self.lifted;
         let o = &l.options;

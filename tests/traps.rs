@@ -318,6 +318,32 @@ fn length_too_large_utf16_string() {
     );
 }
 
+/// A string the spec traps on (here: out of bounds) traps with the spec's
+/// kind, in both APIs, even when lifting it would exceed a host limit
+/// (100M UTF-16 code units would take ~300 MB of host memory, over the
+/// default 256 MiB per call).
+#[test]
+fn spec_string_traps_come_before_host_limits() {
+    let ret = le32s(&[64, 100_000_000]);
+    let d = format!("{} {}", data(RET, &ret), data(64, &[]));
+    let wat = getter(
+        "",
+        "string",
+        &format!("i32.const {RET}"),
+        &d,
+        "string-encoding=utf16",
+    );
+    let (mut store, inst) = instantiate(&wat);
+    assert_trap(
+        call(&mut store, &inst, "get", &[]),
+        TrapKind::PointerOutOfBounds,
+    );
+    let (mut store, inst) = instantiate(&wat);
+    let f = inst.get_func(&mut store, "get").unwrap();
+    let typed = f.typed::<(), String>(&mut store).unwrap();
+    assert_trap(typed.call(&mut store, ()), TrapKind::PointerOutOfBounds);
+}
+
 #[test]
 fn length_too_large_tagged_utf16_string() {
     assert_trap(

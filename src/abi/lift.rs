@@ -124,6 +124,7 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
             }
             StringEncoding::CompactUtf16 => u64::from(tagged_len),
         };
+        string::check_string_range(&*self.mem, self.enc, ptr, tagged_len)?;
         self.check_limit(bytes)?;
         self.mem.charge(super::fuel_for_bytes(bytes))?;
         let latin1 = self.enc == StringEncoding::CompactUtf16 && tagged_len & super::UTF16_TAG == 0;

@@ -184,6 +184,23 @@ pub(crate) fn load_string<M: GuestMemory + ?Sized>(
     Ok(s)
 }
 
+/// The spec's checks of a string about to be lifted, in its order: length,
+/// alignment, bounds. Run before anything is charged or allocated for it,
+/// so a string the spec traps on traps with the spec's kind, never with a
+/// host limit's.
+pub(crate) fn check_string_range<M: GuestMemory + ?Sized>(
+    mem: &M,
+    enc: StringEncoding,
+    ptr: u32,
+    tagged_len: u32,
+) -> Result<()> {
+    let (_, _, byte_len) = untag(enc, tagged_len);
+    check_length(byte_len)?;
+    check_align(ptr, if enc == StringEncoding::Utf8 { 1 } else { 2 })?;
+    range(mem.bytes().len(), ptr, byte_len as u32)?;
+    Ok(())
+}
+
 /// [`load_string`] into `out` (cleared first), reusing its allocation.
 pub(crate) fn load_string_into<M: GuestMemory + ?Sized>(
     mem: &M,

@@ -42,6 +42,8 @@ fn lift_string(cx: &mut LiftContext<'_>, ptr: u32, len: u32) -> Result<String> {
         StringEncoding::CompactUtf16 => u64::from(len),
     };
     let latin1 = cx.enc == StringEncoding::CompactUtf16 && len & UTF16_TAG == 0;
+    // The spec's traps come before any host limit's.
+    crate::abi::string::check_string_range(&ReadOnly(cx.memory), cx.enc, ptr, len)?;
     cx.account(
         bytes,
         crate::abi::budget::string_host_bytes(cx.enc, latin1, bytes),

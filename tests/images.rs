@@ -269,3 +269,36 @@ fn every_single_byte_change_is_caught() {
         }
     }
 }
+
+/// The header's flags say whether a core module needs 64-bit memories (a
+/// build without the `memory64` feature refuses such an image); unknown
+/// flags are refused.
+#[test]
+fn the_header_flags_64_bit_memories() {
+    let engine = Engine::default();
+    let flags_at = |image: &[u8]| {
+        let vlen = u32::from_le_bytes(image[12..16].try_into().unwrap()) as usize;
+        16 + vlen + 8
+    };
+    let flags = |image: &[u8]| {
+        let o = flags_at(image);
+        u32::from_le_bytes(image[o..o + 4].try_into().unwrap())
+    };
+    let with = |memory: &str| {
+        image_of(
+            &engine,
+            &wat::parse_str(format!("(component (core module (memory {memory} 1)) )")).unwrap(),
+        )
+    };
+    assert_eq!(flags(&with("")), 0);
+    #[cfg(feature = "memory64")]
+    {
+        let image = with("i64");
+        assert_eq!(flags(&image), 1);
+        load_image(&engine, &image).unwrap();
+    }
+    let mut unknown = with("");
+    let o = flags_at(&unknown);
+    unknown[o] = 0x80;
+    assert!(load_error(&engine, &unknown).contains("unknown flags"));
+}

@@ -10,8 +10,9 @@
 //! | format version | 4 |
 //! | crate version (length-prefixed) | 4 + n |
 //! | fingerprint of the settings that shape the image | 8 |
+//! | flags (bit 0: a core module uses 64-bit memories or tables) | 4 |
 //! | payload length | 8 |
-//! | FNV-1a 64 checksum of the payload | 8 |
+//! | FNV-1a 64 checksum of the flags and the payload | 8 |
 //! | payload: the type arena, the component definitions, the root's export types, the core modules | … |
 //!
 //! Layouts, flat types and function plans are not stored: they are
@@ -46,7 +47,11 @@ type NamedVals = Box<[(Box<str>, ValType)]>;
 
 /// FNV-1a, 64 bits: a checksum against accidents, not an authenticator.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a_more(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// FNV-1a of more bytes, from the hash `h` of the bytes before them.
+fn fnv1a_more(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
@@ -55,13 +60,52 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// The settings an image depends on: the type nesting bound the arena was
-/// built under, and whether 64-bit memories were accepted.
+/// built under.
 fn fingerprint(engine: &Engine) -> u64 {
     let mut s = Vec::new();
     s.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     s.extend_from_slice(&engine.config.limits.max_type_depth.to_le_bytes());
-    s.push(u8::from(cfg!(feature = "memory64")));
     fnv1a(&s)
+}
+
+/// The checksum of the flags and the payload.
+fn checksum(flags: u32, payload: &[u8]) -> u64 {
+    fnv1a_more(fnv1a(&flags.to_le_bytes()), payload)
+}
+
+/// Header flag: a core module uses 64-bit memories or tables, which only a
+/// build with the `memory64` feature runs.
+const FLAG_MEMORY64: u32 = 1;
+
+/// Whether the core module `bytes` declares or imports a 64-bit memory or
+/// table. (Read with the validator's parser: a build that can make images
+/// has it.)
+#[cfg(feature = "validate")]
+fn uses_64_bit(bytes: &[u8]) -> bool {
+    use wasmparser::{Parser, Payload, TypeRef};
+    for payload in Parser::new(0).parse_all(bytes).flatten() {
+        let found = match payload {
+            Payload::ImportSection(s) => s.into_imports().flatten().any(|i| match i.ty {
+                TypeRef::Memory(m) => m.memory64,
+                TypeRef::Table(t) => t.table64,
+                _ => false,
+            }),
+            Payload::MemorySection(s) => s.into_iter().flatten().any(|m| m.memory64),
+            Payload::TableSection(s) => s.into_iter().flatten().any(|t| t.ty.table64),
+            _ => false,
+        };
+        if found {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(not(feature = "validate"))]
+fn uses_64_bit(_: &[u8]) -> bool {
+    // Unreachable: without the validator no component holds its modules'
+    // bytes, so `serialize` fails before asking.
+    true
 }
 
 impl Component {
@@ -69,8 +113,8 @@ impl Component {
     /// computed (index spaces, the type arena with its layouts, the init
     /// program, canonical options) and its core modules. Load it, on this
     /// machine or a device, with [`Component::deserialize`], under a
-    /// `Config` with the same `max_type_depth` and a build with the same
-    /// `memory64` feature.
+    /// `Config` with the same `max_type_depth` (and, if its core modules use
+    /// 64-bit memories or tables, in a build with the `memory64` feature).
     ///
     /// Fails with a usage error for a component that was itself loaded
     /// from an image (it no longer has its modules' bytes).
@@ -102,8 +146,11 @@ impl Component {
         out.extend_from_slice(&(CRATE_VERSION.len() as u32).to_le_bytes());
         out.extend_from_slice(CRATE_VERSION.as_bytes());
         out.extend_from_slice(&fingerprint(&inner.engine).to_le_bytes());
+        let memory64 = inner.module_bytes.iter().any(|m| uses_64_bit(m));
+        let flags = if memory64 { FLAG_MEMORY64 } else { 0 };
+        out.extend_from_slice(&flags.to_le_bytes());
         out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-        out.extend_from_slice(&fnv1a(&payload).to_le_bytes());
+        out.extend_from_slice(&checksum(flags, &payload).to_le_bytes());
         out.extend_from_slice(&payload);
         Ok(out)
     }
@@ -114,8 +161,9 @@ impl Component {
     ///
     /// The header turns the common accidents into load errors: bytes that
     /// are not an image, another image format, another componentry
-    /// version, other settings (`Config::max_type_depth`, the `memory64`
-    /// feature), a truncated image, a corrupted one (checksum).
+    /// version, other settings (`Config::max_type_depth`), 64-bit memories
+    /// in a build without the `memory64` feature, a truncated image, a
+    /// corrupted one (checksum).
     ///
     /// # Safety
     ///
@@ -219,13 +267,25 @@ fn check_header<'a>(engine: &Engine, bytes: &'a [u8]) -> Result<&'a [u8]> {
         return Err(bad(
             o,
             String::from(
-                "made under other settings (Config::max_type_depth or the memory64 feature differ): make the image with the device's settings",
+                "made under other settings (Config::max_type_depth differs): make the image with the device's settings",
             ),
         ));
     }
-    let len = u64_at(o + 8).ok_or_else(truncated)?;
-    let sum = u64_at(o + 16).ok_or_else(truncated)?;
-    let start = o + 24;
+    let flags = u32_at(o + 8).ok_or_else(truncated)?;
+    if flags & !FLAG_MEMORY64 != 0 {
+        return Err(bad(o + 8, format!("unknown flags {flags:#x}")));
+    }
+    if flags & FLAG_MEMORY64 != 0 && !cfg!(feature = "memory64") {
+        return Err(bad(
+            o + 8,
+            String::from(
+                "its core modules use 64-bit memories or tables, which this build (without the memory64 feature) cannot run",
+            ),
+        ));
+    }
+    let len = u64_at(o + 12).ok_or_else(truncated)?;
+    let sum = u64_at(o + 20).ok_or_else(truncated)?;
+    let start = o + 28;
     let payload = &bytes[start.min(bytes.len())..];
     if (payload.len() as u64) < len {
         return Err(bad(
@@ -239,7 +299,7 @@ fn check_header<'a>(engine: &Engine, bytes: &'a [u8]) -> Result<&'a [u8]> {
             String::from("bytes after the end of the image"),
         ));
     }
-    if fnv1a(payload) != sum {
+    if checksum(flags, payload) != sum {
         return Err(bad(
             start,
             String::from("checksum mismatch: the image is corrupted"),

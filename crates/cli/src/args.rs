@@ -30,6 +30,30 @@ pub enum Command {
     /// error before the guest runs (a file that is not a component, a
     /// missing import) with 1, a bad command line with 2.
     Run(RunArgs),
+    /// Validates a component and writes its image, for a device built
+    /// without the validator to load with `Component::deserialize`.
+    ///
+    /// The image is tied to this componentry version and to the device's
+    /// `Config::max_type_depth` (give it with --max-type-depth if the device
+    /// does not use the default). Exits with 1 if the component is invalid
+    /// or a file cannot be read or written.
+    Compile(CompileArgs),
+}
+
+/// Options of `componentry compile`.
+#[derive(Args, Debug)]
+pub struct CompileArgs {
+    /// Where to write the image.
+    #[arg(short = 'o', long = "output", value_name = "OUT.img")]
+    pub output: PathBuf,
+
+    /// The device's `Config::max_type_depth` (default: componentry's).
+    #[arg(long, value_name = "N")]
+    pub max_type_depth: Option<u32>,
+
+    /// The component (a binary .wasm file).
+    #[arg(value_name = "COMPONENT")]
+    pub component: PathBuf,
 }
 
 /// Options of `componentry run`.
@@ -149,7 +173,7 @@ pub fn with_default_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
     let first = args.get(1).and_then(|a| a.to_str());
     let explicit = matches!(
         first,
-        None | Some("run" | "help" | "-h" | "--help" | "-V" | "--version")
+        None | Some("run" | "compile" | "help" | "-h" | "--help" | "-V" | "--version")
     );
     if !explicit {
         args.insert(1, OsString::from("run"));
@@ -163,8 +187,9 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<RunArgs, clap::Error> {
         let args = with_default_subcommand(args.iter().map(OsString::from).collect());
-        Cli::try_parse_from(args).map(|cli| match cli.command {
-            Command::Run(r) => r,
+        Cli::try_parse_from(args).and_then(|cli| match cli.command {
+            Command::Run(r) => Ok(r),
+            Command::Compile(_) => Err(clap::Error::new(clap::error::ErrorKind::InvalidSubcommand)),
         })
     }
 

@@ -1,8 +1,10 @@
 //! The `componentry` command: runs WebAssembly components (WASI 0.2
 //! commands, or one function of any component with `--invoke`) on the
-//! wasmi interpreter. See `componentry run --help`.
+//! wasmi interpreter, and makes component images for devices. See
+//! `componentry run --help` and `componentry compile --help`.
 
 mod args;
+mod compile;
 mod failure;
 mod invoke;
 mod run;
@@ -17,6 +19,13 @@ use args::{Cli, Command, RunArgs};
 fn main() {
     let argv = args::with_default_subcommand(std::env::args_os().collect());
     let code = match Cli::parse_from(argv).command {
+        Command::Compile(compile_args) => match compile::compile(&compile_args) {
+            Ok(()) => 0,
+            Err(failure) => {
+                eprintln!("componentry: {}", failure.message());
+                failure.exit_code()
+            }
+        },
         Command::Run(run_args) => {
             reject_option_as_component(&run_args);
             match run::run(&run_args) {

@@ -217,11 +217,6 @@ impl TypeArena {
         *self.resources.entry(id).or_insert(n)
     }
 
-    /// How many static resource types the component uses.
-    pub(crate) fn resource_count(&self) -> usize {
-        self.resources.len()
-    }
-
     fn convert_defined(
         &mut self,
         types: &TypesRef<'_>,

@@ -528,6 +528,8 @@ fn inflate(config: impl FnOnce(&mut Config)) -> (Store<()>, Instance) {
     let engine = engine(config);
     let c = load(&engine, INFLATE);
     let mut store = Store::new(&engine, ());
+    // Instantiation is metered too.
+    let _ = store.set_fuel(1_000_000);
     let inst = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
     (store, inst)
 }
@@ -832,4 +834,97 @@ fn the_lift_budget_is_capped_by_what_is_left_of_the_store_budget() {
     assert!(call_val(&mut store, &inst, "bytes", &[1000]).is_ok());
     let e = call_val(&mut store, &inst, "bytes", &[4000]).unwrap_err();
     assert_eq!(e.trap_kind(), Some(TrapKind::LimitExceeded), "{e}");
+}
+
+/// A component defining `types` resource types and instantiating an empty
+/// nested component `nested` times.
+fn many_types_and_instances(types: usize, nested: usize) -> String {
+    let mut wat = String::from("(component\n");
+    for _ in 0..types {
+        wat.push_str("(type (resource (rep i32)))\n");
+    }
+    wat.push_str("(component $empty)\n");
+    for _ in 0..nested {
+        wat.push_str("(instance (instantiate $empty))\n");
+    }
+    wat.push(')');
+    wat
+}
+
+#[test]
+fn nested_instances_do_not_copy_the_binary_s_resource_types() {
+    let engine = Engine::default();
+    let c = load(&engine, &many_types_and_instances(20_000, 500));
+    let mut store = Store::new(&engine, ());
+    // Before: each of the 500 instances copied a map of all 20,000 types (40 MB).
+    let (r, peak) = counting::peak(|| Linker::new(&engine).instantiate(&mut store, &c));
+    r.unwrap();
+    assert!(peak < 8 << 20, "the host allocated {peak} bytes");
+}
+
+#[test]
+fn runtime_resource_types_are_limited_per_store() {
+    let engine = engine(|c| {
+        c.max_resource_types(5_000);
+    });
+    let c = load(&engine, &many_types_and_instances(1_000, 0));
+    let mut store = Store::new(&engine, ());
+    let mut made = 0;
+    let e = loop {
+        match Linker::new(&engine).instantiate(&mut store, &c) {
+            Ok(_) => made += 1,
+            Err(e) => break e,
+        }
+        assert!(made < 10, "the limit was not enforced");
+    };
+    assert_eq!(made, 5);
+    assert!(
+        e.message().contains("max_resource_types limit of 5000"),
+        "{e}"
+    );
+}
+
+#[test]
+fn instantiation_matches_names_without_quadratic_work() {
+    // A module importing 40,000 functions from a bag of 40,000 exports:
+    // 800M name comparisons when each was found by a linear search.
+    const N: usize = 40_000;
+    let mut wat = String::from(
+        "(component (core module $f (func (export \"f\"))) (core instance $fi (instantiate $f))\n\
+         (core instance $bag\n",
+    );
+    for k in 0..N {
+        wat.push_str(&format!("(export \"f{k}\" (func $fi \"f\"))\n"));
+    }
+    wat.push_str(")\n(core module $m\n");
+    for k in 0..N {
+        wat.push_str(&format!("(import \"b\" \"f{k}\" (func))\n"));
+    }
+    wat.push_str(")\n(core instance (instantiate $m (with \"b\" (instance $bag)))))");
+    let engine = Engine::default();
+    let c = load(&engine, &wat);
+    let mut store = Store::new(&engine, ());
+    let start = std::time::Instant::now();
+    Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn instantiation_is_metered_by_fuel() {
+    let engine = engine(|c| {
+        c.consume_fuel(true);
+    });
+    let c = load(&engine, &many_types_and_instances(10, 100));
+    let mut store = Store::new(&engine, ());
+    let e = Linker::new(&engine)
+        .instantiate(&mut store, &c)
+        .err()
+        .expect("no fuel");
+    assert_eq!(e.trap_kind(), Some(TrapKind::OutOfFuel), "{e}");
+    let mut store = Store::new(&engine, ());
+    store.set_fuel(10_000).unwrap();
+    Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    // At least one unit per step: 10 types, a component, 100 instances.
+    assert!(10_000 - store.get_fuel().unwrap() >= 111);
 }

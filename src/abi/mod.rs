@@ -27,6 +27,9 @@ pub(crate) const MAX_BYTE_LENGTH: u32 = (1 << 28) - 1;
 pub(crate) const FUEL_PER_REALLOC: u64 = 8;
 /// Fuel charged per `resource.new` (a handle-table entry).
 pub(crate) const FUEL_PER_HANDLE: u64 = 8;
+/// Fuel charged per step of an instantiation (an instance, alias, lift,
+/// lower, resource definition … of the component's init program).
+pub(crate) const FUEL_PER_INIT_STEP: u64 = 1;
 /// Fuel charged per host call or component-to-component call.
 pub(crate) const FUEL_PER_CALL: u64 = 16;
 

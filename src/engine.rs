@@ -61,14 +61,19 @@ impl Config {
         Self::default()
     }
 
-    /// The deterministic profile: NaNs are canonicalized when they cross the
-    /// boundary in both directions (lifting always canonicalizes; this adds
-    /// lowering). With the same component, inputs, host behaviour and fuel,
-    /// every run then gives bitwise-identical results and remaining fuel.
-    /// Core modules are compiled eagerly (lazy compilation charges fuel on a
-    /// function's first call in an engine). The host must still avoid
-    /// nondeterminism of its own (clocks, randomness, iteration over
-    /// unordered maps, threads).
+    /// The deterministic profile: with the same component, inputs, host
+    /// behaviour and fuel, every run gives identical results and remaining
+    /// fuel. Core modules are compiled eagerly (lazy compilation charges
+    /// fuel on a function's first call in an engine).
+    ///
+    /// NaNs are canonicalized whenever a float crosses the component
+    /// boundary, in both directions and through both APIs, profile or not.
+    /// NaNs that core code produces and keeps (stores to memory, reinterprets
+    /// as integers) have payloads that may differ between machines (x86 and
+    /// Arm differ); build with the cargo feature `deterministic` (wasmi's)
+    /// to canonicalize those too and be bitwise identical across machines.
+    /// The host must still avoid nondeterminism of its own (clocks,
+    /// randomness, iteration over unordered maps, threads).
     pub fn deterministic(&mut self, enable: bool) -> &mut Self {
         self.deterministic = enable;
         self

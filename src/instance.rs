@@ -260,7 +260,10 @@ impl Spaces {
         found.ok_or_else(|| {
             Error::load(
                 0,
-                format!("core instance {instance} has no export `{name}`"),
+                format!(
+                    "core instance {instance} has no export `{}`",
+                    crate::names::elide(name)
+                ),
             )
         })
     }
@@ -515,7 +518,7 @@ fn run_step<T: 'static>(
                 if item.is_none() && !matches!(import.kind, ImportKind::Type) {
                     return Err(Error::link(format!(
                         "instantiation argument `{}` is missing",
-                        import.name
+                        crate::names::elide(&import.name)
                     )));
                 }
                 child_imports.push(item);
@@ -529,7 +532,13 @@ fn run_step<T: 'static>(
             let mut externs = Vec::new();
             for imp in m.imports() {
                 let (_, arg) = find_arg(args, imp.module()).ok_or_else(|| {
-                    Error::load(0, format!("no instantiation argument `{}`", imp.module()))
+                    Error::load(
+                        0,
+                        format!(
+                            "no instantiation argument `{}`",
+                            crate::names::elide(imp.module())
+                        ),
+                    )
                 })?;
                 externs.push(s.core_export(store, *arg, imp.name())?);
             }
@@ -613,7 +622,10 @@ fn run_step<T: 'static>(
         } => {
             let exports = get(&s.instances, *instance, "instance")?;
             let item = exports.items.get(&**name).cloned().ok_or_else(|| {
-                Error::link(format!("instance {instance} has no export `{name}`"))
+                Error::link(format!(
+                    "instance {instance} has no export `{}`",
+                    crate::names::elide(name)
+                ))
             })?;
             s.push(
                 store.inner.data_mut(),

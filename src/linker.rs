@@ -175,6 +175,8 @@ fn resolve<T>(
     component: &Component,
 ) -> Result<Provided<T>> {
     let found = crate::names::lookup(&ns.items, name);
+    let full_path = path;
+    let path = &*crate::names::elide(full_path);
     match (kind, found) {
         (ImportKind::Type, _) => Ok(Provided::Type),
         (ImportKind::Func(ty), Some(Definition::Func(f))) => Ok(Provided::Func(f.clone(), *ty)),
@@ -204,7 +206,7 @@ fn resolve<T>(
         (ImportKind::Instance(items), Some(Definition::Instance(inner))) => {
             let mut out = BTreeMap::new();
             for (item_name, item_kind) in items {
-                let item_path = format!("{path}#{item_name}");
+                let item_path = format!("{full_path}#{item_name}");
                 let provided = resolve(inner, item_name, &item_path, item_kind, component)?;
                 out.insert(String::from(&**item_name), provided);
             }

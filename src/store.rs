@@ -103,10 +103,9 @@ pub(crate) struct StoreData<T> {
     /// The borrow count of each call in progress (the spec's `Task.num_borrows`),
     /// by task id (a slab: suspended resumable calls keep theirs).
     pub tasks: Slab<u32>,
-    /// The engine's limits, and whether fuel is metered / NaNs canonicalized.
+    /// The engine's limits, and whether fuel is metered.
     pub limits: crate::engine::Limits,
     pub consume_fuel: bool,
-    pub deterministic: bool,
     /// Memory, table and store-budget limits, enforced by wasmi (and by
     /// the handle tables).
     pub limiter: crate::limits::Limiter,
@@ -227,7 +226,6 @@ impl<T> Store<T> {
                 tasks: Slab::default(),
                 limits: config.limits,
                 consume_fuel: config.consume_fuel,
-                deterministic: config.deterministic,
                 limiter: crate::limits::Limiter(StoreLimits::from_config(&config.limits)),
                 string_scratch: alloc::string::String::new(),
                 depth: 0,
@@ -270,14 +268,28 @@ impl<T> Store<T> {
         &self.inner.data().limiter.0
     }
 
-    /// Sets the remaining fuel. Fails if the engine does not meter fuel.
+    /// Sets the remaining fuel. Fails with a usage error if the engine
+    /// does not meter fuel ([`Config::consume_fuel`](crate::Config::consume_fuel)).
     pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.check_fuel()?;
         self.inner.set_fuel(fuel).map_err(from_wasmi)
     }
 
-    /// The remaining fuel. Fails if the engine does not meter fuel.
+    /// The remaining fuel. Fails with a usage error if the engine does not
+    /// meter fuel.
     pub fn get_fuel(&self) -> Result<u64> {
+        self.check_fuel()?;
         self.inner.get_fuel().map_err(from_wasmi)
+    }
+
+    fn check_fuel(&self) -> Result<()> {
+        if self.inner.data().consume_fuel {
+            Ok(())
+        } else {
+            Err(Error::usage(
+                "fuel is not metered: enable Config::consume_fuel for the engine",
+            ))
+        }
     }
 }
 

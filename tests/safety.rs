@@ -928,3 +928,53 @@ fn instantiation_is_metered_by_fuel() {
     // At least one unit per step: 10 types, a component, 100 instances.
     assert!(10_000 - store.get_fuel().unwrap() >= 111);
 }
+
+#[test]
+fn fuel_on_an_engine_without_fuel_is_a_usage_error() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let e = store.set_fuel(10).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
+    assert!(e.message().contains("consume_fuel"), "{e}");
+    let e = store.get_fuel().unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
+}
+
+#[test]
+fn a_link_error_does_not_repeat_a_huge_import_name() {
+    let name = format!("f{}", "x".repeat(50_000));
+    let engine = Engine::default();
+    let c = load(&engine, &format!(r#"(component (import "{name}" (func)))"#));
+    let mut store = Store::new(&engine, ());
+    let e = Linker::new(&engine)
+        .instantiate(&mut store, &c)
+        .err()
+        .expect("a link error");
+    assert_eq!(e.kind(), &ErrorKind::Link, "{e}");
+    assert!(e.to_string().len() < 1000, "{} bytes", e.to_string().len());
+    assert!(e.message().contains("50001 bytes"), "{e}");
+}
+
+#[test]
+fn both_apis_canonicalize_nans_they_lower() {
+    // `bits(x)` returns the bits of the f64 it is given.
+    let wat = r#"(component
+      (core module $m (func (export "bits") (param f64) (result i64) (i64.reinterpret_f64 (local.get 0))))
+      (core instance $i (instantiate $m))
+      (func (export "bits") (param "x" f64) (result u64) (canon lift (core func $i "bits"))))"#;
+    let engine = Engine::default();
+    let c = load(&engine, wat);
+    let mut store = Store::new(&engine, ());
+    let inst = Linker::new(&engine).instantiate(&mut store, &c).unwrap();
+    let f = inst.get_func(&mut store, "bits").unwrap();
+    let odd_nan = f64::from_bits(0x7ff8_dead_beef_0001);
+    let mut out = [Val::U64(0)];
+    f.call(&mut store, &[Val::Float64(odd_nan)], &mut out)
+        .unwrap();
+    assert_eq!(out[0], Val::U64(0x7ff8_0000_0000_0000));
+    let t = f.typed::<(f64,), u64>(&mut store).unwrap();
+    assert_eq!(
+        t.call(&mut store, (odd_nan,)).unwrap(),
+        0x7ff8_0000_0000_0000
+    );
+}

@@ -85,12 +85,6 @@ pub(crate) trait GuestMemory {
         Ok(())
     }
 
-    /// Whether lowered floats have their NaNs canonicalized (the
-    /// deterministic profile).
-    fn canonicalize_nans(&self) -> bool {
-        false
-    }
-
     /// `lift_own`: takes handle `i` of static resource type `r` out of the
     /// instance's table and gives it to the host.
     fn lift_own(&mut self, r: u32, i: u32) -> Result<ResourceAny> {

@@ -19,6 +19,9 @@ pub const DEFAULT_MAX_CALL_DEPTH: u32 = 100;
 /// The default of [`Config::max_lifted_bytes_per_call`]: 256 MiB.
 pub const DEFAULT_MAX_LIFTED_BYTES_PER_CALL: u64 = 256 << 20;
 
+/// The default of [`Config::max_resource_types`]: 100,000.
+pub const DEFAULT_MAX_RESOURCE_TYPES: u32 = 100_000;
+
 /// The limits of a [`Config`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Limits {
@@ -30,6 +33,7 @@ pub(crate) struct Limits {
     pub max_instances: usize,
     pub max_call_depth: u32,
     pub max_lifted_bytes_per_call: u64,
+    pub max_resource_types: u32,
 }
 
 impl Default for Limits {
@@ -43,6 +47,7 @@ impl Default for Limits {
             max_instances: 10_000,
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
             max_lifted_bytes_per_call: DEFAULT_MAX_LIFTED_BYTES_PER_CALL,
+            max_resource_types: DEFAULT_MAX_RESOURCE_TYPES,
         }
     }
 }
@@ -56,14 +61,19 @@ impl Config {
         Self::default()
     }
 
-    /// The deterministic profile: NaNs are canonicalized when they cross the
-    /// boundary in both directions (lifting always canonicalizes; this adds
-    /// lowering). With the same component, inputs, host behaviour and fuel,
-    /// every run then gives bitwise-identical results and remaining fuel.
-    /// Core modules are compiled eagerly (lazy compilation charges fuel on a
-    /// function's first call in an engine). The host must still avoid
-    /// nondeterminism of its own (clocks, randomness, iteration over
-    /// unordered maps, threads).
+    /// The deterministic profile: with the same component, inputs, host
+    /// behaviour and fuel, every run gives identical results and remaining
+    /// fuel. Core modules are compiled eagerly (lazy compilation charges
+    /// fuel on a function's first call in an engine).
+    ///
+    /// NaNs are canonicalized whenever a float crosses the component
+    /// boundary, in both directions and through both APIs, profile or not.
+    /// NaNs that core code produces and keeps (stores to memory, reinterprets
+    /// as integers) have payloads that may differ between machines (x86 and
+    /// Arm differ); build with the cargo feature `deterministic` (wasmi's)
+    /// to canonicalize those too and be bitwise identical across machines.
+    /// The host must still avoid nondeterminism of its own (clocks,
+    /// randomness, iteration over unordered maps, threads).
     pub fn deterministic(&mut self, enable: bool) -> &mut Self {
         self.deterministic = enable;
         self
@@ -143,6 +153,18 @@ impl Config {
     /// Default [`DEFAULT_MAX_LIFTED_BYTES_PER_CALL`] (256 MiB).
     pub fn max_lifted_bytes_per_call(&mut self, bytes: u64) -> &mut Self {
         self.limits.max_lifted_bytes_per_call = bytes;
+        self
+    }
+
+    /// The most runtime resource types one store may hold. Each
+    /// instantiation of a component that defines resource types creates
+    /// new ones (they are generative), and they live as long as the store;
+    /// instantiating past the limit fails with
+    /// [`TrapKind::LimitExceeded`](crate::TrapKind::LimitExceeded). Each
+    /// type also counts against the store budget. Default
+    /// [`DEFAULT_MAX_RESOURCE_TYPES`] (100,000).
+    pub fn max_resource_types(&mut self, types: u32) -> &mut Self {
+        self.limits.max_resource_types = types;
         self
     }
 

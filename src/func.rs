@@ -387,18 +387,6 @@ pub(crate) fn begin_call<T: 'static>(
         .get(l.ty as usize)
         .ok_or_else(|| Error::usage("unknown function type"))?;
     let o = &l.options;
-    // Reject ill-typed arguments before lowering moves any handle.
-    let fty = inner
-        .arena
-        .funcs
-        .get(l.ty as usize)
-        .ok_or_else(|| Error::usage("unknown function type"))?;
-    for ((name, t), v) in fty.params.iter().zip(params) {
-        if !crate::values::type_matches(&inner.arena, *t, v) {
-            return Err(crate::abi::lower::mismatch(&inner.arena, *t, v)
-                .context(format_args!("argument `{name}`")));
-        }
-    }
     let task = ctx.data_mut().tasks.add(0)?;
     let mut flat = Flat::new();
     let (r, moved) = {

@@ -33,7 +33,7 @@ impl<T> StoreData<T> {
                 generation,
             },
             crate::resources::MAX_HANDLES,
-            |bytes| limits.take_handles(bytes),
+            |bytes| limits.take_bytes(bytes),
         )?;
         Ok(ResourceAny {
             store_id: self.id,
@@ -73,8 +73,8 @@ impl<T> StoreData<T> {
     /// Removes handle `i` from `inst`'s table, checking it is of static type
     /// `r` and not lent out (`what` happens to it, for the message).
     fn remove_unlent(&mut self, inst: u32, r: u32, i: u32, what: &str) -> Result<Handle> {
+        let rt = self.resource(inst, r)?;
         let state = self.flags(inst)?;
-        let rt = state.resource(r)?;
         let h = state.handles.remove(i)?;
         if h.rt != rt {
             return Err(wrong_type());
@@ -91,8 +91,8 @@ impl<T> StoreData<T> {
     /// Lends handle `i` (static type `r`) of `inst` for a call, as
     /// `lift_borrow` does: returns its runtime type and representation.
     pub(crate) fn lend(&mut self, inst: u32, r: u32, i: u32) -> Result<(u32, u32)> {
+        let rt = self.resource(inst, r)?;
         let state = self.flags(inst)?;
-        let rt = state.resource(r)?;
         let h = state.handles.get_mut(i)?;
         if h.rt != rt {
             return Err(wrong_type());
@@ -105,10 +105,10 @@ impl<T> StoreData<T> {
     /// `r`, as `lower_own` does.
     pub(crate) fn put_own(&mut self, inst: u32, r: u32, rt: u32, rep: u32) -> Result<u32> {
         let max = self.limits.max_handles;
-        let (state, limits) = self.flags_and_limits(inst)?;
-        if rt != state.resource(r)? {
+        if rt != self.resource(inst, r)? {
             return Err(wrong_type());
         }
+        let (state, limits) = self.flags_and_limits(inst)?;
         state.handles.add_within(
             Handle {
                 rt,
@@ -118,7 +118,7 @@ impl<T> StoreData<T> {
                 lends: 0,
             },
             max,
-            |bytes| limits.take_handles(bytes),
+            |bytes| limits.take_bytes(bytes),
         )
     }
 
@@ -132,7 +132,7 @@ impl<T> StoreData<T> {
         rt: u32,
         rep: u32,
     ) -> Result<u32> {
-        if rt != self.flags(inst)?.resource(r)? {
+        if rt != self.resource(inst, r)? {
             return Err(wrong_type());
         }
         if self.is_implementer(inst, rt) {
@@ -155,7 +155,7 @@ impl<T> StoreData<T> {
                 lends: 0,
             },
             max,
-            |bytes| limits.take_handles(bytes),
+            |bytes| limits.take_bytes(bytes),
         )
     }
 
@@ -183,7 +183,7 @@ impl<T> StoreData<T> {
     /// A host value of the wrong resource type is the host's mistake: a
     /// usage error, before anything is moved (and so no trap, no poisoning).
     fn check_host_type(&mut self, inst: u32, r: u32, rt: u32) -> Result<()> {
-        if rt != self.flags(inst)?.resource(r)? {
+        if rt != self.resource(inst, r)? {
             return Err(Error::usage(
                 "resource handle of another resource type than the parameter's",
             ));
@@ -271,18 +271,17 @@ impl<T> StoreData<T> {
 
     /// `resource.new`: a new owned handle in `inst`'s table.
     pub(crate) fn resource_new(&mut self, inst: u32, r: u32, rep: u32) -> Result<u32> {
-        let state = self.flags(inst)?;
-        if !state.may_leave {
+        if !self.flags(inst)?.may_leave {
             return Err(cannot_leave());
         }
-        let rt = state.resource(r)?;
+        let rt = self.resource(inst, r)?;
         self.put_own(inst, r, rt, rep)
     }
 
     /// `resource.rep`: the representation behind handle `i`.
     pub(crate) fn resource_rep(&mut self, inst: u32, r: u32, i: u32) -> Result<u32> {
+        let rt = self.resource(inst, r)?;
         let state = self.flags(inst)?;
-        let rt = state.resource(r)?;
         let h = state.handles.get(i)?;
         if h.rt != rt {
             return Err(wrong_type());
@@ -380,7 +379,7 @@ impl<T> crate::typed::LiftHandles for StoreData<T> {
     }
 
     fn lift_host(&mut self, inst: u32, r: u32, i: u32, borrow: bool, id: TypeId) -> Result<u32> {
-        let rt = self.flags(inst)?.resource(r)?;
+        let rt = self.resource(inst, r)?;
         if !self.is_host_type(rt, id) {
             return Err(Error::usage(
                 "a handle of another resource type than the `Resource<T>` it is lifted as",

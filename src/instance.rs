@@ -308,12 +308,20 @@ impl Spaces {
     ) -> Result<wasmi::Extern> {
         let found = match get(&self.core_instances, instance, "core instance")? {
             CoreInstance::Wasm(i) => i.get_export(&store.inner, name),
-            CoreInstance::Bag(items) => items.iter().find(|(n, _)| **n == *name).map(|(_, e)| *e),
+            // Sorted by name when the component was loaded.
+            CoreInstance::Bag(items) => items
+                .binary_search_by(|(n, _)| (**n).cmp(name))
+                .ok()
+                .and_then(|k| items.get(k))
+                .map(|(_, e)| *e),
         };
         found.ok_or_else(|| {
             Error::load(
                 0,
-                format!("core instance {instance} has no export `{name}`"),
+                format!(
+                    "core instance {instance} has no export `{}`",
+                    crate::names::elide(name)
+                ),
             )
         })
     }
@@ -329,7 +337,7 @@ impl Spaces {
 
     fn item<T>(&self, data: &mut StoreData<T>, inst: u32, r: ItemRef) -> Result<Item> {
         Ok(match r {
-            ItemRef::Resource(static_r) => Item::Resource(data.flags(inst)?.resource(static_r)?),
+            ItemRef::Resource(static_r) => Item::Resource(data.resource(inst, static_r)?),
             ItemRef::Func(i) => Item::Func(get(&self.funcs, i, "func")?.clone()),
             ItemRef::Instance(i) => Item::Instance(get(&self.instances, i, "instance")?.clone()),
             ItemRef::Module(i) => Item::Module(get(&self.modules, i, "module")?.clone()),
@@ -393,13 +401,9 @@ impl Spaces {
 }
 
 /// Binds static resource `r` of instance `inst` to runtime type `rt`.
+/// (Static ids come from the component's own type arena.)
 fn bind<T>(data: &mut StoreData<T>, inst: u32, r: u32, rt: u32) -> Result<()> {
-    let map = &mut data.flags(inst)?.resource_map;
-    match map.get_mut(r as usize) {
-        Some(slot) => *slot = rt,
-        None => return Err(bad_index("resource", r)),
-    }
-    Ok(())
+    data.flags(inst)?.resources.bind(r, rt)
 }
 
 fn provided_item<T: 'static>(
@@ -470,17 +474,14 @@ fn instantiate_def<T: 'static>(
     let instance_idx = data.instances.len() as u32;
     // A definition sees its definer's resource types through outer aliases.
     let definer = value.scope.as_ref().map(|s| s.instance).or(parent);
-    let resource_map = match definer.and_then(|p| data.instances.get(p as usize)) {
-        Some(p) => p.resource_map.clone(),
-        None => alloc::vec![u32::MAX; component.inner.arena.resource_count()],
-    };
     data.instances.push(InstanceFlags {
         may_leave: true,
         may_enter: true,
         poisoned: false,
         parent,
         handles: Default::default(),
-        resource_map,
+        resources: Default::default(),
+        definer,
     });
     let mut imports = imports;
     let mut s = Spaces {
@@ -489,6 +490,8 @@ fn instantiate_def<T: 'static>(
     };
     let result = (|| -> Result<()> {
         for step in d.steps.iter() {
+            // Instantiation is metered: a small binary may ask for much work.
+            crate::func::charge_fuel(&mut store.inner, crate::abi::FUEL_PER_INIT_STEP)?;
             run_step(store, component, &mut s, &mut imports, step, instance_idx)?;
         }
         Ok(())
@@ -505,6 +508,13 @@ fn instantiate_def<T: 'static>(
         exports.items.insert(String::from(&**name), item);
     }
     Ok(Arc::new(exports))
+}
+
+/// The argument named `name` of `args` (sorted by name when loaded).
+fn find_arg<'a, X>(args: &'a [(Box<str>, X)], name: &str) -> Option<&'a (Box<str>, X)> {
+    args.binary_search_by(|(n, _)| (**n).cmp(name))
+        .ok()
+        .and_then(|k| args.get(k))
 }
 
 fn run_step<T: 'static>(
@@ -549,7 +559,7 @@ fn run_step<T: 'static>(
             let child = get(&inner.defs, value.def, "component")?;
             let mut child_imports = Vec::with_capacity(child.imports.len());
             for import in child.imports.iter() {
-                let arg = args.iter().find(|(n, _)| **n == *import.name);
+                let arg = find_arg(args, &import.name);
                 let item = match arg {
                     Some((_, r)) => Some(s.item(store.inner.data_mut(), instance_idx, *r)?),
                     None => None,
@@ -562,7 +572,7 @@ fn run_step<T: 'static>(
                 {
                     return Err(Error::link(format!(
                         "instantiation argument `{}` is missing",
-                        import.name
+                        crate::names::elide(&import.name)
                     )));
                 }
                 child_imports.push(item);
@@ -575,12 +585,15 @@ fn run_step<T: 'static>(
             let m = get(&s.modules, *module, "module")?;
             let mut externs = Vec::new();
             for imp in m.imports() {
-                let (_, arg) =
-                    args.iter()
-                        .find(|(n, _)| **n == *imp.module())
-                        .ok_or_else(|| {
-                            Error::load(0, format!("no instantiation argument `{}`", imp.module()))
-                        })?;
+                let (_, arg) = find_arg(args, imp.module()).ok_or_else(|| {
+                    Error::load(
+                        0,
+                        format!(
+                            "no instantiation argument `{}`",
+                            crate::names::elide(imp.module())
+                        ),
+                    )
+                })?;
                 externs.push(s.core_export(store, *arg, imp.name())?);
             }
             let i = wasmi::Instance::new(&mut store.inner, m, &externs).map_err(from_wasmi)?;
@@ -663,7 +676,10 @@ fn run_step<T: 'static>(
         } => {
             let exports = get(&s.instances, *instance, "instance")?;
             let item = exports.items.get(&**name).cloned().ok_or_else(|| {
-                Error::link(format!("instance {instance} has no export `{name}`"))
+                Error::link(format!(
+                    "instance {instance} has no export `{}`",
+                    crate::names::elide(name)
+                ))
             })?;
             s.push(
                 store.inner.data_mut(),
@@ -704,6 +720,24 @@ fn run_step<T: 'static>(
                 .transpose()?;
             let data = store.inner.data_mut();
             let rt = data.resource_types.len() as u32;
+            let max = data.limits.max_resource_types;
+            if rt >= max {
+                return Err(Error::trap(
+                    TrapKind::LimitExceeded,
+                    format!(
+                        "the store reached its max_resource_types limit of {max} resource types"
+                    ),
+                ));
+            }
+            data.limiter
+                .0
+                .take_bytes(core::mem::size_of::<ResourceTypeInfo>() as u64)?;
+            data.resource_types.try_reserve(1).map_err(|_| {
+                Error::trap(
+                    TrapKind::LimitExceeded,
+                    "the host could not add a resource type",
+                )
+            })?;
             data.resource_types.push(ResourceTypeInfo {
                 instance: Some(instance_idx),
                 dtor,
@@ -713,7 +747,7 @@ fn run_step<T: 'static>(
         }
         Step::BindResource { r, from } => {
             let data = store.inner.data_mut();
-            let rt = data.flags(instance_idx)?.resource(*from)?;
+            let rt = data.resource(instance_idx, *from)?;
             bind(data, instance_idx, *r, rt)?;
         }
         Step::BindInstanceResources { instance, binds } => {

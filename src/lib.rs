@@ -34,7 +34,10 @@ mod wasmi_mem;
 
 pub use abi::StringEncoding;
 pub use component::{Component, ComponentItem};
-pub use engine::{Config, Engine, DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_LIFTED_BYTES_PER_CALL};
+pub use engine::{
+    Config, Engine, DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_LIFTED_BYTES_PER_CALL,
+    DEFAULT_MAX_RESOURCE_TYPES,
+};
 pub use error::{Error, ErrorKind, Result, TrapKind};
 pub use func::Func;
 pub use instance::{ExportIndex, Instance, InstanceExportLookup};

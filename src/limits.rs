@@ -219,9 +219,9 @@ impl StoreLimits {
         true
     }
 
-    /// Counts `more` bytes of handle tables against the store budget: a
-    /// `LimitExceeded` trap past it.
-    pub(crate) fn take_handles(&mut self, more: u64) -> Result<()> {
+    /// Counts `more` bytes of handle tables or resource types against the
+    /// store budget: a `LimitExceeded` trap past it.
+    pub(crate) fn take_bytes(&mut self, more: u64) -> Result<()> {
         if self.take(more) {
             Ok(())
         } else {

@@ -187,6 +187,9 @@ impl Resolve<'_> {
     ) -> Result<Provided<T>> {
         let component = self.component;
         let found = ns.and_then(|ns| crate::names::lookup(&ns.items, name));
+        // Messages show a long name shortened; nested paths keep it whole.
+        let full_path = path;
+        let path = &*crate::names::elide(full_path);
         match (kind, found) {
             (ImportKind::Type, _) => Ok(Provided::Type),
             (ImportKind::Resource { r, eq }, found) => self.resource(*r, *eq, path, found),
@@ -212,15 +215,17 @@ impl Resolve<'_> {
                 Ok(Provided::Module(m.inner.clone()))
             }
             (ImportKind::Instance(items), Some(Definition::Instance(inner))) => {
-                self.instance(Some(inner), items, path)
+                self.instance(Some(inner), items, full_path)
             }
             // An instance whose type asks for nothing the host must provide
             // (only value types, or nothing) links without a definition.
-            (ImportKind::Instance(items), None) => self.instance(None, items, path).map_err(|_| {
-                Error::link(format!(
-                    "import `{path}` (instance) is not defined in the linker"
-                ))
-            }),
+            (ImportKind::Instance(items), None) => {
+                self.instance(None, items, full_path).map_err(|_| {
+                    Error::link(format!(
+                        "import `{path}` (instance) is not defined in the linker"
+                    ))
+                })
+            }
             (kind, None) => Err(not_defined(component, kind, path)),
             (kind, Some(def)) => Err(Error::link(format!(
                 "import `{path}` expects {} but the linker defines {}",

@@ -86,6 +86,22 @@ pub(crate) fn lookup<'a, V>(items: &'a BTreeMap<String, V>, name: &str) -> Optio
         .map(|(_, v)| v)
 }
 
+/// The longest name an error message repeats in full.
+const MAX_SHOWN: usize = 200;
+
+/// `name` for an error message: in full if short, else its first
+/// characters and its length (a hostile binary may use names of megabytes).
+pub(crate) fn elide(name: &str) -> alloc::borrow::Cow<'_, str> {
+    if name.len() <= MAX_SHOWN {
+        return alloc::borrow::Cow::Borrowed(name);
+    }
+    let mut end = MAX_SHOWN / 2;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    alloc::borrow::Cow::Owned(alloc::format!("{}… ({} bytes)", &name[..end], name.len()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

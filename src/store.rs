@@ -25,21 +25,62 @@ pub(crate) struct InstanceFlags {
     pub parent: Option<u32>,
     /// The resource handles this instance holds.
     pub handles: Slab<Handle>,
-    /// The runtime resource type of each static resource id the instance's
-    /// types use (`u32::MAX` where unbound).
-    pub resource_map: Vec<u32>,
+    /// The runtime resource type of each static resource id this instance
+    /// binds itself.
+    pub resources: ResourceMap,
+    /// The instance whose bindings this one sees for the static ids it does
+    /// not bind (its definer, for outer aliases); always an earlier one.
+    pub definer: Option<u32>,
 }
 
-impl InstanceFlags {
-    /// The runtime resource type of static resource `r`.
-    pub(crate) fn resource(&self, r: u32) -> crate::error::Result<u32> {
-        match self.resource_map.get(r as usize) {
-            Some(&rt) if rt != u32::MAX => Ok(rt),
-            _ => Err(Error::trap(
-                crate::error::TrapKind::Other,
-                "internal: resource type not bound in this instance",
-            )),
+/// The runtime resource types an instance binds, for the static ids
+/// `base..base + slots.len()` (`u32::MAX` where unbound): an instance binds
+/// a few nearby ids, so this stays small whatever the binary's total.
+#[derive(Default)]
+pub(crate) struct ResourceMap {
+    base: u32,
+    slots: Vec<u32>,
+}
+
+impl ResourceMap {
+    /// The runtime type bound to static id `r` here.
+    #[inline]
+    fn get(&self, r: u32) -> Option<u32> {
+        let k = r.checked_sub(self.base)?;
+        self.slots
+            .get(k as usize)
+            .copied()
+            .filter(|rt| *rt != u32::MAX)
+    }
+
+    /// Binds static id `r` to runtime type `rt`.
+    pub(crate) fn bind(&mut self, r: u32, rt: u32) -> Result<()> {
+        let oom = || {
+            Error::trap(
+                crate::error::TrapKind::LimitExceeded,
+                "the host could not grow a resource map",
+            )
+        };
+        if self.slots.is_empty() {
+            self.base = r;
+        } else if r < self.base {
+            let more = (self.base - r) as usize;
+            self.slots.try_reserve(more).map_err(|_| oom())?;
+            self.slots
+                .splice(0..0, core::iter::repeat_n(u32::MAX, more));
+            self.base = r;
         }
+        let k = (r - self.base) as usize;
+        if k >= self.slots.len() {
+            self.slots
+                .try_reserve(k + 1 - self.slots.len())
+                .map_err(|_| oom())?;
+            self.slots.resize(k + 1, u32::MAX);
+        }
+        if let Some(slot) = self.slots.get_mut(k) {
+            *slot = rt;
+        }
+        Ok(())
     }
 }
 
@@ -63,10 +104,9 @@ pub(crate) struct StoreData<T> {
     /// The borrow count of each call in progress (the spec's `Task.num_borrows`),
     /// by task id (a slab: suspended resumable calls keep theirs).
     pub tasks: Slab<u32>,
-    /// The engine's limits, and whether fuel is metered / NaNs canonicalized.
+    /// The engine's limits, and whether fuel is metered.
     pub limits: crate::engine::Limits,
     pub consume_fuel: bool,
-    pub deterministic: bool,
     /// Memory, table and store-budget limits, enforced by wasmi (and by
     /// the handle tables).
     pub limiter: crate::limits::Limiter,
@@ -96,6 +136,27 @@ impl<T> StoreData<T> {
         }
         self.depth += 1;
         Ok(())
+    }
+
+    /// The runtime resource type of static resource `r` in instance `inst`:
+    /// bound there, or in its definer's chain.
+    #[inline]
+    pub(crate) fn resource(&self, inst: u32, r: u32) -> Result<u32> {
+        let mut i = inst;
+        while let Some(f) = self.instances.get(i as usize) {
+            if let Some(rt) = f.resources.get(r) {
+                return Ok(rt);
+            }
+            match f.definer {
+                // Definers are created first: the walk ends.
+                Some(d) if d < i => i = d,
+                _ => break,
+            }
+        }
+        Err(Error::trap(
+            crate::error::TrapKind::Other,
+            "internal: resource type not bound in this instance",
+        ))
     }
 
     /// The host-memory budget of the values lifted for one call: the
@@ -167,7 +228,6 @@ impl<T> Store<T> {
                 tasks: Slab::default(),
                 limits: config.limits,
                 consume_fuel: config.consume_fuel,
-                deterministic: config.deterministic,
                 limiter: crate::limits::Limiter(StoreLimits::from_config(&config.limits)),
                 string_scratch: alloc::string::String::new(),
                 depth: 0,
@@ -215,14 +275,28 @@ impl<T> Store<T> {
         &self.inner.data().limiter.0
     }
 
-    /// Sets the remaining fuel. Fails if the engine does not meter fuel.
+    /// Sets the remaining fuel. Fails with a usage error if the engine
+    /// does not meter fuel ([`Config::consume_fuel`](crate::Config::consume_fuel)).
     pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.check_fuel()?;
         self.inner.set_fuel(fuel).map_err(from_wasmi)
     }
 
-    /// The remaining fuel. Fails if the engine does not meter fuel.
+    /// The remaining fuel. Fails with a usage error if the engine does not
+    /// meter fuel.
     pub fn get_fuel(&self) -> Result<u64> {
+        self.check_fuel()?;
         self.inner.get_fuel().map_err(from_wasmi)
+    }
+
+    fn check_fuel(&self) -> Result<()> {
+        if self.inner.data().consume_fuel {
+            Ok(())
+        } else {
+            Err(Error::usage(
+                "fuel is not metered: enable Config::consume_fuel for the engine",
+            ))
+        }
     }
 }
 

@@ -146,10 +146,6 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
         self.ctx.as_context().data().limits.max_lift_bytes
     }
 
-    fn canonicalize_nans(&self) -> bool {
-        self.ctx.as_context().data().deterministic
-    }
-
     fn lift_borrow(&mut self, r: u32, i: u32) -> Result<ResourceAny> {
         let v = self
             .ctx

@@ -51,6 +51,23 @@ fn valid_modules_corpus() {
     replay("valid_modules", fuzz_logic::valid_modules);
 }
 
+/// The host-memory oracle fails a run that takes more than its budget,
+/// and refuses allocations past its hard cap (so fallible ones fail).
+#[test]
+fn the_host_memory_oracle_catches_a_run_over_budget() {
+    use fuzz_logic::host_memory::{bounded, peak_of, BUDGET, HARD_CAP};
+    let under = std::panic::catch_unwind(|| bounded(|| vec![1u8; 1 << 20].len()));
+    assert_eq!(under.ok(), Some(1 << 20));
+    let over = std::panic::catch_unwind(|| bounded(|| vec![1u8; BUDGET + (1 << 20)].len()));
+    assert!(over.is_err(), "a run over budget passed the oracle");
+    let refused = bounded(|| {
+        let mut v: Vec<u8> = Vec::new();
+        v.try_reserve_exact(HARD_CAP + 1).is_err()
+    });
+    assert!(refused, "an allocation past the hard cap was allowed");
+    assert!(peak_of(|| drop(vec![0u8; 4096])) >= 4096);
+}
+
 /// The load input format: a component, argument bytes, their length.
 #[test]
 fn load_input_splits_at_the_tail_length() {

@@ -7,7 +7,7 @@ use arbitrary::Unstructured;
 use componentry::{
     Component, ComponentItem, Config, Engine, Error, ErrorKind, ExportIndex, Func, FuncType,
     Instance, Linker, LinkerInstance, Resource, ResourceAny, ResourceType, Store, StoreContextMut,
-    Type, Val,
+    StoreLimitsBuilder, Type, Val,
 };
 
 use super::values::{arb_val, conforms, default_val, resources_in, VALUE_BUDGET};
@@ -33,10 +33,12 @@ enum HostMode {
     Arbitrary,
 }
 
-/// A fuel-metered engine.
+/// A fuel-metered engine, with the lift budget of the host-memory oracle.
 pub fn engine() -> Engine {
     let mut config = Config::new();
-    config.consume_fuel(true);
+    config
+        .consume_fuel(true)
+        .max_lifted_bytes_per_call(super::host_memory::LIFT_BYTES);
     Engine::new(&config)
 }
 
@@ -79,6 +81,11 @@ pub fn exercise(engine: &Engine, bytes: &[u8], u: &mut Unstructured<'_>) -> Reac
     }
 
     let mut store = Store::new(engine, ());
+    store.limiter(
+        StoreLimitsBuilder::new()
+            .store_bytes(super::host_memory::STORE_BYTES)
+            .build(),
+    );
     store.set_fuel(FUEL).expect("fuel is enabled");
     let instance = match linker.instantiate(&mut store, &component) {
         Ok(i) => i,

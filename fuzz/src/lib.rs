@@ -9,8 +9,12 @@
 //! - [`valid_modules`]: arbitrary but valid components (core functions with
 //!   arbitrary bodies, lifts and lowers with arbitrary types and options)
 //!   run through the same path as `load`.
+//!
+//! Every target runs under the host-memory oracle ([`host_memory`]): a run
+//! that takes more host memory than its budget fails.
 
 pub mod exercise;
+pub mod host_memory;
 pub mod modules;
 pub mod roundtrip;
 pub mod types;
@@ -23,10 +27,12 @@ use arbitrary::Unstructured;
 /// little-endian `u16` giving the length of those bytes (taken modulo what
 /// is available), so a plain component binary is also a valid input.
 pub fn load(data: &[u8]) {
-    let (component, args) = split_tail(data);
-    let engine = exercise::engine();
-    let mut u = Unstructured::new(args);
-    exercise::exercise(&engine, component, &mut u);
+    host_memory::bounded(|| {
+        let (component, args) = split_tail(data);
+        let engine = exercise::engine();
+        let mut u = Unstructured::new(args);
+        exercise::exercise(&engine, component, &mut u);
+    })
 }
 
 /// Splits `data` into a component and the argument bytes (see [`load`]).
@@ -49,10 +55,10 @@ pub fn join_tail(component: &[u8], args: &[u8]) -> Vec<u8> {
 
 /// The `roundtrip` target: see [`roundtrip::run`].
 pub fn roundtrip(data: &[u8]) {
-    roundtrip::run(data);
+    host_memory::bounded(|| roundtrip::run(data));
 }
 
 /// The `valid_modules` target: see [`modules::run`].
 pub fn valid_modules(data: &[u8]) {
-    modules::run(data);
+    host_memory::bounded(|| modules::run(data));
 }

@@ -43,14 +43,18 @@ fn over_budget(limit: u64, bytes: u64) -> Error {
         alloc::format!(
             "the values lifted for one call would take more host memory than the \
              max_lifted_bytes_per_call limit of {limit} bytes (or what is left of the store's \
-             max_store_bytes budget) ({bytes} more bytes asked)"
+             store_bytes budget) ({bytes} more bytes asked)"
         ),
     )
 }
 
 /// The host bytes of the UTF-8 string decoded from a guest string of
 /// `guest_bytes` bytes in `enc` (an upper bound).
+/// Zero past the spec's length limit, which traps first (`LengthTooLarge`).
 pub(crate) fn string_host_bytes(enc: super::StringEncoding, latin1: bool, guest_bytes: u64) -> u64 {
+    if guest_bytes > u64::from(super::MAX_BYTE_LENGTH) {
+        return 0;
+    }
     match enc {
         super::StringEncoding::Utf8 => guest_bytes,
         // A UTF-16 code unit (2 bytes) is at most 3 bytes of UTF-8.

@@ -43,8 +43,10 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
         string::store_string(self.mem, self.enc, s)
     }
 
+    /// NaNs are canonicalized when they cross the boundary, in both
+    /// directions and through both APIs (the spec allows any NaN here).
     fn f32_bits(&self, x: f32) -> u32 {
-        if x.is_nan() && self.mem.canonicalize_nans() {
+        if x.is_nan() {
             0x7fc0_0000
         } else {
             x.to_bits()
@@ -52,7 +54,7 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
     }
 
     fn f64_bits(&self, x: f64) -> u64 {
-        if x.is_nan() && self.mem.canonicalize_nans() {
+        if x.is_nan() {
             0x7ff8_0000_0000_0000
         } else {
             x.to_bits()

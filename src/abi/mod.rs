@@ -27,6 +27,9 @@ pub(crate) const MAX_BYTE_LENGTH: u32 = (1 << 28) - 1;
 pub(crate) const FUEL_PER_REALLOC: u64 = 8;
 /// Fuel charged per `resource.new` (a handle-table entry).
 pub(crate) const FUEL_PER_HANDLE: u64 = 8;
+/// Fuel charged per step of an instantiation (an instance, alias, lift,
+/// lower, resource definition … of the component's init program).
+pub(crate) const FUEL_PER_INIT_STEP: u64 = 1;
 /// Fuel charged per host call or component-to-component call.
 pub(crate) const FUEL_PER_CALL: u64 = 16;
 
@@ -80,12 +83,6 @@ pub(crate) trait GuestMemory {
     fn host_alloc(&mut self, bytes: u64) -> Result<()> {
         let _ = bytes;
         Ok(())
-    }
-
-    /// Whether lowered floats have their NaNs canonicalized (the
-    /// deterministic profile).
-    fn canonicalize_nans(&self) -> bool {
-        false
     }
 
     /// `lift_own`: takes handle `i` of static resource type `r` out of the

@@ -224,10 +224,16 @@ fn section(
             let b = top(stack)?;
             for inst in s.clone() {
                 let step = match inst.map_err(load_err)? {
-                    Instance::Instantiate { module_index, args } => Step::CoreInstantiate {
-                        module: module_index,
-                        args: args.iter().map(|a| (Box::from(a.name), a.index)).collect(),
-                    },
+                    Instance::Instantiate { module_index, args } => {
+                        // Sorted by name: instantiation finds each by binary search.
+                        let mut args: Vec<(Box<str>, u32)> =
+                            args.iter().map(|a| (Box::from(a.name), a.index)).collect();
+                        args.sort_by(|a, b| a.0.cmp(&b.0));
+                        Step::CoreInstantiate {
+                            module: module_index,
+                            args: args.into_boxed_slice(),
+                        }
+                    }
                     Instance::FromExports(exports) => {
                         let mut items = Vec::with_capacity(exports.len());
                         for e in exports.iter() {
@@ -239,6 +245,8 @@ fn section(
                             };
                             items.push((Box::from(e.name), r));
                         }
+                        // Sorted by name: lookups are binary searches.
+                        items.sort_by(|a: &(Box<str>, CoreRef), b| a.0.cmp(&b.0));
                         Step::CoreInstanceFromExports(items.into_boxed_slice())
                     }
                 };
@@ -257,6 +265,8 @@ fn section(
                         for a in args.iter() {
                             items.push((Box::from(a.name), item_ref(b, a.kind, a.index)?));
                         }
+                        // Sorted by name: instantiation finds each by binary search.
+                        items.sort_by(|a: &(Box<str>, ItemRef), b| a.0.cmp(&b.0));
                         Step::Instantiate {
                             component: component_index,
                             args: items.into_boxed_slice(),

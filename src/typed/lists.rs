@@ -40,7 +40,13 @@ fn lower_list<T: Lower>(items: &[T], cx: &mut LowerContext<'_>) -> Result<(u32, 
 /// `load_list_from_range`.
 fn lift_list<T: Lift>(cx: &mut LiftContext<'_>, ptr: u32, len: u32) -> Result<Vec<T>> {
     let byte_len = u64::from(len) * u64::from(T::SIZE32);
-    cx.account(byte_len, u64::from(len) * core::mem::size_of::<T>() as u64)?;
+    // Past the spec's limit the list traps below, whatever it would take.
+    let host_bytes = if byte_len > u64::from(MAX_BYTE_LENGTH) {
+        0
+    } else {
+        u64::from(len) * core::mem::size_of::<T>() as u64
+    };
+    cx.account(byte_len, host_bytes)?;
     if byte_len > u64::from(MAX_BYTE_LENGTH) {
         return Err(Error::trap(
             TrapKind::LengthTooLarge,

@@ -30,7 +30,10 @@ fn main() {
     let image = Component::new(&engine, GUEST).unwrap().serialize().unwrap();
     let linker = linker(&engine);
     let mut per = [0.0f64; 2];
-    for (k, name) in ["new+instantiate", "deserialize+instantiate"].iter().enumerate() {
+    for (k, name) in ["new+instantiate", "deserialize+instantiate"]
+        .iter()
+        .enumerate()
+    {
         c.bench_function(&format!("image-filter/{name}"), |b| {
             b.iter_custom(|iters| {
                 let start = Instant::now();
@@ -57,5 +60,9 @@ fn main() {
     println!("| Component::new + instantiate | {:.1} |", per[0]);
     println!("| Component::deserialize + instantiate | {:.1} |", per[1]);
     println!("| ratio deserialize / new | {:.2} |", per[1] / per[0]);
-    println!("image size: {} B (component {} B)", image.len(), GUEST.len());
+    println!(
+        "image size: {} B (component {} B)",
+        image.len(),
+        GUEST.len()
+    );
 }

@@ -270,6 +270,12 @@ impl StoreLimits {
             Ok(false)
         }
     }
+
+    /// A growth wasmi could not make after all: gives back what it took.
+    fn grow_failed(&mut self) -> core::result::Result<(), wasmi_core::LimiterError> {
+        self.used = self.used.saturating_sub(core::mem::take(&mut self.last_growth));
+        self.refuse().map(|_| ())
+    }
 }
 
 /// The limiter wasmi asks: the store's [`StoreLimits`].
@@ -303,12 +309,7 @@ impl wasmi::ResourceLimiter for Limiter {
         &mut self,
         _error: &wasmi::errors::MemoryError,
     ) -> core::result::Result<(), wasmi_core::LimiterError> {
-        let l = &mut self.0;
-        l.used = l.used.saturating_sub(core::mem::take(&mut l.last_growth));
-        if l.trap_on_grow_failure {
-            return Err(wasmi_core::LimiterError::ResourceLimiterDeniedAllocation);
-        }
-        Ok(())
+        self.0.grow_failed()
     }
 
     fn table_growing(
@@ -339,12 +340,7 @@ impl wasmi::ResourceLimiter for Limiter {
         &mut self,
         _error: &wasmi::errors::TableError,
     ) -> core::result::Result<(), wasmi_core::LimiterError> {
-        let l = &mut self.0;
-        l.used = l.used.saturating_sub(core::mem::take(&mut l.last_growth));
-        if l.trap_on_grow_failure {
-            return Err(wasmi_core::LimiterError::ResourceLimiterDeniedAllocation);
-        }
-        Ok(())
+        self.0.grow_failed()
     }
 
     fn instances(&self) -> usize {

@@ -273,7 +273,9 @@ impl StoreLimits {
 
     /// A growth wasmi could not make after all: gives back what it took.
     fn grow_failed(&mut self) -> core::result::Result<(), wasmi_core::LimiterError> {
-        self.used = self.used.saturating_sub(core::mem::take(&mut self.last_growth));
+        self.used = self
+            .used
+            .saturating_sub(core::mem::take(&mut self.last_growth));
         self.refuse().map(|_| ())
     }
 }

@@ -155,6 +155,26 @@ impl Instance {
         })
     }
 
+    /// The exported function named by `name` (a root export name or an
+    /// [`ExportIndex`]) as a [`TypedFunc`](crate::TypedFunc): shorthand for
+    /// [`Instance::get_func`] then [`Func::typed`], as wasmtime's
+    /// `get_typed_func`. Fails with a usage error if there is no such
+    /// function, and as [`Func::typed`] does when the types differ.
+    pub fn get_typed_func<P, R>(
+        &self,
+        mut store: impl AsContextMut,
+        name: impl InstanceExportLookup,
+    ) -> Result<crate::TypedFunc<P, R>>
+    where
+        P: crate::ComponentNamedList + crate::Lower,
+        R: crate::ComponentType + crate::Lift,
+    {
+        let func = self
+            .get_func(&mut store, &name)
+            .ok_or_else(|| Error::usage("no exported function of that name in this instance"))?;
+        func.typed(store)
+    }
+
     /// The exported resource type named by `name` (a root export name or an
     /// [`ExportIndex`]): a type an instance defined (each instantiation
     /// defines its own) or a host type it was given. `None` if there is no

@@ -484,3 +484,32 @@ fn dynamic_host_resource_types_are_distinct_and_carry_their_type() {
     };
     assert!(ResourceAny::new_host(&mut store, s, 1, true).is_err());
 }
+
+// ------------------------------------------------- get_typed_func
+
+#[test]
+fn get_typed_func_finds_and_checks_an_export() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let inst = Linker::<()>::new(&engine)
+        .instantiate(&mut store, &load(&engine, DEFINER))
+        .unwrap();
+    let make = inst
+        .get_typed_func::<(u32,), ResourceAny>(&mut store, "make")
+        .unwrap();
+    let h = make.call(&mut store, (3,)).unwrap();
+    assert_eq!(
+        h.ty(&mut store).unwrap(),
+        inst.get_resource(&mut store, "r").unwrap()
+    );
+    let e = inst
+        .get_typed_func::<(u32,), u32>(&mut store, "make")
+        .err()
+        .expect("wrong result type");
+    assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
+    let e = inst
+        .get_typed_func::<(), ()>(&mut store, "missing")
+        .err()
+        .expect("no such export");
+    assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
+}

@@ -229,19 +229,8 @@ impl Vfs for HostDir {
         };
         match existing {
             Some((_, kind)) => {
-                if mode.create && mode.exclusive {
-                    return Err(ErrorCode::Exist);
-                }
-                match kind {
-                    DescriptorType::Directory => {
-                        if mode.write || mode.truncate {
-                            return Err(ErrorCode::IsDirectory);
-                        }
-                        return Ok((Node::Host(HostNode { path, file: None }), kind));
-                    }
-                    DescriptorType::SymbolicLink => return Err(ErrorCode::Loop),
-                    _ if mode.directory => return Err(ErrorCode::NotDirectory),
-                    _ => {}
+                if kind == DescriptorType::Directory {
+                    return Ok((Node::Host(HostNode { path, file: None }), kind));
                 }
                 let file = OpenOptions::new()
                     .read(mode.read || !mode.write)
@@ -262,12 +251,6 @@ impl Vfs for HostDir {
                 ))
             }
             None => {
-                if !mode.create {
-                    return Err(ErrorCode::NoEntry);
-                }
-                if mode.directory {
-                    return Err(ErrorCode::Invalid);
-                }
                 // `create_new` (O_EXCL) does not follow a symlink that might
                 // have appeared at the name since resolution.
                 let file = OpenOptions::new()

@@ -354,34 +354,12 @@ impl Vfs for MemoryDir {
     ) -> Result<(Node, DescriptorType), ErrorCode> {
         match existing {
             Some((node, kind)) => {
-                if mode.create && mode.exclusive {
-                    return Err(ErrorCode::Exist);
-                }
-                match kind {
-                    DescriptorType::Directory => {
-                        if mode.write || mode.truncate {
-                            return Err(ErrorCode::IsDirectory);
-                        }
-                    }
-                    DescriptorType::SymbolicLink => return Err(ErrorCode::Loop),
-                    _ => {
-                        if mode.directory {
-                            return Err(ErrorCode::NotDirectory);
-                        }
-                        if mode.truncate {
-                            self.set_size(&node, 0, now)?;
-                        }
-                    }
+                if mode.truncate && kind != DescriptorType::Directory {
+                    self.set_size(&node, 0, now)?;
                 }
                 Ok((node, kind))
             }
             None => {
-                if !mode.create {
-                    return Err(ErrorCode::NoEntry);
-                }
-                if mode.directory {
-                    return Err(ErrorCode::Invalid);
-                }
                 let dir = Self::ino(parent)?;
                 check(name)?;
                 let ino = self.new_inode(Content::File(Vec::new()), now)?;

@@ -90,19 +90,26 @@ fn room(ctx: &WasiCtx) -> core::result::Result<(), ErrorCode> {
     }
 }
 
+/// The file descriptor `d` a stream is opened on, if it is a file opened
+/// with `access` and the table has room for the stream.
+fn stream_source(ctx: &mut WasiCtx, d: &Resource<D>, access: F) -> FsResult<Descriptor> {
+    let d = descriptor(ctx, d)?;
+    if d.kind == DescriptorType::Directory {
+        return Ok(Err(ErrorCode::IsDirectory));
+    }
+    if !d.flags.contains(access) {
+        return Ok(Err(ErrorCode::BadDescriptor));
+    }
+    tri!(room(ctx));
+    Ok(Ok(d))
+}
+
 pub(crate) fn read_via_stream(
     ctx: &mut WasiCtx,
     d: &Resource<D>,
     offset: u64,
 ) -> FsResult<Resource<In>> {
-    let d = descriptor(ctx, d)?;
-    if d.kind == DescriptorType::Directory {
-        return Ok(Err(ErrorCode::IsDirectory));
-    }
-    if !d.flags.contains(F::READ) {
-        return Ok(Err(ErrorCode::BadDescriptor));
-    }
-    tri!(room(ctx));
+    let d = tri!(stream_source(ctx, d, F::READ)?);
     let e = Entry::Input(InputStream::File {
         fs: d.fs,
         node: d.node,
@@ -116,14 +123,7 @@ pub(crate) fn write_via_stream(
     d: &Resource<D>,
     offset: Option<u64>,
 ) -> FsResult<Resource<Out>> {
-    let d = descriptor(ctx, d)?;
-    if d.kind == DescriptorType::Directory {
-        return Ok(Err(ErrorCode::IsDirectory));
-    }
-    if !d.flags.contains(F::WRITE) {
-        return Ok(Err(ErrorCode::BadDescriptor));
-    }
-    tri!(room(ctx));
+    let d = tri!(stream_source(ctx, d, F::WRITE)?);
     let e = Entry::Output(OutputStream::File {
         fs: d.fs,
         node: d.node,
@@ -318,6 +318,7 @@ pub(crate) fn open_at(
     if r.target.is_none() && r.trailing_slash {
         return Ok(Err(ErrorCode::NoEntry));
     }
+    tri!(mode.check(r.target.as_ref().map(|(_, kind)| *kind)));
     let now = ctx.wall.now();
     let (node, kind) = tri!(vfs_mut(ctx, d.fs)?.open(&r.parent, &name, r.target, mode, now));
     // A directory keeps what its parent may do; a file gets what was asked.

@@ -32,6 +32,27 @@ pub(crate) struct OpenMode {
     pub directory: bool,
 }
 
+impl OpenMode {
+    /// What opening with this mode asks that no backend can give, whatever
+    /// it is: `existing` is the kind of what resolution found at the name
+    /// (not a symlink to follow: those were followed or refused first).
+    pub(crate) fn check(&self, existing: Option<DescriptorType>) -> Result<(), ErrorCode> {
+        match existing {
+            Some(_) if self.create && self.exclusive => Err(ErrorCode::Exist),
+            Some(DescriptorType::Directory) if self.write || self.truncate => {
+                Err(ErrorCode::IsDirectory)
+            }
+            Some(DescriptorType::SymbolicLink) => Err(ErrorCode::Loop),
+            Some(DescriptorType::Directory) => Ok(()),
+            Some(_) if self.directory => Err(ErrorCode::NotDirectory),
+            Some(_) => Ok(()),
+            None if !self.create => Err(ErrorCode::NoEntry),
+            None if self.directory => Err(ErrorCode::Invalid),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A filesystem backend. Every `name` is one path component that is not
 /// empty, `.` or `..` and holds no `/` (checked by the caller).
 pub(crate) trait Vfs {
@@ -44,6 +65,7 @@ pub(crate) trait Vfs {
     fn stat(&self, node: &Node) -> Result<DescriptorStat, ErrorCode>;
     /// Opens (or creates) `name` in `parent`; `existing` is what resolution
     /// found there (not a symlink: those are followed or refused first).
+    /// The caller has checked `mode` against it ([`OpenMode::check`]).
     fn open(
         &mut self,
         parent: &Node,

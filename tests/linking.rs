@@ -513,3 +513,47 @@ fn get_typed_func_finds_and_checks_an_export() {
         .expect("no such export");
     assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
 }
+
+/// An `eq` bound at the root, naming another root import's resource: the
+/// same rules as inside an instance type.
+#[test]
+fn root_level_eq_bound_is_the_type_it_names() {
+    let wat = r#"(component
+      (import "a" (type $a (sub resource)))
+      (import "b" (type $b (eq $a)))
+      (core module $m (func (export "id") (param i32) (result i32) (local.get 0)))
+      (core instance $i (instantiate $m))
+      (func (export "pass") (param "x" (own $b)) (result (own $a)) (canon lift (core func $i "id"))))"#;
+    let engine = Engine::default();
+    let component = load(&engine, wat);
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .resource("a", ResourceType::host::<HostA>(), |_, _| Ok(()))
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = linker.instantiate(&mut store, &component).unwrap();
+    let h = ResourceAny::try_from_resource(Resource::<HostA>::new_own(4), &mut store).unwrap();
+    let mut out = [Val::Bool(false)];
+    let pass = inst.get_func(&mut store, "pass").unwrap();
+    pass.call(&mut store, &[Val::Resource(h)], &mut out)
+        .unwrap();
+    let Val::Resource(back) = out[0] else {
+        panic!()
+    };
+    assert_eq!(
+        back.try_into_resource::<HostA, _>(&mut store)
+            .unwrap()
+            .rep(),
+        4
+    );
+    linker
+        .root()
+        .resource("b", ResourceType::host::<HostB>(), |_, _| Ok(()))
+        .unwrap();
+    let e = linker
+        .instantiate(&mut Store::new(&engine, ()), &component)
+        .err()
+        .expect("b is a");
+    assert!(e.to_string().contains("mismatched resource types"), "{e}");
+}

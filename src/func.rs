@@ -36,8 +36,28 @@ pub(crate) struct LiftedFunc {
     pub options: Options,
 }
 
-/// A host function, type-erased so that [`Func`] needs no type parameter.
-struct HostHolder<T>(Arc<HostFn<T>>);
+/// A `func_new` host function: its `Val` form, and how a lowering makes the
+/// core function a guest calls. `lower` is [`lower_host`], taken by
+/// `func_new`, so that a build which defines no such function holds none
+/// of the dynamic lift and lower code for host calls (a firmware on
+/// `bindgen!`). Held type-erased in [`FuncKind::Host`].
+pub(crate) struct ValHost<T> {
+    pub f: Arc<HostFn<T>>,
+    pub lower: LowerHost<T>,
+}
+
+/// See [`ValHost::lower`].
+pub(crate) type LowerHost<T> =
+    fn(&mut StoreContextMut<'_, T>, &Component, u32, Options, Arc<HostFn<T>>) -> wasmi::Func;
+
+impl<T> Clone for ValHost<T> {
+    fn clone(&self) -> Self {
+        ValHost {
+            f: self.f.clone(),
+            lower: self.lower,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub(crate) enum FuncKind {
@@ -58,10 +78,11 @@ pub struct Func {
 }
 
 pub(crate) fn host_fn<T: 'static>(host: &Arc<dyn Any + Send + Sync>) -> Result<Arc<HostFn<T>>> {
-    host.downcast_ref::<HostHolder<T>>()
-        .map(|h| h.0.clone())
-        .or_else(|| crate::typed::dynamic_of_typed::<T>(host))
-        .ok_or_else(|| Error::usage("host function of another store data type"))
+    match host.downcast_ref::<ValHost<T>>() {
+        Some(h) => Ok(h.f.clone()),
+        None => crate::typed::dynamic_of_typed::<T>(host)
+            .unwrap_or_else(|| Err(Error::usage("host function of another store data type"))),
+    }
 }
 
 pub(crate) fn to_raw(v: &wasmi::Val) -> u64 {
@@ -142,14 +163,14 @@ impl Func {
     pub(crate) fn host<T: 'static>(
         store_id: usize,
         component: &Component,
-        host: Arc<HostFn<T>>,
+        host: ValHost<T>,
         ty: u32,
     ) -> Func {
         Func {
             store_id,
             component: component.clone(),
             kind: FuncKind::Host {
-                host: Arc::new(HostHolder(host)),
+                host: Arc::new(host),
                 ty,
             },
         }

@@ -644,15 +644,11 @@ fn run_step<T: 'static>(
             let callee = get(&s.funcs, *func, "func")?.clone();
             let options = s.options(store, opts, instance_idx)?;
             let core = match &callee.kind {
-                FuncKind::Host { host, .. } => {
-                    match crate::typed::lower_typed_host(host, store, component, *ty, options) {
-                        Some(core) => core,
-                        None => {
-                            let host = func::host_fn::<T>(host)?;
-                            func::lower_host(store, component, *ty, options, host)
-                        }
-                    }
-                }
+                FuncKind::Host { host, .. } => match host.downcast_ref::<func::ValHost<T>>() {
+                    Some(h) => (h.lower)(store, component, *ty, options, h.f.clone()),
+                    None => crate::typed::lower_typed_host(host, store, component, *ty, options)
+                        .ok_or_else(|| Error::usage("host function of another store data type"))?,
+                },
                 FuncKind::Lifted(_) => {
                     func::lower_lifted(store, component, *ty, options, callee.clone())
                 }

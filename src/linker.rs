@@ -21,7 +21,7 @@ pub(crate) type HostFn<T> =
     dyn Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static;
 
 pub(crate) enum Definition<T> {
-    Func(Arc<HostFn<T>>),
+    Func(crate::func::ValHost<T>),
     Resource(ResourceType, Option<Arc<HostDtor<T>>>),
     Instance(Namespace<T>),
     /// A typed host function (`func_wrap`).
@@ -144,7 +144,7 @@ impl<T: 'static> Linker<T> {
 /// What a linker provides for one import, resolved against its type.
 pub(crate) enum Provided<T> {
     /// A host function and the arena func type it is imported at.
-    Func(Arc<HostFn<T>>, u32),
+    Func(crate::func::ValHost<T>, u32),
     /// A typed host function, checked against the arena func type.
     TypedFunc(Arc<crate::typed::TypedHost<T>>, u32),
     Instance(BTreeMap<String, Provided<T>>),
@@ -333,7 +333,11 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         name: &str,
         func: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<()> {
-        self.insert(name, Definition::Func(Arc::new(func)))
+        let host = crate::func::ValHost {
+            f: Arc::new(func),
+            lower: crate::func::lower_host::<T>,
+        };
+        self.insert(name, Definition::Func(host))
     }
 
     /// Defines the host resource type `ty` under `name`, for a component's

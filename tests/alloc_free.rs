@@ -144,5 +144,17 @@ fn warm_guest_to_host_typed_calls_do_not_allocate() {
         assert_eq!(run.call(&mut store, (1000,)).unwrap(), 1000);
     });
     assert_eq!(*store.data(), 1010);
-    assert_eq!(n, 0, "heap allocations in a call making 2000 host calls");
+    // Without `static-core-calls` (the size-first build) typed host
+    // functions are wasmi's dynamic host functions, which copy their
+    // parameter buffer on every call (wasmi 2.0's `Func::new`): one
+    // allocation per call, none of ours.
+    let expected = if cfg!(feature = "static-core-calls") {
+        0
+    } else {
+        2000
+    };
+    assert_eq!(
+        n, expected,
+        "heap allocations in a call making 2000 host calls"
+    );
 }

@@ -942,6 +942,7 @@ fn typed_calls_charge_the_same_fuel_as_dynamic_ones() {
     assert_eq!(fuel_used[0], fuel_used[1], "dynamic vs typed");
 }
 
+#[cfg(feature = "typed-host-val-calls")]
 #[test]
 fn reexported_typed_host_function_can_be_called_dynamically() {
     let engine = Engine::default();
@@ -966,4 +967,63 @@ fn reexported_typed_host_function_can_be_called_dynamically() {
         .call(&mut store, &[Val::U8(2), Val::String("hi".into())], &mut r)
         .unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
+}
+
+/// Without the `typed-host-val-calls` feature a typed host function has no
+/// `Val` form: calling its re-export with `Val`s is an "unsupported" error
+/// naming the feature (and the typed path still works).
+#[cfg(not(feature = "typed-host-val-calls"))]
+#[test]
+fn reexported_typed_host_function_called_dynamically_is_unsupported_without_the_feature() {
+    let engine = Engine::default();
+    let wat = r#"(component
+      (import "f" (func $f (param "x" u32) (result u32)))
+      (export "g" (func $f)))"#;
+    let component = load(&engine, wat);
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_wrap("f", |_, (x,): (u32,)| Ok(x + 1))
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = linker.instantiate(&mut store, &component).unwrap();
+    let g = inst.get_func(&mut store, "g").unwrap();
+    let mut r = [Val::Bool(false)];
+    let e = g.call(&mut store, &[Val::U32(2)], &mut r).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
+    assert!(e.to_string().contains("typed-host-val-calls"), "{e}");
+}
+
+/// `TypedFunc` is covariant in its parameters: one stored with a reference
+/// parameter can be called with a borrow of a local that lives shorter than
+/// it. (Mostly a compile test: with an invariant `TypedFunc`, `&rec` would
+/// have to live as long as `Plugin<'a>`.)
+#[test]
+fn a_stored_typed_func_takes_a_shorter_borrow() {
+    struct Plugin<'a> {
+        echo: componentry::TypedFunc<(&'a BigRecord,), BigRecord>,
+    }
+    fn call_with_local(p: &Plugin<'_>, store: &mut Store<()>, n: u32) -> BigRecord {
+        let rec = big_record(n);
+        p.echo.call(store, (&rec,)).unwrap()
+    }
+    let engine = Engine::default();
+    let component = load(&engine, &echo_wat(BIG_RECORD, "$r", BIG_RECORD_FLAT));
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_wrap("f", |_, (x,): (BigRecord,)| Ok(x))
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = linker.instantiate(&mut store, &component).unwrap();
+    let plugin = Plugin {
+        echo: inst
+            .get_func(&mut store, "run")
+            .unwrap()
+            .typed(&mut store)
+            .unwrap(),
+    };
+    for n in [0, 7] {
+        assert_eq!(call_with_local(&plugin, &mut store, n), big_record(n));
+    }
 }

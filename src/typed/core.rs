@@ -191,6 +191,7 @@ core_list!(15 A1 0 A2 1 A3 2 A4 3 A5 4 A6 5 A7 6 A8 7 A9 8 A10 9 A11 10 A12 11 A
 core_list!(16 A1 0 A2 1 A3 2 A4 3 A5 4 A6 5 A7 6 A8 7 A9 8 A10 9 A11 10 A12 11 A13 12 A14 13 A15 14 A16 15);
 
 /// A statically typed core function, for each result type.
+#[cfg(feature = "static-core-calls")]
 #[derive(Clone)]
 pub(crate) enum RetCall<CL> {
     R0(wasmi::TypedFunc<CL, ()>),
@@ -200,6 +201,7 @@ pub(crate) enum RetCall<CL> {
     F64(wasmi::TypedFunc<CL, f64>),
 }
 
+#[cfg(feature = "static-core-calls")]
 impl<CL: CoreList> RetCall<CL> {
     /// `f` as a static call, if its type is `CL -> results`.
     pub(crate) fn new(
@@ -240,6 +242,7 @@ impl<CL: CoreList> RetCall<CL> {
 }
 
 /// Wraps `f` as a wasmi host function of params `CL` and `results`.
+#[cfg(feature = "static-core-calls")]
 pub(crate) fn wrap_host<T: 'static, CL: CoreList>(
     cx: &mut StoreContextMut<'_, T>,
     f: RawHost<T>,

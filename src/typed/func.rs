@@ -9,7 +9,9 @@ use core::any::type_name;
 use core::marker::PhantomData;
 use smallvec::SmallVec;
 
-use super::core::{CoreList, RetCall};
+use super::core::CoreList;
+#[cfg(feature = "static-core-calls")]
+use super::core::RetCall;
 use super::handles::{positions, Positions};
 use super::traits::{
     ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext, ParamsRef, TypeRef,
@@ -32,7 +34,7 @@ use crate::store::{AsContextMut, StoreData};
 pub struct TypedFunc<P: ComponentNamedList, R> {
     func: Func,
     lifted: Arc<LiftedFunc>,
-    core: CoreCall<P::CoreParams>,
+    core: CoreCall,
     /// The core result type, for post-return.
     result: Option<wasmi::ValType>,
     /// The instances a call from the host enters: the callee and its
@@ -42,7 +44,9 @@ pub struct TypedFunc<P: ComponentNamedList, R> {
     resources: Arc<Positions>,
     /// Whether a param is a `borrow` (the call then opens a task for them).
     borrows: bool,
-    ty: PhantomData<fn(P) -> R>,
+    /// Covariant in `P` and `R` (a `TypedFunc<(&'long Rec,), _>` is one
+    /// of `(&'short Rec,)` too), and `Send`/`Sync` whatever they are.
+    ty: PhantomData<fn() -> (P, R)>,
 }
 
 impl<P: ComponentNamedList, R> Clone for TypedFunc<P, R> {
@@ -61,13 +65,24 @@ impl<P: ComponentNamedList, R> Clone for TypedFunc<P, R> {
 }
 
 /// How the core function is called: statically typed for the scalar
-/// signature of `P` (`CL`) or a pointer-only signature, else dynamically.
+/// signature of `P` or a pointer-only signature, else dynamically (always
+/// dynamically without the `static-core-calls` feature).
+///
+/// `Static` holds a `RetCall<P::CoreParams>`, type-erased: a field whose
+/// type projects from `P` would make `TypedFunc` invariant in `P`, so a
+/// `TypedFunc<(&Rec,), _>` could not be called with a shorter borrow. The
+/// call downcasts it (one type-id comparison).
 #[derive(Clone)]
-enum CoreCall<CL> {
-    Static(RetCall<CL>),
+enum CoreCall {
+    #[cfg(feature = "static-core-calls")]
+    Static(Arc<dyn core::any::Any + Send + Sync>),
+    #[cfg(feature = "static-core-calls")]
     I32x1(RetCall<(i32,)>),
+    #[cfg(feature = "static-core-calls")]
     I32x2(RetCall<(i32, i32)>),
+    #[cfg(feature = "static-core-calls")]
     I32x3(RetCall<(i32, i32, i32)>),
+    #[cfg(feature = "static-core-calls")]
     I32x4(RetCall<(i32, i32, i32, i32)>),
     Dynamic {
         func: wasmi::Func,
@@ -76,8 +91,23 @@ enum CoreCall<CL> {
     },
 }
 
-impl<CL: CoreList> CoreCall<CL> {
-    fn new(
+impl CoreCall {
+    #[cfg(not(feature = "static-core-calls"))]
+    fn new<CL: CoreList>(
+        func: wasmi::Func,
+        _ctx: impl wasmi::AsContext,
+        params: &[wasmi::ValType],
+        results: &[wasmi::ValType],
+    ) -> Self {
+        CoreCall::Dynamic {
+            func,
+            params: params.into(),
+            results: results.first().copied(),
+        }
+    }
+
+    #[cfg(feature = "static-core-calls")]
+    fn new<CL: CoreList>(
         func: wasmi::Func,
         ctx: impl wasmi::AsContext,
         params: &[wasmi::ValType],
@@ -86,7 +116,8 @@ impl<CL: CoreList> CoreCall<CL> {
         let ctx = ctx.as_context();
         let all_i32 = params.iter().all(|t| *t == wasmi::ValType::I32);
         let fast = if CL::matches(params) {
-            RetCall::new(func, ctx, results).map(CoreCall::Static)
+            RetCall::<CL>::new(func, ctx, results)
+                .map(|c| CoreCall::Static(Arc::new(c) as Arc<dyn core::any::Any + Send + Sync>))
         } else if all_i32 {
             match params.len() {
                 1 => RetCall::new(func, ctx, results).map(CoreCall::I32x1),
@@ -106,13 +137,22 @@ impl<CL: CoreList> CoreCall<CL> {
     }
 
     /// Calls with the args whose bits are `args`; returns the result's bits.
+    /// `CL` is the `CoreParams` of the `P` this was made for.
     #[inline]
-    fn call(&self, mut ctx: impl wasmi::AsContextMut, args: &[u64]) -> Result<u64> {
+    fn call<CL: CoreList>(&self, mut ctx: impl wasmi::AsContextMut, args: &[u64]) -> Result<u64> {
         let r = match self {
-            CoreCall::Static(f) => f.call(ctx, args),
+            #[cfg(feature = "static-core-calls")]
+            CoreCall::Static(f) => match f.downcast_ref::<RetCall<CL>>() {
+                Some(f) => f.call(ctx, args),
+                None => return Err(Error::usage("internal: a typed call of another signature")),
+            },
+            #[cfg(feature = "static-core-calls")]
             CoreCall::I32x1(f) => f.call(ctx, args),
+            #[cfg(feature = "static-core-calls")]
             CoreCall::I32x2(f) => f.call(ctx, args),
+            #[cfg(feature = "static-core-calls")]
             CoreCall::I32x3(f) => f.call(ctx, args),
+            #[cfg(feature = "static-core-calls")]
             CoreCall::I32x4(f) => f.call(ctx, args),
             CoreCall::Dynamic {
                 func,
@@ -200,7 +240,12 @@ impl Func {
         }
         let resources = positions::<P, R>(&self.component, l.ty)?;
         let borrows = resources.params.iter().any(|(_, b)| *b);
-        let core = CoreCall::new(l.core, &cx.inner, &plan.core_params, &plan.core_results);
+        let core = CoreCall::new::<P::CoreParams>(
+            l.core,
+            &cx.inner,
+            &plan.core_params,
+            &plan.core_results,
+        );
         let entering = self_and_ancestors(cx.inner.data(), l.options.instance);
         Ok(TypedFunc {
             func: self.clone(),
@@ -310,7 +355,7 @@ where
             }
             r
         };
-        let ret = lowered.and_then(|n| self.core.call(&mut *ctx, &flat[..n]));
+        let ret = lowered.and_then(|n| self.core.call::<P::CoreParams>(&mut *ctx, &flat[..n]));
         if let Some(task) = task {
             let borrows = ctx.data_mut().tasks.remove(task).unwrap_or(0);
             if ret.is_ok() && borrows > 0 {

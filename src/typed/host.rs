@@ -14,7 +14,9 @@ use alloc::sync::Arc;
 use core::any::{type_name, Any};
 use smallvec::SmallVec;
 
-use super::core::{wrap_host, CoreList, RawHost};
+use super::core::RawHost;
+#[cfg(feature = "static-core-calls")]
+use super::core::{wrap_host, CoreList};
 use super::handles::{positions, Positions};
 use super::traits::{
     ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext, ParamsRef, TypeRef,
@@ -33,6 +35,7 @@ type MakeRaw<T> = dyn Fn(Options, Arc<Positions>) -> RawHost<T> + Send + Sync;
 
 /// Wraps a raw host function for the static core params of `P`, if the
 /// lowered signature is exactly that.
+#[cfg(feature = "static-core-calls")]
 type WrapStatic<T> = fn(
     &mut StoreContextMut<'_, T>,
     RawHost<T>,
@@ -45,11 +48,14 @@ pub(crate) struct TypedHost<T> {
     check: fn(&Component, u32) -> Result<()>,
     positions: fn(&Component, u32) -> Result<Positions>,
     make_raw: Box<MakeRaw<T>>,
+    #[cfg(feature = "static-core-calls")]
     wrap_static: WrapStatic<T>,
+    #[cfg(feature = "typed-host-val-calls")]
     make_dynamic: Box<MakeDynamic<T>>,
 }
 
 /// Makes the dynamic form of a typed host function for a function type.
+#[cfg(feature = "typed-host-val-calls")]
 type MakeDynamic<T> = dyn Fn(&Component, u32) -> Arc<HostFn<T>> + Send + Sync;
 
 /// A typed host function as a component function of one type: what the
@@ -57,6 +63,7 @@ type MakeDynamic<T> = dyn Fn(&Component, u32) -> Arc<HostFn<T>> + Send + Sync;
 struct TypedHostAt<T> {
     host: Arc<TypedHost<T>>,
     /// For calls with [`Val`](crate::Val)s (a re-exported import).
+    #[cfg(feature = "typed-host-val-calls")]
     dynamic: Arc<HostFn<T>>,
 }
 
@@ -73,6 +80,7 @@ impl<T: 'static> TypedHost<T> {
     pub(crate) fn func(self: &Arc<Self>, store_id: usize, component: &Component, ty: u32) -> Func {
         let at = TypedHostAt {
             host: self.clone(),
+            #[cfg(feature = "typed-host-val-calls")]
             dynamic: (self.make_dynamic)(component, ty),
         };
         Func {
@@ -238,6 +246,7 @@ fn bad_args() -> Error {
 }
 
 /// [`WrapStatic`] for the core params `CL`.
+#[cfg(feature = "static-core-calls")]
 fn wrap_static<T: 'static, CL: CoreList>(
     cx: &mut StoreContextMut<'_, T>,
     f: RawHost<T>,
@@ -249,6 +258,44 @@ fn wrap_static<T: 'static, CL: CoreList>(
     } else {
         None
     }
+}
+
+/// A statically typed core function for `raw`, if its core signature is
+/// the Rust types' or made of pointers only.
+#[cfg(feature = "static-core-calls")]
+fn static_host<T: 'static>(
+    h: &TypedHost<T>,
+    store: &mut StoreContextMut<'_, T>,
+    raw: &RawHost<T>,
+    params: &[wasmi::ValType],
+    results: &[wasmi::ValType],
+) -> Option<wasmi::Func> {
+    (h.wrap_static)(store, raw.clone(), params, results).or_else(|| {
+        if !params.iter().all(|t| *t == wasmi::ValType::I32) {
+            return None;
+        }
+        let f = raw.clone();
+        match params.len() {
+            1 => wrap_host::<T, (i32,)>(store, f, results),
+            2 => wrap_host::<T, (i32, i32)>(store, f, results),
+            3 => wrap_host::<T, (i32, i32, i32)>(store, f, results),
+            4 => wrap_host::<T, (i32, i32, i32, i32)>(store, f, results),
+            _ => None,
+        }
+    })
+}
+
+/// Without `static-core-calls`, every typed host function is called
+/// through wasmi's dynamic calls.
+#[cfg(not(feature = "static-core-calls"))]
+fn static_host<T: 'static>(
+    _: &TypedHost<T>,
+    _: &mut StoreContextMut<'_, T>,
+    _: &RawHost<T>,
+    _: &[wasmi::ValType],
+    _: &[wasmi::ValType],
+) -> Option<wasmi::Func> {
+    None
 }
 
 /// The core function a guest calls for typed host function `host` lowered
@@ -266,19 +313,7 @@ pub(crate) fn lower_typed_host<T: 'static>(
     let positions = (h.positions)(component, ty).ok()?;
     let raw = (h.make_raw)(options, Arc::new(positions));
     let (params, results) = (&*plan.lower_params, &*plan.lower_results);
-    let fast = (h.wrap_static)(store, raw.clone(), params, results).or_else(|| {
-        if !params.iter().all(|t| *t == wasmi::ValType::I32) {
-            return None;
-        }
-        let f = raw.clone();
-        match params.len() {
-            1 => wrap_host::<T, (i32,)>(store, f, results),
-            2 => wrap_host::<T, (i32, i32)>(store, f, results),
-            3 => wrap_host::<T, (i32, i32, i32)>(store, f, results),
-            4 => wrap_host::<T, (i32, i32, i32, i32)>(store, f, results),
-            _ => None,
-        }
-    });
+    let fast = static_host(h, store, &raw, params, results);
     Some(fast.unwrap_or_else(|| {
         let result_ty = results.first().copied();
         wasmi::Func::new(
@@ -298,12 +333,19 @@ pub(crate) fn lower_typed_host<T: 'static>(
 }
 
 /// The dynamic ([`Val`](crate::Val)) form of a typed host function, for
-/// `host_fn`.
+/// `host_fn`: `None` if `host` is not a typed host function of store data
+/// `T`, an "unsupported" error if the crate was built without it.
 pub(crate) fn dynamic_of_typed<T: 'static>(
     host: &Arc<dyn Any + Send + Sync>,
-) -> Option<Arc<HostFn<T>>> {
-    host.downcast_ref::<TypedHostAt<T>>()
-        .map(|h| h.dynamic.clone())
+) -> Option<Result<Arc<HostFn<T>>>> {
+    let _at = host.downcast_ref::<TypedHostAt<T>>()?;
+    #[cfg(feature = "typed-host-val-calls")]
+    return Some(Ok(_at.dynamic.clone()));
+    #[cfg(not(feature = "typed-host-val-calls"))]
+    Some(Err(Error::unsupported(
+        "calling a `func_wrap` host function with `Val`s (componentry was built without \
+         its `typed-host-val-calls` feature)",
+    )))
 }
 
 impl<T: 'static> LinkerInstance<'_, T> {
@@ -326,12 +368,15 @@ impl<T: 'static> LinkerInstance<'_, T> {
         F: Fn(StoreContextMut<'_, T>, P) -> Result<R> + Send + Sync + 'static,
     {
         let f = Arc::new(func);
+        #[cfg(feature = "typed-host-val-calls")]
         let g = f.clone();
         let host = TypedHost {
             check: check::<P, R>,
             positions: positions::<P, R>,
             make_raw: Box::new(move |o, res| raw_host::<T, P, R, F>(f.clone(), o, res)),
+            #[cfg(feature = "static-core-calls")]
             wrap_static: wrap_static::<T, P::CoreParams>,
+            #[cfg(feature = "typed-host-val-calls")]
             make_dynamic: Box::new(move |component, ty| {
                 super::dynamic::adapter::<T, P, R, F>(g.clone(), component.clone(), ty)
             }),

@@ -11,6 +11,7 @@
 //! [`LinkerInstance::func_wrap`]: crate::LinkerInstance::func_wrap
 
 mod core;
+#[cfg(feature = "typed-host-val-calls")]
 mod dynamic;
 mod func;
 mod handles;

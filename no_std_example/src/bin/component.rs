@@ -1,6 +1,8 @@
 //! Firmware: runs the component of wat/component.wat with componentry on
-//! wasmi, with host `log` and `read-sensor` imports defined by
-//! `Linker::func_new`, and checks its exports' results against Rust.
+//! wasmi, through bindings generated from its WIT (`wit/sensor.wit`) by
+//! `componentry::bindgen!`: the host's `log` and `read-sensor` imports are
+//! the `SensorImports` trait, the exports typed `call_*` methods. Checks
+//! the exports' results against Rust.
 #![no_std]
 #![no_main]
 
@@ -9,7 +11,7 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use componentry::{Component, Engine, Error, Linker, Store, Val};
+use componentry::{Component, Engine, Linker, Store};
 use fw::entry;
 use fw::sensor::{self, Summary};
 use fw::{checkpoint, println, Context};
@@ -22,6 +24,11 @@ static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/component.im
 /// build, for comparison).
 #[cfg(feature = "component-validating")]
 static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/component.wasm"));
+
+mod bindings {
+    componentry::bindgen!({ path: "wit", world: "sensor" });
+}
+use bindings::{Sensor, SensorImports};
 
 /// The host's state in the store: what the guest logged, readings taken.
 #[derive(Default)]
@@ -57,72 +64,36 @@ fn run() -> Result<(), String> {
     checkpoint("loading the component");
 
     let mut linker = Linker::<Host>::new(&engine);
-    let mut root = linker.root();
-    root.func_new("log", |mut cx, params, _results| match params {
-        [Val::String(msg)] => {
-            println!("  guest log: {}", msg);
-            cx.data_mut().logs.push(msg.clone());
-            Ok(())
-        }
-        _ => Err(Error::host("log: expected one string")),
-    })
-    .context("defining log")?;
-    root.func_new("read-sensor", |mut cx, params, results| {
-        let ([Val::U8(channel)], [slot]) = (params, results) else {
-            return Err(Error::host("read-sensor: expected one u8 and one result"));
-        };
-        let host = cx.data_mut();
-        *slot = Val::Float32(sensor::reading(*channel, host.reads));
-        host.reads += 1;
-        Ok(())
-    })
-    .context("defining read-sensor")?;
+    Sensor::add_to_linker(&mut linker, |h| h).context("defining the imports")?;
 
     let mut store = Store::new(&engine, Host::default());
-    let instance = linker
-        .instantiate(&mut store, &component)
-        .context("instantiating")?;
+    let sensor = Sensor::instantiate(&mut store, &component, &linker).context("instantiating")?;
     checkpoint("instantiating");
-    let summarize = instance
-        .get_func(&mut store, "summarize")
-        .context("no `summarize` export")?;
-    let sample = instance
-        .get_func(&mut store, "sample-and-summarize")
-        .context("no `sample-and-summarize` export")?;
 
     // summarize(list<f32>) with a list from the host.
-    let samples = Val::List(sensor::SAMPLES.iter().map(|x| Val::Float32(*x)).collect());
-    let mut out = [Val::Bool(false)];
-    summarize
-        .call(&mut store, &[samples], &mut out)
+    let got = sensor
+        .call_summarize(&mut store, &sensor::SAMPLES)
         .context("calling summarize")?;
-    let [got] = &out;
     sensor::check(
         "summarize(SAMPLES)",
-        summary(got)?,
+        summary(got),
         sensor::summarize(sensor::SAMPLES),
     )?;
 
     // summarize of the empty list.
-    summarize
-        .call(&mut store, &[Val::List(Vec::new())], &mut out)
+    let got = sensor
+        .call_summarize(&mut store, &[])
         .context("calling summarize([])")?;
-    let [got] = &out;
-    sensor::check("summarize([])", summary(got)?, sensor::summarize([]))?;
+    sensor::check("summarize([])", summary(got), sensor::summarize([]))?;
 
     // sample-and-summarize: the guest reads the sensor through the import
     // and logs through `log`.
-    sample
-        .call(
-            &mut store,
-            &[Val::U8(sensor::CHANNEL), Val::U32(sensor::COUNT)],
-            &mut out,
-        )
+    let got = sensor
+        .call_sample_and_summarize(&mut store, sensor::CHANNEL, sensor::COUNT)
         .context("calling sample-and-summarize")?;
-    let [got] = &out;
     sensor::check(
         "sample-and-summarize(3, 16)",
-        summary(got)?,
+        summary(got),
         sensor::summarize(sensor::readings(sensor::CHANNEL, sensor::COUNT)),
     )?;
     checkpoint("the calls");
@@ -150,23 +121,24 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// The `record { min, max, mean }` in `v`, checked field by field.
-fn summary(v: &Val) -> Result<Summary, String> {
-    let Val::Record(fields) = v else {
-        return Err(alloc::format!("expected a record, got {v}"));
-    };
-    match fields.as_slice() {
-        [(n0, Val::Float32(min)), (n1, Val::Float32(max)), (n2, Val::Float32(mean))]
-            if n0 == "min" && n1 == "max" && n2 == "mean" =>
-        {
-            Ok(Summary {
-                min: *min,
-                max: *max,
-                mean: *mean,
-            })
-        }
-        _ => Err(alloc::format!(
-            "expected record {{min: f32, max: f32, mean: f32}}, got {v}"
-        )),
+/// The generated `summary` record as the checker's type.
+fn summary(s: bindings::Summary) -> Summary {
+    Summary {
+        min: s.min,
+        max: s.max,
+        mean: s.mean,
+    }
+}
+
+impl SensorImports for Host {
+    fn log(&mut self, msg: String) {
+        println!("  guest log: {}", msg);
+        self.logs.push(msg);
+    }
+
+    fn read_sensor(&mut self, channel: u8) -> f32 {
+        let r = sensor::reading(channel, self.reads);
+        self.reads += 1;
+        r
     }
 }

@@ -93,6 +93,7 @@ enum CoreCall {
 
 impl CoreCall {
     #[cfg(not(feature = "static-core-calls"))]
+    #[allow(clippy::extra_unused_type_parameters)]
     fn new<CL: CoreList>(
         func: wasmi::Func,
         _ctx: impl wasmi::AsContext,
@@ -139,6 +140,10 @@ impl CoreCall {
     /// Calls with the args whose bits are `args`; returns the result's bits.
     /// `CL` is the `CoreParams` of the `P` this was made for.
     #[inline]
+    #[cfg_attr(
+        not(feature = "static-core-calls"),
+        allow(clippy::extra_unused_type_parameters)
+    )]
     fn call<CL: CoreList>(&self, mut ctx: impl wasmi::AsContextMut, args: &[u64]) -> Result<u64> {
         let r = match self {
             #[cfg(feature = "static-core-calls")]

@@ -193,6 +193,7 @@ def make_function(native, py_name: str, params: list, result: str | None, doc: s
     f.__doc__ = doc
     f.__signature__ = _signature(params, result)
     f._native = native
+    f.__module__ = "componentry.exports"
     return f
 
 

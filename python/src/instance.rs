@@ -228,8 +228,11 @@ pub fn instantiate(
     for (n, it) in &decls.imports {
         match it {
             Item::Instance(items) => {
+                let needs = items
+                    .iter()
+                    .any(|(_, i)| matches!(i, Item::Func(_) | Item::Resource(_)));
                 let Some(holder) = lookup(&given, n)? else {
-                    if is_wasi(n) {
+                    if is_wasi(n) || !needs {
                         continue;
                     }
                     return Err(named(

@@ -7,7 +7,8 @@ wasmi interpreter (through the Rust crate componentry).
     out = inst.exports.apply(img, component.types["Filter"].BoxBlur(2))
 """
 
-from ._native import Component, Config, Instance, Wasi
+from ._native import Component, Config, Instance
+from ._native import Wasi as _Wasi
 from ._types import (
     Err,
     Error,
@@ -20,6 +21,42 @@ from ._types import (
     UnsupportedError,
     UsageError,
 )
+
+
+
+def Wasi(
+    *,
+    args=(),
+    env=(),
+    dirs=(),
+    readonly_dirs=(),
+    stdin=b"",
+    capture_stdout=True,
+    capture_stderr=True,
+    inherit_stdio=False,
+    seed=None,
+):
+    """WASI settings for ``Component.instantiate(wasi=...)``: the program's
+    ``args`` (program name first), ``env`` (a dict or ``(name, value)``
+    pairs), preopened host directories as ``(host_path, guest_path)`` pairs
+    (``readonly_dirs`` for read-only ones), ``stdin`` bytes, stdout and
+    stderr captured (``inst.stdout`` / ``inst.stderr``) or inherited, and
+    ``seed`` for the deterministic profile (virtual clocks, seeded
+    randomness). Nothing else is granted."""
+    if isinstance(env, dict):
+        env = env.items()
+    return _Wasi(
+        args=[str(a) for a in args],
+        env=[(str(k), str(v)) for k, v in env],
+        dirs=[(str(h), str(g)) for h, g in dirs],
+        readonly_dirs=[(str(h), str(g)) for h, g in readonly_dirs],
+        stdin=bytes(stdin),
+        capture_stdout=capture_stdout,
+        capture_stderr=capture_stderr,
+        inherit_stdio=inherit_stdio,
+        seed=seed,
+    )
+
 
 __all__ = [
     "Component",

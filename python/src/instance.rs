@@ -204,7 +204,7 @@ pub fn instantiate(
     });
     let ctx = match wasi {
         Some(w) => w.build()?,
-        None => componentry_wasi::WasiCtx::builder().build(),
+        None => crate::wasi::Wasi::default().build()?,
     };
     let mut store = Store::new(
         &c.engine,

@@ -4,8 +4,9 @@
 use componentry_wasi::{DirAccess, WasiCtx};
 use pyo3::prelude::*;
 
-/// WASI settings: `Wasi(args=[], env={}, dirs={guest: host}, stdin=b"",
-/// capture_stdout=True, capture_stderr=True, inherit_stdio=False, seed=None)`.
+/// WASI settings: `Wasi(args=[], env=[(name, value)], dirs=[(host, guest)],
+/// readonly_dirs=[(host, guest)], stdin=b"", capture_stdout=True,
+/// capture_stderr=True, inherit_stdio=False, seed=None)`.
 /// Nothing else is granted (no clock or randomness of the host when
 /// `seed` is given: the deterministic profile).
 #[pyclass(module = "componentry._native", frozen)]
@@ -53,6 +54,23 @@ impl Wasi {
             inherit_stdio,
             seed,
         }
+    }
+}
+
+impl Default for Wasi {
+    /// Nothing granted; stdout and stderr captured.
+    fn default() -> Self {
+        Wasi::new(
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            true,
+            true,
+            false,
+            None,
+        )
     }
 }
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import inspect
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+E = TypeVar("E")
 
 
 class Error(Exception):
@@ -42,7 +45,7 @@ class Trap(Error):
         self.message = message
 
 
-class Err(Exception):
+class Err(Exception, Generic[E]):
     """The ``err`` case of a WIT ``result``. Raised by a call whose result is
     ``result<T, E>`` when the component returns ``err(e)`` (``value`` is the
     payload, ``None`` without one); raise it (or return it) from a host
@@ -62,14 +65,14 @@ class Err(Exception):
 
 
 @dataclasses.dataclass(frozen=True)
-class Ok:
+class Ok(Generic[T]):
     """The ``ok`` case of a WIT ``result`` nested inside another value."""
 
     value: Any = None
 
 
 @dataclasses.dataclass(frozen=True)
-class Some:
+class Some(Generic[T]):
     """``some(x)`` of an ``option<option<T>>``: the outer option's ``some``
     when the inner one could be ``None`` (see the README's nested-option rule)."""
 

@@ -232,10 +232,8 @@ pub fn lower(cx: &mut Cx<'_, '_>, ty: &Ty, obj: &Bound<'_, PyAny>) -> CResult<Va
                 obj.getattr("value")
                     .ok()
                     .and_then(|v| v.extract::<String>().ok())
-            } else if let Ok(s) = obj.extract::<String>() {
-                Some(s)
             } else {
-                None
+                obj.extract::<String>().ok()
             };
             match name {
                 Some(n) if e.names.contains(&n) => Val::Enum(n),

@@ -102,3 +102,16 @@ def test_wasi_build_same_bytes(tmp_path):
     f = image_filter.ImageFilter()
     lib = f.apply(f.from_pil(src), f.parse_filter(["box-blur", "1"]))
     assert wasi_px == f.to_pil(lib).convert("RGB").tobytes()
+
+
+def test_plain_python_blur_matches_the_component():
+    """bench/pure_blur.py (the measured baseline) computes the same bytes."""
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "bench"))
+    import pure_blur
+
+    f = image_filter.ImageFilter()
+    w, h = 13, 7
+    px = bytes((i * 37) % 256 for i in range(w * h * 4))
+    for r in (0, 1, 3, 20):
+        out = f.apply(f.types["Image"](w, h, px), f.types["Filter"].BoxBlur(r))
+        assert pure_blur.box_blur(w, h, px, r) == out.pixels

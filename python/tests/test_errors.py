@@ -162,12 +162,14 @@ def test_fuel_needs_config():
 def test_memory_limit():
     cfg = componentry.Config(max_memory_bytes=1 << 20)
     c = componentry.Component.from_file(guest("strings.wasm"), config=cfg)
-    try:
-        inst = c.instantiate({"log": print})
-    except componentry.Error:
-        return  # the guest's initial memory is already over the limit
+    with pytest.raises(componentry.Trap, match="over the memory size limit"):
+        c.instantiate({"log": print})  # the guest's initial memory is 1.06 MiB
+    cfg = componentry.Config(max_memory_bytes=4 << 20)
+    c = componentry.Component.from_file(guest("strings.wasm"), config=cfg)
+    inst = c.instantiate({"log": print})
+    assert inst.exports.upper("x" * 1000) == "X" * 1000
     with pytest.raises(componentry.Trap):
-        inst.exports.upper("x" * (4 << 20))
+        inst.exports.upper("x" * (8 << 20))
 
 
 def test_deterministic_profile_loads():

@@ -9,8 +9,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::convert::{lift, lift_payload, lower, Cx};
-use crate::errors::{class, to_py};
-use crate::state::InstShared;
+use crate::errors::{class, named, to_py};
+use crate::state::{EnterError, InstShared};
 use crate::types::{FnTy, Ty};
 
 /// An exported function. Calling it converts the arguments by the WIT
@@ -87,16 +87,26 @@ impl Function {
     ) -> PyResult<Bound<'py, PyAny>> {
         let ty = &*self.ty;
         let args = bind(ty, args, kwargs)?;
-        let Ok(mut store) = self.inst.store.try_lock() else {
-            return Err(PyErr::from_value(class(py, "Trap")?.call1((
-                "cannot enter component instance",
-                format!(
-                    "{}: the instance is already running (a host function called back into it)",
-                    ty.wit
-                ),
-            ))?));
+        let mut entered = match self.inst.enter(py) {
+            Ok(e) => e,
+            Err(EnterError::Reentered) => {
+                return Err(PyErr::from_value(class(py, "Trap")?.call1((
+                    "cannot enter component instance",
+                    format!(
+                        "{}: the instance is already running (a host function called back into it)",
+                        ty.wit
+                    ),
+                ))?))
+            }
+            Err(EnterError::Poisoned) => {
+                return Err(named(
+                    py,
+                    "UsageError",
+                    "the instance's store is unusable".into(),
+                ))
+            }
         };
-        let mut ctx = store.as_context_mut();
+        let mut ctx = entered.store.as_context_mut();
         let mut cx = Cx {
             store: &mut ctx,
             res: &self.inst.res,
@@ -120,21 +130,26 @@ impl Function {
         let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
         let r = match failed {
             Some(e) => Err(e),
-            None => self
-                .func
-                .call(&mut ctx, &vals, &mut results)
-                .map_err(|e| {
-                    let err = to_py(py, &e);
-                    if let Some(cause) = ctx.data_mut().pending.take() {
-                        err.set_cause(py, Some(cause));
-                    }
-                    err
-                })
-                .map(|()| {
-                    for h in &moved {
-                        h.get().forget();
-                    }
-                }),
+            None => {
+                let func = &self.func;
+                let (vals, results) = (&vals, &mut results);
+                let ctx2 = &mut ctx;
+                // The component runs without the GIL: other Python threads
+                // go on, and host functions take the GIL back.
+                py.allow_threads(move || func.call(ctx2, vals, results))
+            }
+            .map_err(|e| {
+                let err = to_py(py, &e);
+                if let Some(cause) = ctx.data_mut().pending.take() {
+                    err.set_cause(py, Some(cause));
+                }
+                err
+            })
+            .map(|()| {
+                for h in &moved {
+                    h.get().forget();
+                }
+            }),
         };
         for rep in lent {
             ctx.data_mut().objects.remove(rep);

@@ -55,15 +55,16 @@ impl Handle {
             self.forget();
             return Ok(());
         }
-        let Ok(mut store) = self.inst.store.try_lock() else {
+        let Ok(mut entered) = self.inst.enter(py) else {
             return Err(named(
                 py,
                 "UsageError",
-                "cannot close a resource while its instance is running".into(),
+                "cannot close a resource from inside its instance's host function".into(),
             ));
         };
         self.take();
-        any.resource_drop(&mut *store).map_err(|e| to_py(py, &e))
+        any.resource_drop(&mut *entered.store)
+            .map_err(|e| to_py(py, &e))
     }
 
     /// `close()` that reports nothing (for `__del__`); leaves the handle

@@ -12,7 +12,7 @@ use crate::component::{describe_fn, Component, Decls, Item};
 use crate::errors::{class, named, to_py};
 use crate::function::Function;
 use crate::host::{define, HostFn, Target};
-use crate::state::{HostState, InstShared, Objects, ResEntry, ResTable};
+use crate::state::{EnterError, Entered, HostState, InstShared, Objects, ResEntry, ResTable};
 use crate::types::snake;
 
 /// Numbers for the host resource types of each instantiation.
@@ -258,6 +258,7 @@ pub fn instantiate(
     let shared = Arc::new(InstShared {
         store: Mutex::new(store),
         res: res.clone(),
+        owner: std::sync::atomic::AtomicU64::new(0),
     });
     let _ = res.inst.set(Arc::downgrade(&shared));
     let exports = build_exports(py, c, &shared, &instance)?;
@@ -408,14 +409,14 @@ pub struct Instance {
 }
 
 impl Instance {
-    fn store<'a>(
-        &'a self,
-        py: Python<'_>,
-    ) -> PyResult<std::sync::MutexGuard<'a, Store<HostState>>> {
-        self.shared
-            .store
-            .try_lock()
-            .map_err(|_| named(py, "UsageError", "the instance is running".into()))
+    fn store(&self, py: Python<'_>) -> PyResult<Entered<'_>> {
+        self.shared.enter(py).map_err(|e| {
+            let msg = match e {
+                EnterError::Reentered => "the instance is running (called from its host function)",
+                EnterError::Poisoned => "the instance's store is unusable",
+            };
+            named(py, "UsageError", msg.into())
+        })
     }
 }
 
@@ -430,31 +431,49 @@ impl Instance {
     /// Fuel left (the engine must meter fuel: `Config(consume_fuel=True)`).
     #[getter]
     fn get_fuel(&self, py: Python<'_>) -> PyResult<u64> {
-        self.store(py)?.get_fuel().map_err(|e| to_py(py, &e))
+        self.store(py)?.store.get_fuel().map_err(|e| to_py(py, &e))
     }
 
     /// Sets the fuel left.
     #[setter]
     fn set_fuel(&self, py: Python<'_>, fuel: u64) -> PyResult<()> {
-        self.store(py)?.set_fuel(fuel).map_err(|e| to_py(py, &e))
+        self.store(py)?
+            .store
+            .set_fuel(fuel)
+            .map_err(|e| to_py(py, &e))
     }
 
     /// What the component wrote to stdout (when captured).
     #[getter]
     fn stdout(&self, py: Python<'_>) -> PyResult<Option<Vec<u8>>> {
-        Ok(self.store(py)?.data().wasi.stdout().map(|b| b.to_vec()))
+        Ok(self
+            .store(py)?
+            .store
+            .data()
+            .wasi
+            .stdout()
+            .map(|b| b.to_vec()))
     }
 
     /// What the component wrote to stderr (when captured).
     #[getter]
     fn stderr(&self, py: Python<'_>) -> PyResult<Option<Vec<u8>>> {
-        Ok(self.store(py)?.data().wasi.stderr().map(|b| b.to_vec()))
+        Ok(self
+            .store(py)?
+            .store
+            .data()
+            .wasi
+            .stderr()
+            .map(|b| b.to_vec()))
     }
 
     /// Runs a WASI command (`wasi:cli/run`), giving its exit code.
     fn run(&self, py: Python<'_>) -> PyResult<i32> {
-        let mut store = self.store(py)?;
-        let r = componentry_wasi::run_command(&mut store, &self.component, &self.instance);
+        let mut entered = self.store(py)?;
+        let store = &mut *entered.store;
+        let (component, instance) = (&self.component, &self.instance);
+        let r =
+            py.allow_threads(|| componentry_wasi::run_command(&mut *store, component, instance));
         r.map_err(|e| {
             let err = to_py(py, &e);
             if let Some(cause) = store.as_context_mut().data_mut().pending.take() {

@@ -1,7 +1,9 @@
 //! What a store holds for the Python binding, and what an instance shares
 //! with its functions and resource handles.
 
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
+use std::time::Duration;
 
 use componentry::{ResourceType, Store};
 use componentry_wasi::{WasiCtx, WasiView};
@@ -84,10 +86,67 @@ pub struct ResTable {
 /// An instance's store and resource types, shared by its functions and
 /// handles.
 pub struct InstShared {
-    /// The store. Calls take it with `try_lock`: a call from inside a host
-    /// function of the same instance is refused, as the spec's reentrance
-    /// rule requires.
+    /// The store. Calls take it with [`InstShared::enter`].
     pub store: Mutex<Store<HostState>>,
     /// The resource types.
     pub res: Arc<ResTable>,
+    /// The thread running a call (a [`thread_token`]; 0 for none).
+    pub owner: AtomicU64,
+}
+
+/// A number for the current thread, never 0.
+pub fn thread_token() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static TOKEN: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    TOKEN.with(|t| *t)
+}
+
+/// Why [`InstShared::enter`] failed.
+pub enum EnterError {
+    /// This thread is already running the instance: a host function called
+    /// back into it (the spec's reentrance rule refuses that).
+    Reentered,
+    /// A panic left the store unusable.
+    Poisoned,
+}
+
+/// The store, taken for one call; gives it back on drop.
+pub struct Entered<'a> {
+    /// The store.
+    pub store: MutexGuard<'a, Store<HostState>>,
+    owner: &'a AtomicU64,
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        self.owner.store(0, Ordering::Release);
+    }
+}
+
+impl InstShared {
+    /// Takes the store for a call from this thread. If another thread is
+    /// running the instance, waits for it without holding the GIL.
+    pub fn enter(&self, py: Python<'_>) -> Result<Entered<'_>, EnterError> {
+        let me = thread_token();
+        loop {
+            match self.store.try_lock() {
+                Ok(store) => {
+                    self.owner.store(me, Ordering::Release);
+                    return Ok(Entered {
+                        store,
+                        owner: &self.owner,
+                    });
+                }
+                Err(TryLockError::Poisoned(_)) => return Err(EnterError::Poisoned),
+                Err(TryLockError::WouldBlock) => {
+                    if self.owner.load(Ordering::Acquire) == me {
+                        return Err(EnterError::Reentered);
+                    }
+                    py.allow_threads(|| std::thread::sleep(Duration::from_micros(20)));
+                }
+            }
+        }
+    }
 }

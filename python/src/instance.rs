@@ -297,8 +297,8 @@ fn build_exports<'py>(
                 let Some(func) = instance.get_func(&mut *store, n.as_str()) else {
                     continue;
                 };
-                let f = make(py, decls, shared, func, ty, &snake(n))?;
-                root.call_method1("_add", (n.as_str(), snake(n), f))?;
+                let native = Py::new(py, Function::new(shared.clone(), func, ty.clone()))?;
+                attach(py, decls, shared, "", n, native, ty, &root)?;
             }
             Item::Instance(items) => {
                 let ns = ns_cls.call1((n.as_str(),))?;
@@ -343,20 +343,6 @@ fn build_exports<'py>(
         }
     }
     Ok(root)
-}
-
-fn make<'py>(
-    py: Python<'py>,
-    decls: &Decls,
-    shared: &Arc<InstShared>,
-    func: componentry::Func,
-    ty: &Arc<crate::types::FnTy>,
-    py_name: &str,
-) -> PyResult<Bound<'py, PyAny>> {
-    let native = Py::new(py, Function::new(shared.clone(), func, ty.clone()))?;
-    let d = describe_fn(py, decls, py_name, ty)?;
-    let (name, params, result, doc): (String, Bound<'py, PyList>, String, String) = d.extract()?;
-    class(py, "make_function")?.call1((native, name, params, result, doc))
 }
 
 /// Adds function `fname` of exported interface `owner` to `ns`, or to its

@@ -28,8 +28,12 @@ pub struct Cx<'a, 's> {
     pub inst: Option<Arc<InstShared>>,
     /// Handles passed as `own`: closed once the call has happened.
     pub moved: Vec<Py<Handle>>,
-    /// Host objects lent as `borrow` for the call: removed after it.
-    pub lent: Vec<u32>,
+    /// Host objects lent as `borrow` for the call, with their handles:
+    /// both removed after it.
+    pub lent: Vec<(u32, ResourceAny)>,
+    /// Handles of host objects given as `own`: dropped if the call does
+    /// not happen (a later argument is wrong).
+    pub created: Vec<ResourceAny>,
 }
 
 type CResult<T> = Result<T, ConvError>;
@@ -361,11 +365,15 @@ fn lower_resource(
             .objects
             .insert(obj.clone().unbind())
             .ok_or_else(|| ConvError::value("too many host resources".into()))?;
-        if !own {
-            cx.lent.push(rep);
-        }
         return match ResourceAny::new_host(&mut *cx.store, ty, rep, own) {
-            Ok(h) => Ok(Val::Resource(h)),
+            Ok(h) => {
+                if own {
+                    cx.created.push(h);
+                } else {
+                    cx.lent.push((rep, h));
+                }
+                Ok(Val::Resource(h))
+            }
             Err(e) => {
                 cx.store.data_mut().objects.remove(rep);
                 Err(ConvError::value(e.message().to_string()))

@@ -113,6 +113,7 @@ impl Function {
             inst: Some(self.inst.clone()),
             moved: Vec::new(),
             lent: Vec::new(),
+            created: Vec::new(),
         };
         let mut vals = Vec::with_capacity(args.len());
         let mut failed = None;
@@ -127,9 +128,16 @@ impl Function {
         }
         let moved = std::mem::take(&mut cx.moved);
         let lent = std::mem::take(&mut cx.lent);
+        let created = std::mem::take(&mut cx.created);
         let mut results = vec![Val::Bool(false); usize::from(ty.result.is_some())];
         let r = match failed {
-            Some(e) => Err(e),
+            Some(e) => {
+                // No call: the host objects given as `own` go back.
+                for h in created {
+                    let _ = h.resource_drop(&mut ctx);
+                }
+                Err(e)
+            }
             None => {
                 let func = &self.func;
                 let (vals, results) = (&vals, &mut results);
@@ -151,7 +159,8 @@ impl Function {
                 }
             }),
         };
-        for rep in lent {
+        for (rep, h) in lent {
+            let _ = h.resource_drop(&mut ctx);
             ctx.data_mut().objects.remove(rep);
         }
         r?;
@@ -161,6 +170,7 @@ impl Function {
             inst: Some(self.inst.clone()),
             moved: Vec::new(),
             lent: Vec::new(),
+            created: Vec::new(),
         };
         match (&ty.result, results.pop()) {
             (Some(Ty::Result(ok, err)), Some(Val::Result(r))) => match r {

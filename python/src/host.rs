@@ -66,6 +66,7 @@ fn call(
         inst: None,
         moved: Vec::new(),
         lent: Vec::new(),
+        created: Vec::new(),
     };
     let mut args = Vec::with_capacity(params.len());
     for ((_, _, t), v) in f.ty.params.iter().zip(params) {

@@ -87,3 +87,24 @@ def test_host_resource_wrong_class(inst):
 def test_missing_host_resource_class(everything):
     with pytest.raises(componentry.LinkError, match="resource `blob`"):
         everything.instantiate({"test:everything/api@1.2.0": {}, "shout": str.upper})
+
+
+def test_host_objects_are_not_kept(inst):
+    """Borrowed host objects are let go after each call, and an owned one
+    given to a call that never happens (a later argument is wrong) too."""
+    import weakref
+
+    b = Blob(b"abc")
+    ref = weakref.ref(b)
+    for _ in range(1000):
+        assert inst.exports.api.blob_len(b) == 3
+    del b
+    gc.collect()
+    assert ref() is None
+    c = Blob(b"x")
+    ref = weakref.ref(c)
+    with pytest.raises(TypeError):
+        inst.exports.accounts.Acc.consume(c)  # wrong class: nothing created
+    del c
+    gc.collect()
+    assert ref() is None

@@ -72,6 +72,33 @@ fn float(obj: &Bound<'_, PyAny>, name: &str) -> CResult<f64> {
     }
 }
 
+/// The longest `list<u8>` the canonical ABI allows (2^28 - 1 bytes).
+const MAX_LIST_BYTES: usize = (1 << 28) - 1;
+
+fn no_memory(n: usize) -> ConvError {
+    let mut c = ConvError::value(format!("no memory for a list of {n} values"));
+    c.cause = Some(pyo3::exceptions::PyMemoryError::new_err(format!(
+        "no memory for a list of {n} values"
+    )));
+    c
+}
+
+/// `bytes` as a `list<u8>` value; too long a list is a `ValueError`, and
+/// memory that cannot be had a `MemoryError` (never an abort).
+fn byte_vals(bytes: &[u8]) -> CResult<Val> {
+    if bytes.len() > MAX_LIST_BYTES {
+        return Err(ConvError::value(format!(
+            "a list<u8> of {} bytes is longer than the canonical ABI allows (2^28 - 1)",
+            bytes.len()
+        )));
+    }
+    let mut out = Vec::new();
+    out.try_reserve_exact(bytes.len())
+        .map_err(|_| no_memory(bytes.len()))?;
+    out.extend(bytes.iter().map(|b| Val::U8(*b)));
+    Ok(Val::List(out))
+}
+
 /// The bytes of a bytes-like object (`bytes`, `bytearray`, `memoryview`,
 /// anything with the buffer protocol), or of a list of ints.
 fn bytes_of(obj: &Bound<'_, PyAny>) -> CResult<Vec<u8>> {
@@ -167,7 +194,10 @@ pub fn lower(cx: &mut Cx<'_, '_>, ty: &Ty, obj: &Bound<'_, PyAny>) -> CResult<Va
                     .to_string(),
             )
         }
-        Ty::Bytes => Val::List(bytes_of(obj)?.into_iter().map(Val::U8).collect()),
+        Ty::Bytes => match obj.downcast::<PyBytes>() {
+            Ok(b) => byte_vals(b.as_bytes())?,
+            Err(_) => byte_vals(&bytes_of(obj)?)?,
+        },
         Ty::List(elem) => {
             if obj.is_instance_of::<PyString>()
                 || obj.is_instance_of::<PyBytes>()
@@ -177,6 +207,9 @@ pub fn lower(cx: &mut Cx<'_, '_>, ty: &Ty, obj: &Bound<'_, PyAny>) -> CResult<Va
             }
             let it = obj.try_iter().map_err(|_| got("list", obj))?;
             let mut out = Vec::new();
+            if let Ok(n) = obj.len() {
+                out.try_reserve_exact(n).map_err(|_| no_memory(n))?;
+            }
             for (i, x) in it.enumerate() {
                 let x = x.map_err(py_err)?;
                 out.push(lower(cx, elem, &x).map_err(|e| e.at(format!("[{i}]")))?);

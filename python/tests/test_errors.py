@@ -181,3 +181,8 @@ def test_deterministic_profile_loads():
         inst.exports.shout("hello")
         fuels.append(inst.fuel)
     assert fuels[0] == fuels[1]
+
+
+def test_too_long_bytes(inst):
+    with pytest.raises(ValueError, match=r"blob-make: data: a list<u8> of 268435456 bytes is longer than the canonical ABI allows"):
+        inst.exports.api.blob_make(bytes(1 << 28))

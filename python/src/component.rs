@@ -245,6 +245,22 @@ impl Component {
         Self::load(py, &bytes, config)
     }
 
+    fn __repr__(&self) -> String {
+        let names = |items: &[(String, Item)]| {
+            items
+                .iter()
+                .filter(|(_, i)| !matches!(i, Item::Other))
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "<componentry.Component imports=[{}] exports=[{}]>",
+            names(&self.decls.imports),
+            names(&self.decls.exports)
+        )
+    }
+
     /// The classes made from the component's WIT types, by Python name.
     #[getter]
     fn types<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

@@ -185,6 +185,10 @@ impl Function {
         }
     }
 
+    fn __repr__(&self) -> String {
+        format!("<componentry function {}>", self.ty.wit)
+    }
+
     /// The WIT name of the function.
     #[getter]
     fn wit_name(&self) -> String {

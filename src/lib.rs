@@ -49,7 +49,7 @@ pub use resources::{
 };
 pub use resumable::{CallOutcome, ResumableCall};
 pub use store::{AsContextMut, Store, StoreContextMut};
-pub use typed::{ComponentNamedList, ComponentType, Lift, Lower, TypedFunc};
+pub use typed::{ComponentNamedList, ComponentType, Lift, Lower, TypedFunc, WasmList, WasmStr};
 pub use types::{FuncType, Type};
 pub use values::Val;
 

@@ -172,6 +172,7 @@ where
     }
     let (params, fuel, lent) = {
         let max_bytes = caller.data().limits.max_lift_bytes;
+        let store_id = caller.data().id;
         let (fuel_left, budget) = super::func::lift_bounds(caller, FUEL_PER_CALL);
         let (memory, data): (&[u8], &mut StoreData<T>) = match o.memory {
             Some(m) if P::FLAT > 0 => {
@@ -182,7 +183,8 @@ where
         };
         let mut lcx = LiftContext::new(memory, o.encoding, max_bytes)
             .with_budget(fuel_left, budget)
-            .with_handles(data, o.instance, &res.params);
+            .with_handles(data, o.instance, &res.params)
+            .with_view(o.memory, store_id);
         let p = if P::FLAT <= MAX_FLAT_PARAMS {
             raw.get(..P::FLAT)
                 .ok_or_else(bad_args)

@@ -23,9 +23,11 @@ mod traits;
 mod tuples;
 mod typecheck;
 mod variants;
+mod views;
 
 pub use self::func::TypedFunc;
 pub use self::traits::{ComponentNamedList, ComponentType, Lift, Lower};
+pub use self::views::{WasmList, WasmStr};
 
 pub(crate) use self::host::{dynamic_of_typed, lower_typed_host, TypedHost};
 pub(crate) use self::traits::LiftHandles;

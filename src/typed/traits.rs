@@ -193,6 +193,10 @@ pub struct LiftContext<'a> {
     cursor: usize,
     /// Borrows lifted: released after the call.
     pub(crate) lent: Lent,
+    /// The memory [`WasmStr`](super::WasmStr) and
+    /// [`WasmList`](super::WasmList) views point into: set for a host
+    /// function's parameters only.
+    pub(crate) view: Option<super::views::ViewMemory>,
 }
 
 /// A handle position of a typed signature: its static resource index and
@@ -230,7 +234,16 @@ impl<'a> LiftContext<'a> {
             resources: &[],
             cursor: 0,
             lent: Lent::default(),
+            view: None,
         }
+    }
+
+    /// Lifting a host function's parameters from `memory` of store
+    /// `store_id`: borrowed views ([`WasmStr`](super::WasmStr),
+    /// [`WasmList`](super::WasmList)) may point into it.
+    pub(crate) fn with_view(mut self, memory: Option<wasmi::Memory>, store_id: usize) -> Self {
+        self.view = memory.map(|memory| super::views::ViewMemory { memory, store_id });
+        self
     }
 
     /// Bounded by the store: at most `fuel_left` fuel owed (else an

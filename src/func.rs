@@ -24,6 +24,10 @@ pub(crate) struct Options {
     pub memory: Option<wasmi::Memory>,
     pub realloc: Option<wasmi::TypedFunc<(i32, i32, i32, i32), i32>>,
     pub post_return: Option<wasmi::Func>,
+    /// `post_return` when its core type is `(i32) -> ()` (a function
+    /// returning a pointer, as most post-returns do): called without
+    /// wasmi's dynamic type checks.
+    pub post_return_i32: Option<wasmi::TypedFunc<i32, ()>>,
     pub encoding: StringEncoding,
     /// The component instance (index of its flags in the store).
     pub instance: u32,
@@ -464,7 +468,10 @@ pub(crate) fn post_return<T: 'static>(
     let o = &l.options;
     if let Some(post) = o.post_return {
         set_may_leave(ctx, o.instance, false)?;
-        let r = post.call(&mut *ctx, outs, &mut []);
+        let r = match (o.post_return_i32, outs) {
+            (Some(typed), [wasmi::Val::I32(x)]) => typed.call(&mut *ctx, *x),
+            _ => post.call(&mut *ctx, outs, &mut []),
+        };
         set_may_leave(ctx, o.instance, true)?;
         r.map_err(from_wasmi)?;
     }

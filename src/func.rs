@@ -38,6 +38,9 @@ pub(crate) struct LiftedFunc {
     pub core: wasmi::Func,
     pub ty: u32,
     pub options: Options,
+    /// The instances a call from the host enters: the lifting instance and
+    /// its ancestors (instances never change parents).
+    pub entering: EnterSet,
 }
 
 /// A host function, type-erased so that [`Func`] needs no type parameter.
@@ -252,15 +255,17 @@ impl Func {
             }
             FuncKind::Lifted(l) => {
                 let ctx = &mut cx.inner;
-                let set = enter(ctx, l.options.instance, None)?;
+                // The set a call from the host enters, fixed at lift time.
+                enter_set(ctx.data_mut(), &l.entering)?;
                 let r = (|| {
-                    let (outs, val) = invoke_lifted(ctx, &self.component, l, params)?;
+                    let mut outs = CoreResults::new();
+                    let val = invoke_lifted(ctx, &self.component, l, params, &mut outs)?;
                     if let (Some(slot), Some(v)) = (results.first_mut(), val) {
                         *slot = v;
                     }
                     post_return(ctx, l, &outs)
                 })();
-                leave(ctx, &set, &r)?;
+                leave_set(ctx.data_mut(), &l.entering, &r)?;
                 r.map_err(|e| ctx.data_mut().limiter.0.explain(e))
             }
         }
@@ -366,11 +371,12 @@ fn invoke_lifted<T: 'static>(
     component: &Component,
     l: &LiftedFunc,
     params: &[Val],
-) -> Result<(SmallVec<[wasmi::Val; 1]>, Option<Val>)> {
-    let (task, args, mut outs) = begin_call(ctx, component, l, params)?;
-    let r = l.core.call(&mut *ctx, &args, &mut outs).map_err(from_wasmi);
-    let result = finish_call(ctx, component, l, task, r, &outs)?;
-    Ok((outs, result))
+    outs: &mut CoreResults,
+) -> Result<Option<Val>> {
+    let mut args = CoreArgs::new();
+    let task = begin_call(ctx, component, l, params, &mut args, outs)?;
+    let r = l.core.call(&mut *ctx, &args, outs).map_err(from_wasmi);
+    finish_call(ctx, component, l, task, r, outs)
 }
 
 /// The core arguments and result slots of a call in progress.
@@ -378,24 +384,32 @@ pub(crate) type CoreArgs = SmallVec<[wasmi::Val; 16]>;
 pub(crate) type CoreResults = SmallVec<[wasmi::Val; 1]>;
 
 /// The first half of `canon lift`: opens the call's task (which counts the
-/// borrows lowered into the callee) and lowers `params` into the callee.
+/// borrows lowered into the callee; only if a parameter can hold one) and
+/// lowers `params` into the callee, filling `args` with the core arguments
+/// and `outs` with zeroed result slots.
 pub(crate) fn begin_call<T: 'static>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     component: &Component,
     l: &LiftedFunc,
     params: &[Val],
-) -> Result<(u32, CoreArgs, CoreResults)> {
+    args: &mut CoreArgs,
+    outs: &mut CoreResults,
+) -> Result<Option<u32>> {
     let inner = &component.inner;
     let plan = inner
         .plans
         .get(l.ty as usize)
         .ok_or_else(|| Error::usage("unknown function type"))?;
     let o = &l.options;
-    let task = ctx.data_mut().tasks.add(0)?;
+    let task = if plan.params_borrow {
+        Some(ctx.data_mut().tasks.add(0)?)
+    } else {
+        None
+    };
     let mut flat = Flat::new();
     let (r, moved) = {
         let mut mem = WasmiMem::new(&mut *ctx, o);
-        mem.task = Some(task);
+        mem.task = task;
         let mut lcx = LowerCx {
             arena: &inner.arena,
             mem: &mut mem,
@@ -407,16 +421,18 @@ pub(crate) fn begin_call<T: 'static>(
     if let Err(e) = r {
         // A stale handle, a failed `realloc`: nothing the call moved stays moved.
         moved.undo(ctx.data_mut());
-        let _ = ctx.data_mut().tasks.remove(task);
+        if let Some(task) = task {
+            let _ = ctx.data_mut().tasks.remove(task);
+        }
         return Err(e);
     }
-    let args = flat
-        .iter()
-        .zip(plan.core_params.iter())
-        .map(|(b, t)| from_raw(*b, *t))
-        .collect();
-    let outs = plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
-    Ok((task, args, outs))
+    for (b, t) in flat.iter().zip(plan.core_params.iter()) {
+        args.push(from_raw(*b, *t));
+    }
+    for t in plan.core_results.iter() {
+        outs.push(from_raw(0, *t));
+    }
+    Ok(task)
 }
 
 /// The second half of `canon lift`, once the core function returned (`r`):
@@ -426,11 +442,14 @@ pub(crate) fn finish_call<T: 'static>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     component: &Component,
     l: &LiftedFunc,
-    task: u32,
+    task: Option<u32>,
     r: Result<()>,
     outs: &[wasmi::Val],
 ) -> Result<Option<Val>> {
-    let borrows = ctx.data_mut().tasks.remove(task).unwrap_or(0);
+    let borrows = match task {
+        Some(task) => ctx.data_mut().tasks.remove(task).unwrap_or(0),
+        None => 0,
+    };
     r?;
     if borrows > 0 {
         return Err(Error::trap(
@@ -446,7 +465,13 @@ pub(crate) fn finish_call<T: 'static>(
     let Some(rt) = plan.result else {
         return Ok(None);
     };
-    let raw: SmallVec<[u64; 1]> = outs.iter().map(to_raw).collect();
+    let mut raw = [0u64; MAX_FLAT_RESULTS];
+    for (r, v) in raw.iter_mut().zip(outs) {
+        *r = to_raw(v);
+    }
+    let raw = raw
+        .get(..outs.len())
+        .ok_or_else(|| Error::usage("too many core results"))?;
     let o = &l.options;
     let mut mem = WasmiMem::new(&mut *ctx, o);
     let mut lcx = LiftCx {
@@ -454,9 +479,7 @@ pub(crate) fn finish_call<T: 'static>(
         mem: &mut mem,
         enc: o.encoding,
     };
-    let mut vals = Vec::with_capacity(1);
-    lcx.lift_values(&[rt], &raw, MAX_FLAT_RESULTS, &mut vals)?;
-    Ok(vals.pop())
+    lcx.lift_result(rt, raw).map(Some)
 }
 
 /// Runs the callee's post-return (with may_leave cleared), if it has one.

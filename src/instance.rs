@@ -675,6 +675,7 @@ fn run_step<T: 'static>(
                     core,
                     ty: *ty,
                     options,
+                    entering: crate::func::self_and_ancestors(store.inner.data(), instance_idx),
                 },
             ));
         }

@@ -41,6 +41,8 @@ pub(crate) struct LiftedFunc {
     /// The instances a call from the host enters: the lifting instance and
     /// its ancestors (instances never change parents).
     pub entering: EnterSet,
+    /// `core` with a static signature, when it has a common one.
+    pub fast: crate::core_wrap::FastCall,
 }
 
 /// A host function, type-erased so that [`Func`] needs no type parameter.
@@ -375,7 +377,11 @@ fn invoke_lifted<T: 'static>(
 ) -> Result<Option<Val>> {
     let mut args = CoreArgs::new();
     let task = begin_call(ctx, component, l, params, &mut args, outs)?;
-    let r = l.core.call(&mut *ctx, &args, outs).map_err(from_wasmi);
+    let r = match l.fast.call(&mut *ctx, &args, outs) {
+        Some(r) => r,
+        None => l.core.call(&mut *ctx, &args, outs),
+    }
+    .map_err(from_wasmi);
     finish_call(ctx, component, l, task, r, outs)
 }
 
@@ -522,8 +528,8 @@ pub(crate) fn lower_host<T: 'static>(
 ) -> wasmi::Func {
     let fty = lowered_type(component, ty);
     let component = component.clone();
-    wasmi::Func::new(&mut store.inner, fty, move |mut caller, args, results| {
-        host_call(&component, ty, &options, &host, &mut caller, args, results)
+    crate::core_wrap::core_func(&mut store.inner, fty, move |caller, args, results| {
+        host_call(&component, ty, &options, &host, caller, args, results)
             .map_err(wasmi::Error::host)
     })
 }
@@ -555,8 +561,8 @@ pub(crate) fn lower_lifted<T: 'static>(
         callee,
         entering,
     };
-    wasmi::Func::new(&mut store.inner, fty, move |mut caller, args, results| {
-        crate::adapter::call(&adapter, &mut caller, args, results).map_err(wasmi::Error::host)
+    crate::core_wrap::core_func(&mut store.inner, fty, move |caller, args, results| {
+        crate::adapter::call(&adapter, caller, args, results).map_err(wasmi::Error::host)
     })
 }
 

@@ -676,6 +676,7 @@ fn run_step<T: 'static>(
                     ty: *ty,
                     options,
                     entering: crate::func::self_and_ancestors(store.inner.data(), instance_idx),
+                    fast: crate::core_wrap::FastCall::new(&store.inner, &core),
                 },
             ));
         }

@@ -15,6 +15,7 @@ extern crate std;
 mod abi;
 mod adapter;
 mod component;
+mod core_wrap;
 mod engine;
 mod error;
 mod func;

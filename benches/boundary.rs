@@ -22,9 +22,12 @@
 //! runs only the matching benchmarks, e.g. `-- echo-record`).
 //!
 //! Instruction counts: `BOUNDARY_CALLGRIND=GUEST:API:WORKLOAD BOUNDARY_N=n`
-//! runs `n` iterations of one workload and nothing else (GUEST `wat`,
-//! `wit-bindgen` or `raw`; API `typed`, `val` or `bindings`; WORKLOAD a
-//! name from `Workload::NAMES`, e.g. `wit-bindgen:typed:echo-string-16`);
+//! runs `n` iterations of one workload and nothing else (GUEST `wat` or
+//! `wit-bindgen` with API `typed`, `val` or `bindings`; `raw` with API
+//! `wat` or `wit-bindgen`, whose core modules the instantiation floor
+//! uses; `abi`, the ABI floor, with any API; `compose` with API `host` or
+//! `c2c` and WORKLOAD `echo-string-16` or `echo-string-4k`; WORKLOAD a name
+//! from `Workload::NAMES`, e.g. `wit-bindgen:typed:echo-string-16`);
 //! under `valgrind --tool=callgrind` the difference of two `n` divided by
 //! their difference is one iteration. `BOUNDARY_CALLGRIND=typed|bindings`
 //! keeps its old meaning: `add` plus `echo-string` 16 B on the WAT guest.
@@ -1048,7 +1051,12 @@ fn raw_write_record(raw: &mut Raw, at: usize, r: &BigRecord) {
 
 /// Reads a `big-record` at `at`, by hand (with the checks lifting does).
 fn raw_read_record(raw: &Raw, at: usize) -> BigRecord {
-    let b: [u8; 56] = raw.bytes(at, 56).try_into().unwrap();
+    read_record(raw.mem.data(&raw.store), at)
+}
+
+/// Reads a `big-record` at `at` of `mem`, by hand.
+fn read_record(mem: &[u8], at: usize) -> BigRecord {
+    let b: [u8; 56] = mem[at..at + 56].try_into().unwrap();
     let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
     let (sp, sl) = (u32_at(40) as usize, u32_at(44) as usize);
     BigRecord {
@@ -1060,8 +1068,205 @@ fn raw_read_record(raw: &Raw, at: usize) -> BigRecord {
         f_f64: f64::from_le_bytes(b[24..32].try_into().unwrap()),
         f_bool: b[32] != 0,
         f_char: char::from_u32(u32_at(36)).unwrap(),
-        f_string: std::str::from_utf8(raw.bytes(sp, sl)).unwrap().to_owned(),
+        f_string: std::str::from_utf8(&mem[sp..sp + sl]).unwrap().to_owned(),
         f_opt: (b[48] != 0).then(|| u32_at(52)),
+    }
+}
+
+// ------------------------------------------------------------ ABI floor
+
+/// The canonical ABI's floor on the wit-bindgen guest: raw wasmi calling
+/// the guest's own core module (its main module, with the host functions
+/// and resource built-ins linked directly) and doing by hand exactly what
+/// the ABI demands of any runtime: `cabi_realloc` for every string and
+/// list passed in, the export, reading the results, the `cabi_post_*`
+/// function. What a componentry call costs above this is componentry's;
+/// what this costs above `raw` is the guest's allocator, its post-return,
+/// and the extra calls the ABI makes.
+struct Abi<'a> {
+    inputs: &'a Inputs,
+    store: wasmi::Store<u64>,
+    inst: wasmi::Instance,
+    mem: wasmi::Memory,
+    realloc: wasmi::TypedFunc<(i32, i32, i32, i32), i32>,
+}
+
+impl<'a> Abi<'a> {
+    fn new(inputs: &'a Inputs) -> Abi<'a> {
+        let engine = wasmi::Engine::default();
+        let main = core_modules(BENCH_GUEST)
+            .into_iter()
+            .map(|m| wasmi::Module::new(&engine, m).unwrap())
+            .find(|m| m.exports().any(|e| e.name() == "cabi_realloc"))
+            .unwrap();
+        let mut store = wasmi::Store::new(&engine, 0u64);
+        let mut linker = wasmi::Linker::<u64>::new(&engine);
+        linker
+            .func_wrap(HOST, "add", |a: i32, b: i32| a.wrapping_add(b))
+            .unwrap();
+        linker
+            .func_wrap(
+                HOST,
+                "log",
+                |mut caller: wasmi::Caller<'_, u64>, ptr: i32, len: i32| {
+                    let mem = caller.get_export("memory").unwrap().into_memory().unwrap();
+                    let (bytes, n) = mem.data_and_store_mut(&mut caller);
+                    let s = std::str::from_utf8(&bytes[ptr as usize..][..len as usize]).unwrap();
+                    *n += s.len() as u64;
+                },
+            )
+            .unwrap();
+        // An exported resource's handle is its rep here: the host keeps it.
+        let res = "[export]peerbench:bench/api";
+        linker
+            .func_wrap(res, "[resource-new]counter", |rep: i32| rep)
+            .unwrap();
+        linker
+            .func_wrap(res, "[resource-rep]counter", |h: i32| h)
+            .unwrap();
+        linker
+            .func_wrap(res, "[resource-drop]counter", |_: i32| {})
+            .unwrap();
+        let inst = linker.instantiate_and_start(&mut store, &main).unwrap();
+        let mem = inst.get_memory(&store, "memory").unwrap();
+        let realloc = inst.get_typed_func(&store, "cabi_realloc").unwrap();
+        Abi {
+            inputs,
+            store,
+            inst,
+            mem,
+            realloc,
+        }
+    }
+
+    fn func<P: wasmi::WasmParams, R: wasmi::WasmResults>(
+        &self,
+        name: &str,
+    ) -> wasmi::TypedFunc<P, R> {
+        self.inst
+            .get_typed_func(&self.store, &format!("{API}#{name}"))
+            .unwrap()
+    }
+
+    fn post(&self, name: &str) -> wasmi::TypedFunc<i32, ()> {
+        self.inst
+            .get_typed_func(&self.store, &format!("cabi_post_{API}#{name}"))
+            .unwrap()
+    }
+
+    /// `realloc` + copy: a string or list passed in.
+    fn pass(&mut self, align: i32, bytes: &[u8]) -> i32 {
+        let p = self
+            .realloc
+            .call(&mut self.store, (0, 0, align, bytes.len() as i32))
+            .unwrap();
+        self.mem.data_mut(&mut self.store)[p as usize..][..bytes.len()].copy_from_slice(bytes);
+        p
+    }
+
+    fn u32_at(&self, at: usize) -> u32 {
+        u32::from_le_bytes(self.mem.data(&self.store)[at..at + 4].try_into().unwrap())
+    }
+
+    /// A closure doing one iteration of `w`, if the floor has it.
+    #[allow(clippy::type_complexity)]
+    fn runner(&mut self, w: Workload) -> Option<Box<dyn FnMut(&mut Abi<'a>) + 'a>> {
+        let i = self.inputs;
+        Some(match w {
+            Workload::Nop => {
+                let f = self.func::<(), ()>("nop");
+                Box::new(move |a| f.call(&mut a.store, ()).unwrap())
+            }
+            Workload::Add => {
+                let f = self.func::<(i32, i32), i32>("add");
+                Box::new(move |a| {
+                    black_box(f.call(&mut a.store, (black_box(7), 35)).unwrap());
+                })
+            }
+            Workload::Echo16 | Workload::Echo4K => {
+                let s = if w == Workload::Echo16 {
+                    &i.s16
+                } else {
+                    &i.s4k
+                };
+                let f = self.func::<(i32, i32), i32>("echo-string");
+                let post = self.post("echo-string");
+                Box::new(move |a| {
+                    let p = a.pass(1, s.as_bytes());
+                    let ret = f.call(&mut a.store, (p, s.len() as i32)).unwrap();
+                    let (p, l) = (
+                        a.u32_at(ret as usize) as usize,
+                        a.u32_at(ret as usize + 4) as usize,
+                    );
+                    let mem = a.mem.data(&a.store);
+                    black_box(std::str::from_utf8(&mem[p..p + l]).unwrap().to_owned());
+                    post.call(&mut a.store, ret).unwrap();
+                })
+            }
+            Workload::EchoRecord => {
+                type P = (i32, i32, i32, i64, f32, f64, i32, i32, i32, i32, i32, i32);
+                let f = self.func::<P, i32>("echo-record");
+                let post = self.post("echo-record");
+                let r = &i.rec;
+                Box::new(move |a| {
+                    let sp = a.pass(1, r.f_string.as_bytes());
+                    let args: P = (
+                        i32::from(r.f_u8),
+                        i32::from(r.f_u16),
+                        r.f_u32 as i32,
+                        r.f_u64 as i64,
+                        r.f_f32,
+                        r.f_f64,
+                        i32::from(r.f_bool),
+                        u32::from(r.f_char) as i32,
+                        sp,
+                        r.f_string.len() as i32,
+                        i32::from(r.f_opt.is_some()),
+                        r.f_opt.unwrap_or(0) as i32,
+                    );
+                    let ret = f.call(&mut a.store, args).unwrap();
+                    black_box(read_record(a.mem.data(&a.store), ret as usize));
+                    post.call(&mut a.store, ret).unwrap();
+                })
+            }
+            Workload::CountStrings => {
+                let f = self.func::<(i32, i32), i32>("count-strings");
+                Box::new(move |a| {
+                    let mut table = [0u8; 800];
+                    for (k, s) in i.strings.iter().enumerate() {
+                        let p = a.pass(1, s.as_bytes());
+                        table[k * 8..k * 8 + 4].copy_from_slice(&(p as u32).to_le_bytes());
+                        table[k * 8 + 4..k * 8 + 8]
+                            .copy_from_slice(&(s.len() as u32).to_le_bytes());
+                    }
+                    let list = a.pass(4, &table);
+                    black_box(f.call(&mut a.store, (list, 100)).unwrap());
+                })
+            }
+            Workload::HostAdd => {
+                let f = self.func::<i32, i32>("call-host-add");
+                Box::new(move |a| {
+                    black_box(f.call(&mut a.store, 1000).unwrap());
+                })
+            }
+            Workload::HostLog => {
+                let f = self.func::<i32, ()>("call-host-log");
+                Box::new(move |a| f.call(&mut a.store, 1000).unwrap())
+            }
+            Workload::Resource => {
+                let new = self.func::<(), i32>("[constructor]counter");
+                let inc = self.func::<i32, ()>("[method]counter.inc");
+                let get = self.func::<i32, i64>("[method]counter.get");
+                let dtor = self.func::<i32, ()>("[dtor]counter");
+                Box::new(move |a| {
+                    let h = new.call(&mut a.store, ()).unwrap();
+                    inc.call(&mut a.store, h).unwrap();
+                    black_box(get.call(&mut a.store, h).unwrap());
+                    dtor.call(&mut a.store, h).unwrap();
+                })
+            }
+            _ => return None,
+        })
     }
 }
 
@@ -1159,6 +1364,12 @@ fn main() {
             }
         }
     }
+    let mut abi = Abi::new(&inputs);
+    for w in Workload::ALL {
+        if let Some(mut f) = abi.runner(w) {
+            bench(&mut c, w.label(), "abi", 1, || f(&mut abi));
+        }
+    }
     let mut compose = Compose::new(&inputs);
     for len in [16, 4096] {
         let label = c2c_label(len);
@@ -1196,7 +1407,7 @@ fn callgrind(which: &str) {
         return;
     }
     let parts: Vec<&str> = which.split(':').collect();
-    let usage = "BOUNDARY_CALLGRIND=GUEST:API:WORKLOAD (GUEST wat|wit-bindgen|raw|compose, API typed|val|bindings|c2c|host)";
+    let usage = "BOUNDARY_CALLGRIND=GUEST:API:WORKLOAD (GUEST wat|wit-bindgen|raw|abi|compose, API typed|val|bindings|c2c|host)";
     let [guest, api, workload] = parts[..] else {
         panic!("{usage}")
     };
@@ -1214,6 +1425,16 @@ fn callgrind(which: &str) {
     }
     let w = Workload::from_name(workload)
         .unwrap_or_else(|| panic!("{usage}; WORKLOAD one of {:?}", Workload::NAMES));
+    if guest == "abi" {
+        let mut abi = Abi::new(&inputs);
+        let mut f = abi
+            .runner(w)
+            .unwrap_or_else(|| panic!("no ABI floor for {workload}"));
+        for _ in 0..n {
+            f(&mut abi);
+        }
+        return;
+    }
     if guest == "raw" {
         let mut raw = Raw::new(&inputs);
         let kind = if api == "wat" {
@@ -1261,9 +1482,9 @@ fn report() {
         println!("## {k} guest (ns per call, medians; ratios against the raw wasmi floor)");
         println!();
         println!(
-            "| workload | raw wasmi | typed | typed / raw: issue #20 | typed / raw: README | Val | Val / typed | bindings / typed |"
+            "| workload | raw wasmi | typed | typed / raw: issue #20 | typed / raw: README | Val | Val / typed | bindings / typed | ABI floor | ABI floor / raw | typed / ABI floor |"
         );
-        println!("|---|---:|---:|---|---|---:|---|---:|");
+        println!("|---|---:|---:|---|---|---:|---|---:|---:|---:|---:|");
         for w in Workload::ALL {
             let label = w.label();
             let raw_key = if w == Workload::Instantiate {
@@ -1279,13 +1500,18 @@ fn report() {
             let ratio = typed / raw;
             let val = median(&format!("{label}/{k}-val"));
             let bindings = median(&format!("{label}/{k}-bindings"));
+            // The ABI floor runs on the wit-bindgen guest's core module.
+            let abi = median(&format!("{label}/abi")).filter(|_| kind == Kind::WitBindgen);
             println!(
-                "| {label} | {raw:.0} | {typed:.0} | {} | {} | {} | {} | {} |",
+                "| {label} | {raw:.0} | {typed:.0} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 w.issue_mark().map_or("".into(), |t| mark(ratio, t)),
                 mark(ratio, w.readme_target()),
                 val.map_or("".into(), |v| format!("{v:.0}")),
                 val.map_or("".into(), |v| mark(v / typed, w.val_target())),
                 bindings.map_or("".into(), |b| format!("{:.2}", b / typed)),
+                abi.map_or("".into(), |a| format!("{a:.0}")),
+                abi.map_or("".into(), |a| format!("{:.2}", a / raw)),
+                abi.map_or("".into(), |a| format!("{:.2}", typed / a)),
             );
         }
     }
@@ -1309,4 +1535,5 @@ fn report() {
     }
     println!();
     println!("instantiate: the floor is raw wasmi instantiating the same guest's core modules in a fresh store");
+    println!("ABI floor: raw wasmi on the wit-bindgen guest's main core module doing by hand what the canonical ABI demands (realloc per string or list, the export, post-return); ABI floor / raw is the guest's and the ABI's share, typed / ABI floor componentry's");
 }

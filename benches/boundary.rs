@@ -1418,6 +1418,7 @@ fn callgrind(which: &str) {
             4096
         };
         let mut cx = Compose::new(&inputs);
+        cx.step(len, api == "c2c");
         for _ in 0..n {
             cx.step(len, api == "c2c");
         }
@@ -1430,6 +1431,8 @@ fn callgrind(which: &str) {
         let mut f = abi
             .runner(w)
             .unwrap_or_else(|| panic!("no ABI floor for {workload}"));
+        // Warm: wasmi compiles each function on its first call.
+        f(&mut abi);
         for _ in 0..n {
             f(&mut abi);
         }
@@ -1443,6 +1446,7 @@ fn callgrind(which: &str) {
             Kind::WitBindgen
         };
         let mut f = raw.runner(w, kind);
+        f(&mut raw);
         for _ in 0..n {
             f(&mut raw);
         }

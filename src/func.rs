@@ -94,14 +94,24 @@ pub(crate) fn from_raw(bits: u64, ty: wasmi::ValType) -> wasmi::Val {
 
 /// Charges `units` of fuel for the component layer's work, if the engine
 /// meters fuel: a deterministic trap when it runs out.
+#[inline]
 pub(crate) fn charge_fuel<T>(
     ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
     units: u64,
 ) -> Result<()> {
-    let mut cx = ctx.as_context_mut();
-    if !cx.data().consume_fuel || units == 0 {
+    // Most engines do not meter: one load and a branch.
+    if !ctx.as_context().data().consume_fuel || units == 0 {
         return Ok(());
     }
+    charge_metered(ctx, units)
+}
+
+#[inline(never)]
+fn charge_metered<T>(
+    ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
+    units: u64,
+) -> Result<()> {
+    let mut cx = ctx.as_context_mut();
     let fuel = cx.get_fuel().map_err(from_wasmi)?;
     if fuel < units {
         cx.set_fuel(0).map_err(from_wasmi)?;

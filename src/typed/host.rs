@@ -164,6 +164,10 @@ where
     R: ComponentType + Lower,
     F: Fn(StoreContextMut<'_, T>, P) -> Result<R>,
 {
+    // No memory, no handles: none of the bookkeeping below is needed.
+    if super::host_fast::applies::<P, R>(o) {
+        return super::host_fast::call_scalar(f, o, caller, raw, out);
+    }
     if !caller.data_mut().flags(o.instance)?.may_leave {
         return Err(Error::trap(
             TrapKind::CannotLeave,

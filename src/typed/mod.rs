@@ -15,6 +15,7 @@ mod dynamic;
 mod func;
 mod handles;
 mod host;
+mod host_fast;
 mod layout;
 mod lists;
 mod scalars;

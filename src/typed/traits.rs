@@ -221,6 +221,7 @@ fn no_handles() -> Error {
 }
 
 impl<'a> LiftContext<'a> {
+    #[inline]
     pub(crate) fn new(memory: &'a [u8], enc: StringEncoding, max_bytes: u32) -> Self {
         LiftContext {
             memory,

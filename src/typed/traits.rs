@@ -321,6 +321,7 @@ impl<'a> LiftContext<'a> {
     /// takes `host_bytes` on the host, before it is built: traps with
     /// `LimitExceeded` over the store's lift limit or the call's host
     /// budget, with `OutOfFuel` when its fuel is more than there is.
+    #[inline]
     pub(crate) fn account(&mut self, bytes: u64, host_bytes: u64) -> Result<()> {
         if self.max_bytes < crate::abi::MAX_BYTE_LENGTH && bytes > u64::from(self.max_bytes) {
             return Err(Error::trap(

@@ -69,9 +69,21 @@ pub struct WasmStr {
 }
 
 impl WasmStr {
+    #[inline]
     fn lift(cx: &mut LiftContext<'_>, ptr: u32, tagged_len: u32) -> Result<Self> {
         let mem = view_memory(cx)?;
-        check_string_range(&ReadOnly(cx.memory), cx.enc, ptr, tagged_len)?;
+        if cx.enc == StringEncoding::Utf8 {
+            // The spec's checks for UTF-8 (alignment 1): length, bounds.
+            if tagged_len > MAX_BYTE_LENGTH {
+                return Err(Error::trap(
+                    TrapKind::LengthTooLarge,
+                    format!("string of {tagged_len} bytes is longer than 2^28-1"),
+                ));
+            }
+            crate::abi::lift::check_range(ptr, u64::from(tagged_len), cx.memory.len())?;
+        } else {
+            check_string_range(&ReadOnly(cx.memory), cx.enc, ptr, tagged_len)?;
+        }
         let bytes = string_bytes(cx.enc, tagged_len);
         // Fuel for the bytes crossing; no host memory is taken.
         cx.account(bytes, 0)?;

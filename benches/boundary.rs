@@ -18,8 +18,11 @@
 //! with the same echo from the host. At the end it prints, per guest, every
 //! ratio with its target and PASS or MISS.
 //!
-//! Run: `cargo bench --bench boundary` (a criterion filter after `--`
-//! runs only the matching benchmarks, e.g. `-- echo-record`).
+//! Run: `cargo bench --bench boundary` (a filter after `--` runs only the
+//! rows and columns whose `row/column` contains it, with their floors, e.g.
+//! `-- echo-record` or `-- wit-bindgen-typed`). The columns of a row are timed interleaved, batch
+//! by batch, and each is the median of its batches: on a shared machine
+//! the load drifts, and interleaving moves a row's columns alike.
 //!
 //! Instruction counts: `BOUNDARY_CALLGRIND=GUEST:API:WORKLOAD BOUNDARY_N=n`
 //! runs `n` iterations of one workload and nothing else (GUEST `wat` or
@@ -36,7 +39,7 @@ use componentry::{
     Component, ComponentType, Engine, Func, Instance, Lift, Linker, Lower, ResourceAny, Store,
     TypedFunc, Val, WasmStr,
 };
-use criterion::{black_box, Criterion};
+use criterion::black_box;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -194,26 +197,70 @@ thread_local! {
     static TIMES: RefCell<BTreeMap<String, Vec<f64>>> = const { RefCell::new(BTreeMap::new()) };
 }
 
-/// Benchmarks `f` as `group/id`, recording per-iteration times (divided by
-/// `per`, the calls one iteration makes) for the ratio table.
-fn bench(c: &mut Criterion, group: &str, id: &str, per: u32, mut f: impl FnMut()) {
-    let key = format!("{group}/{id}");
-    c.bench_function(&key, |b| {
-        b.iter_custom(|iters| {
+/// One variant of a row: its id and one iteration.
+type Variant<'s> = (String, Box<dyn FnMut() + 's>);
+
+/// How long one batch of a variant runs.
+const BATCH: Duration = Duration::from_millis(10);
+/// Batches per variant: the median of these is its time.
+const ROUNDS: usize = 25;
+
+/// Times the variants of one row interleaved: `ROUNDS` rounds, each
+/// running every variant for a batch of about `BATCH`, so that the load of
+/// this shared machine drifting during the run moves every column of the
+/// row alike. Records per-iteration times (divided by `per`, the calls one
+/// iteration makes) under `group/id`; skips variants whose `group/id` does
+/// not contain `filter`.
+fn measure(filter: Option<&str>, group: &str, per: u32, variants: Vec<Variant<'_>>) {
+    let floor = |id: &str| id.starts_with("raw") || id == "abi" || id == "host";
+    let wanted = |id: &str| filter.is_none_or(|f| format!("{group}/{id}").contains(f));
+    // The floors run whenever anything they are the floor of does.
+    let any = variants.iter().any(|(id, _)| wanted(id));
+    let mut vs: Vec<Variant<'_>> = variants
+        .into_iter()
+        .filter(|(id, _)| any && (wanted(id) || floor(id)))
+        .collect();
+    if vs.is_empty() {
+        return;
+    }
+    let mut batch = Vec::with_capacity(vs.len());
+    for (_, f) in &mut vs {
+        f();
+        let mut n = 1u64;
+        loop {
             let start = Instant::now();
-            for _ in 0..iters {
+            for _ in 0..n {
                 f();
             }
             let t = start.elapsed();
+            if t >= BATCH / 4 || n >= 1 << 30 {
+                let per_iter = t.as_secs_f64() / n as f64;
+                batch.push(((BATCH.as_secs_f64() / per_iter.max(1e-9)) as u64).max(1));
+                break;
+            }
+            n *= 2;
+        }
+    }
+    for _ in 0..ROUNDS {
+        for ((id, f), n) in vs.iter_mut().zip(&batch) {
+            let start = Instant::now();
+            for _ in 0..*n {
+                f();
+            }
+            let ns = start.elapsed().as_nanos() as f64 / (*n as f64 * f64::from(per));
             TIMES.with(|m| {
                 m.borrow_mut()
-                    .entry(key.clone())
+                    .entry(format!("{group}/{id}"))
                     .or_default()
-                    .push(t.as_nanos() as f64 / (iters as f64 * f64::from(per)))
+                    .push(ns)
             });
-            t
-        })
-    });
+        }
+    }
+    let line: Vec<String> = vs
+        .iter()
+        .filter_map(|(id, _)| Some(format!("{id} {:.0}", median(&format!("{group}/{id}"))?)))
+        .collect();
+    eprintln!("{group}: {} (ns)", line.join(", "));
 }
 
 fn median(key: &str) -> Option<f64> {
@@ -1329,56 +1376,78 @@ fn main() {
         callgrind(&which);
         return;
     }
-    let mut c = Criterion::default()
-        .warm_up_time(Duration::from_millis(400))
-        .measurement_time(Duration::from_millis(1500))
-        .sample_size(30)
-        .configure_from_args();
+    // `cargo bench --bench boundary -- FILTER`: the first argument that is
+    // not an option.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let filter = filter.as_deref();
 
     let inputs = Inputs::new();
-    let mut raw = Raw::new(&inputs);
-    let mut guests = [
-        Guest::new(Kind::WitBindgen, &inputs),
-        Guest::new(Kind::Wat, &inputs),
+    // Every variant goes through a RefCell alike, so that the columns of a
+    // row pay the same harness cost.
+    let raw = RefCell::new(Raw::new(&inputs));
+    let abi = RefCell::new(Abi::new(&inputs));
+    let guests = [
+        RefCell::new(Guest::new(Kind::WitBindgen, &inputs)),
+        RefCell::new(Guest::new(Kind::Wat, &inputs)),
     ];
     for w in Workload::ALL {
         let label = w.label();
-        let mut f = raw.runner(w, Kind::Wat);
-        if w != Workload::Instantiate {
-            bench(&mut c, label, "raw", 1, || f(&mut raw));
-        }
-        for g in &mut guests {
-            let k = g.kind.name();
-            if w == Workload::Instantiate {
-                let mut f = raw.runner(w, g.kind);
-                bench(&mut c, label, &format!("raw-{k}"), 1, || f(&mut raw));
+        let mut vs: Vec<Variant<'_>> = Vec::new();
+        if w == Workload::Instantiate {
+            for kind in [Kind::WitBindgen, Kind::Wat] {
+                let mut f = raw.borrow_mut().runner(w, kind);
+                let raw = &raw;
+                vs.push((
+                    format!("raw-{}", kind.name()),
+                    Box::new(move || f(&mut raw.borrow_mut())),
+                ));
             }
+        } else {
+            let mut f = raw.borrow_mut().runner(w, Kind::Wat);
+            let raw = &raw;
+            vs.push(("raw".into(), Box::new(move || f(&mut raw.borrow_mut()))));
+        }
+        if let Some(mut f) = abi.borrow_mut().runner(w) {
+            let abi = &abi;
+            vs.push(("abi".into(), Box::new(move || f(&mut abi.borrow_mut()))));
+        }
+        for g in &guests {
+            let k = g.borrow().kind.name();
             for (api, id) in [
                 (Api::Typed, "typed"),
                 (Api::Val, "val"),
                 (Api::Bindings, "bindings"),
             ] {
-                if g.has(w, api) && !(api == Api::Val && w == Workload::Instantiate) {
-                    bench(&mut c, label, &format!("{k}-{id}"), 1, || g.step(w, api));
+                if g.borrow().has(w, api) && !(api == Api::Val && w == Workload::Instantiate) {
+                    vs.push((
+                        format!("{k}-{id}"),
+                        Box::new(move || g.borrow_mut().step(w, api)),
+                    ));
                 }
             }
         }
+        measure(filter, label, 1, vs);
     }
-    let mut abi = Abi::new(&inputs);
-    for w in Workload::ALL {
-        if let Some(mut f) = abi.runner(w) {
-            bench(&mut c, w.label(), "abi", 1, || f(&mut abi));
-        }
-    }
-    let mut compose = Compose::new(&inputs);
+    let compose = RefCell::new(Compose::new(&inputs));
     for len in [16, 4096] {
         let label = c2c_label(len);
-        bench(&mut c, &label, "host", C2C_CALLS, || {
-            compose.step(len, false)
-        });
-        bench(&mut c, &label, "c2c", C2C_CALLS, || compose.step(len, true));
+        let c = &compose;
+        measure(
+            filter,
+            &label,
+            C2C_CALLS,
+            vec![
+                (
+                    "host".into(),
+                    Box::new(move || c.borrow_mut().step(len, false)),
+                ),
+                (
+                    "c2c".into(),
+                    Box::new(move || c.borrow_mut().step(len, true)),
+                ),
+            ],
+        );
     }
-    c.final_summary();
     report();
 }
 

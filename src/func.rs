@@ -417,6 +417,23 @@ pub(crate) fn begin_call<T: 'static>(
         .get(l.ty as usize)
         .ok_or_else(|| Error::usage("unknown function type"))?;
     let o = &l.options;
+    if plan.scalars {
+        // No memory, no handles: nothing to take back on failure.
+        let mut flat = Flat::new();
+        LowerCx {
+            arena: &inner.arena,
+            mem: &mut crate::abi::NoMemory,
+            enc: o.encoding,
+        }
+        .lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat)?;
+        for (b, t) in flat.iter().zip(plan.core_params.iter()) {
+            args.push(from_raw(*b, *t));
+        }
+        for t in plan.core_results.iter() {
+            outs.push(from_raw(0, *t));
+        }
+        return Ok(None);
+    }
     let task = if plan.params_borrow {
         Some(ctx.data_mut().tasks.add(0)?)
     } else {
@@ -489,6 +506,14 @@ pub(crate) fn finish_call<T: 'static>(
         .get(..outs.len())
         .ok_or_else(|| Error::usage("too many core results"))?;
     let o = &l.options;
+    if plan.scalars {
+        let mut lcx = LiftCx {
+            arena: &inner.arena,
+            mem: &mut crate::abi::NoMemory,
+            enc: o.encoding,
+        };
+        return lcx.lift_result(rt, raw).map(Some);
+    }
     let mut mem = WasmiMem::new(&mut *ctx, o);
     let mut lcx = LiftCx {
         arena: &inner.arena,

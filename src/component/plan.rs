@@ -27,6 +27,18 @@ pub(crate) struct FuncPlan {
     /// Some parameter holds a `borrow` (a call lowering them opens a task
     /// that counts the borrows; other calls need none).
     pub params_borrow: bool,
+    /// Every parameter and the result are scalars (no strings, lists or
+    /// handles, nothing spilled): a call lifts and lowers them without
+    /// touching memory, tables or tasks.
+    pub scalars: bool,
+}
+
+/// Whether `t` is a scalar: one flat value, no memory, no handle.
+fn is_scalar(t: ValType) -> bool {
+    !matches!(
+        t,
+        ValType::String | ValType::Own(_) | ValType::Borrow(_) | ValType::Def(_)
+    )
 }
 
 /// Whether `t` holds a `borrow` handle anywhere (`depth` bounds the walk;
@@ -99,5 +111,8 @@ fn plan(arena: &TypeArena, params: &[(Box<str>, ValType)], result: Option<ValTyp
         lower_results: w(&lower_results),
         result_spilled,
         params_borrow: params.iter().any(|p| has_borrow(arena, p.1, 0)),
+        scalars: params.len() <= MAX_FLAT_PARAMS
+            && params.iter().all(|p| is_scalar(p.1))
+            && result.is_none_or(is_scalar),
     }
 }

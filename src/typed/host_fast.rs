@@ -8,7 +8,7 @@
 use super::traits::{ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext};
 use crate::abi::FUEL_PER_CALL;
 use crate::error::{Error, Result, TrapKind};
-use crate::func::{charge_fuel, Options, WasmiMem};
+use crate::func::{charge_fuel, Options};
 use crate::store::{StoreContextMut, StoreData};
 
 /// Whether a host function of params `P` and result `R`, lowered with
@@ -58,8 +58,10 @@ where
         },
         params,
     )?;
-    let mut mem = WasmiMem::new(&mut *caller, o);
-    let mut lcx = LowerContext::new(&mut mem, o.encoding);
+    // Without a memory option there is nothing to write to but the flat
+    // results.
+    let mut none = crate::abi::NoMemory;
+    let mut lcx = LowerContext::new(&mut none, o.encoding);
     let dst = out.get_mut(..R::FLAT).ok_or_else(bad_args)?;
     r.lower_flat(&mut lcx, dst)
 }

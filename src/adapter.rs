@@ -21,8 +21,8 @@ use crate::store::StoreData;
 /// The caller and callee instances of a call, over a wasmi store context.
 struct WasmiPair<'a, C> {
     ctx: &'a mut C,
-    src: Options,
-    dst: Options,
+    src: &'a Options,
+    dst: &'a Options,
     /// The callee's task, for borrows lent into it (params only).
     dst_task: Option<u32>,
     lent: &'a mut Lent,
@@ -31,8 +31,8 @@ struct WasmiPair<'a, C> {
 impl<C> WasmiPair<'_, C> {
     fn side(&self, side: Side) -> &Options {
         match side {
-            Side::Src => &self.src,
-            Side::Dst => &self.dst,
+            Side::Src => self.src,
+            Side::Dst => self.dst,
         }
     }
 }
@@ -146,15 +146,24 @@ pub(crate) fn call<T: 'static>(
         .plans
         .get(l.ty as usize)
         .ok_or_else(|| Error::usage("unknown function type"))?;
-    let raw: Flat = args.iter().map(to_raw).collect();
+    let mut raw = Flat::new();
+    for a in args {
+        raw.push(to_raw(a));
+    }
     let n_params = raw
         .len()
         .saturating_sub(usize::from(caller_plan.result_spilled));
 
     enter_set(ctx.data_mut(), entering)?;
     let mut lent = Lent::default();
-    let task = ctx.data_mut().tasks.add(0)?;
-    let mut task_open = true;
+    // A task counts the borrows lent to the callee: only params that can
+    // hold one need it.
+    let task = if callee_plan.params_borrow {
+        Some(ctx.data_mut().tasks.add(0)?)
+    } else {
+        None
+    };
+    let mut task_open = task.is_some();
     let r = (|| {
         let mut flat = Flat::new();
         Transfer {
@@ -162,9 +171,9 @@ pub(crate) fn call<T: 'static>(
             dst_arena: &callee_comp.arena,
             pair: &mut WasmiPair {
                 ctx: &mut *ctx,
-                src: *o,
-                dst: l.options,
-                dst_task: Some(task),
+                src: o,
+                dst: &l.options,
+                dst_task: task,
                 lent: &mut lent,
             },
             src_enc: o.encoding,
@@ -178,21 +187,23 @@ pub(crate) fn call<T: 'static>(
             None,
             &mut flat,
         )?;
-        let core_args: SmallVec<[wasmi::Val; 16]> = flat
-            .iter()
-            .zip(callee_plan.core_params.iter())
-            .map(|(b, t)| from_raw(*b, *t))
-            .collect();
-        let mut outs: SmallVec<[wasmi::Val; 1]> = callee_plan
-            .core_results
-            .iter()
-            .map(|t| from_raw(0, *t))
-            .collect();
-        let called = l
-            .core
-            .call(&mut *ctx, &core_args, &mut outs)
-            .map_err(from_wasmi);
-        let borrows = ctx.data_mut().tasks.remove(task).unwrap_or(0);
+        let mut core_args: SmallVec<[wasmi::Val; 16]> = SmallVec::new();
+        for (b, t) in flat.iter().zip(callee_plan.core_params.iter()) {
+            core_args.push(from_raw(*b, *t));
+        }
+        let mut outs: SmallVec<[wasmi::Val; 1]> = SmallVec::new();
+        for t in callee_plan.core_results.iter() {
+            outs.push(from_raw(0, *t));
+        }
+        let called = match l.fast.call(&mut *ctx, &core_args, &mut outs) {
+            Some(r) => r,
+            None => l.core.call(&mut *ctx, &core_args, &mut outs),
+        }
+        .map_err(from_wasmi);
+        let borrows = match task {
+            Some(task) => ctx.data_mut().tasks.remove(task).unwrap_or(0),
+            None => 0,
+        };
         task_open = false;
         called?;
         if borrows > 0 {
@@ -202,7 +213,10 @@ pub(crate) fn call<T: 'static>(
             ));
         }
         if let (Some(ert), Some(crt)) = (callee_plan.result, caller_plan.result) {
-            let raw_out: Flat = outs.iter().map(to_raw).collect();
+            let mut raw_out = Flat::new();
+            for v in outs.iter() {
+                raw_out.push(to_raw(v));
+            }
             let out_param = if caller_plan.result_spilled {
                 raw.last().map(|p| *p as u32)
             } else {
@@ -215,8 +229,8 @@ pub(crate) fn call<T: 'static>(
                 dst_arena: &component.inner.arena,
                 pair: &mut WasmiPair {
                     ctx: &mut *ctx,
-                    src: l.options,
-                    dst: *o,
+                    src: &l.options,
+                    dst: o,
                     dst_task: None,
                     lent: &mut no_lends,
                 },
@@ -242,7 +256,7 @@ pub(crate) fn call<T: 'static>(
     })();
     // On an early error the task is still open. (Removing a closed one
     // would build an error message on every call.)
-    if task_open {
+    if let (true, Some(task)) = (task_open, task) {
         let _ = ctx.data_mut().tasks.remove(task);
     }
     lent.release(ctx.data_mut());

@@ -24,6 +24,10 @@ pub(crate) struct Options {
     pub memory: Option<wasmi::Memory>,
     pub realloc: Option<wasmi::TypedFunc<(i32, i32, i32, i32), i32>>,
     pub post_return: Option<wasmi::Func>,
+    /// `post_return` when its core type is `(i32) -> ()` (a function
+    /// returning a pointer, as most post-returns do): called without
+    /// wasmi's dynamic type checks.
+    pub post_return_i32: Option<wasmi::TypedFunc<i32, ()>>,
     pub encoding: StringEncoding,
     /// The component instance (index of its flags in the store).
     pub instance: u32,
@@ -34,6 +38,11 @@ pub(crate) struct LiftedFunc {
     pub core: wasmi::Func,
     pub ty: u32,
     pub options: Options,
+    /// The instances a call from the host enters: the lifting instance and
+    /// its ancestors (instances never change parents).
+    pub entering: EnterSet,
+    /// `core` with a static signature, when it has a common one.
+    pub fast: crate::core_wrap::FastCall,
 }
 
 /// A `func_new` host function: its `Val` form, and how a lowering makes the
@@ -106,14 +115,24 @@ pub(crate) fn from_raw(bits: u64, ty: wasmi::ValType) -> wasmi::Val {
 
 /// Charges `units` of fuel for the component layer's work, if the engine
 /// meters fuel: a deterministic trap when it runs out.
+#[inline]
 pub(crate) fn charge_fuel<T>(
     ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
     units: u64,
 ) -> Result<()> {
-    let mut cx = ctx.as_context_mut();
-    if !cx.data().consume_fuel || units == 0 {
+    // Most engines do not meter: one load and a branch.
+    if !ctx.as_context().data().consume_fuel || units == 0 {
         return Ok(());
     }
+    charge_metered(ctx, units)
+}
+
+#[inline(never)]
+fn charge_metered<T>(
+    ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
+    units: u64,
+) -> Result<()> {
+    let mut cx = ctx.as_context_mut();
     let fuel = cx.get_fuel().map_err(from_wasmi)?;
     if fuel < units {
         cx.set_fuel(0).map_err(from_wasmi)?;
@@ -269,15 +288,17 @@ impl Func {
             }
             FuncKind::Lifted(l) => {
                 let ctx = &mut cx.inner;
-                let set = enter(ctx, l.options.instance, None)?;
+                // The set a call from the host enters, fixed at lift time.
+                enter_set(ctx.data_mut(), &l.entering)?;
                 let r = (|| {
-                    let (outs, val) = invoke_lifted(ctx, &self.component, l, params)?;
+                    let mut outs = CoreResults::new();
+                    let val = invoke_lifted(ctx, &self.component, l, params, &mut outs)?;
                     if let (Some(slot), Some(v)) = (results.first_mut(), val) {
                         *slot = v;
                     }
                     post_return(ctx, l, &outs)
                 })();
-                leave(ctx, &set, &r)?;
+                leave_set(ctx.data_mut(), &l.entering, &r)?;
                 r.map_err(|e| ctx.data_mut().limiter.0.explain(e))
             }
         }
@@ -383,11 +404,16 @@ fn invoke_lifted<T: 'static>(
     component: &Component,
     l: &LiftedFunc,
     params: &[Val],
-) -> Result<(SmallVec<[wasmi::Val; 1]>, Option<Val>)> {
-    let (task, args, mut outs) = begin_call(ctx, component, l, params)?;
-    let r = l.core.call(&mut *ctx, &args, &mut outs).map_err(from_wasmi);
-    let result = finish_call(ctx, component, l, task, r, &outs)?;
-    Ok((outs, result))
+    outs: &mut CoreResults,
+) -> Result<Option<Val>> {
+    let mut args = CoreArgs::new();
+    let task = begin_call(ctx, component, l, params, &mut args, outs)?;
+    let r = match l.fast.call(&mut *ctx, &args, outs) {
+        Some(r) => r,
+        None => l.core.call(&mut *ctx, &args, outs),
+    }
+    .map_err(from_wasmi);
+    finish_call(ctx, component, l, task, r, outs)
 }
 
 /// The core arguments and result slots of a call in progress.
@@ -395,24 +421,49 @@ pub(crate) type CoreArgs = SmallVec<[wasmi::Val; 16]>;
 pub(crate) type CoreResults = SmallVec<[wasmi::Val; 1]>;
 
 /// The first half of `canon lift`: opens the call's task (which counts the
-/// borrows lowered into the callee) and lowers `params` into the callee.
+/// borrows lowered into the callee; only if a parameter can hold one) and
+/// lowers `params` into the callee, filling `args` with the core arguments
+/// and `outs` with zeroed result slots.
 pub(crate) fn begin_call<T: 'static>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     component: &Component,
     l: &LiftedFunc,
     params: &[Val],
-) -> Result<(u32, CoreArgs, CoreResults)> {
+    args: &mut CoreArgs,
+    outs: &mut CoreResults,
+) -> Result<Option<u32>> {
     let inner = &component.inner;
     let plan = inner
         .plans
         .get(l.ty as usize)
         .ok_or_else(|| Error::usage("unknown function type"))?;
     let o = &l.options;
-    let task = ctx.data_mut().tasks.add(0)?;
+    if plan.scalars {
+        // No memory, no handles: nothing to take back on failure.
+        let mut flat = Flat::new();
+        LowerCx {
+            arena: &inner.arena,
+            mem: &mut crate::abi::NoMemory,
+            enc: o.encoding,
+        }
+        .lower_values(params, &plan.params, MAX_FLAT_PARAMS, None, &mut flat)?;
+        for (b, t) in flat.iter().zip(plan.core_params.iter()) {
+            args.push(from_raw(*b, *t));
+        }
+        for t in plan.core_results.iter() {
+            outs.push(from_raw(0, *t));
+        }
+        return Ok(None);
+    }
+    let task = if plan.params_borrow {
+        Some(ctx.data_mut().tasks.add(0)?)
+    } else {
+        None
+    };
     let mut flat = Flat::new();
     let (r, moved) = {
         let mut mem = WasmiMem::new(&mut *ctx, o);
-        mem.task = Some(task);
+        mem.task = task;
         let mut lcx = LowerCx {
             arena: &inner.arena,
             mem: &mut mem,
@@ -424,16 +475,18 @@ pub(crate) fn begin_call<T: 'static>(
     if let Err(e) = r {
         // A stale handle, a failed `realloc`: nothing the call moved stays moved.
         moved.undo(ctx.data_mut());
-        let _ = ctx.data_mut().tasks.remove(task);
+        if let Some(task) = task {
+            let _ = ctx.data_mut().tasks.remove(task);
+        }
         return Err(e);
     }
-    let args = flat
-        .iter()
-        .zip(plan.core_params.iter())
-        .map(|(b, t)| from_raw(*b, *t))
-        .collect();
-    let outs = plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
-    Ok((task, args, outs))
+    for (b, t) in flat.iter().zip(plan.core_params.iter()) {
+        args.push(from_raw(*b, *t));
+    }
+    for t in plan.core_results.iter() {
+        outs.push(from_raw(0, *t));
+    }
+    Ok(task)
 }
 
 /// The second half of `canon lift`, once the core function returned (`r`):
@@ -443,11 +496,14 @@ pub(crate) fn finish_call<T: 'static>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     component: &Component,
     l: &LiftedFunc,
-    task: u32,
+    task: Option<u32>,
     r: Result<()>,
     outs: &[wasmi::Val],
 ) -> Result<Option<Val>> {
-    let borrows = ctx.data_mut().tasks.remove(task).unwrap_or(0);
+    let borrows = match task {
+        Some(task) => ctx.data_mut().tasks.remove(task).unwrap_or(0),
+        None => 0,
+    };
     r?;
     if borrows > 0 {
         return Err(Error::trap(
@@ -463,17 +519,29 @@ pub(crate) fn finish_call<T: 'static>(
     let Some(rt) = plan.result else {
         return Ok(None);
     };
-    let raw: SmallVec<[u64; 1]> = outs.iter().map(to_raw).collect();
+    let mut raw = [0u64; MAX_FLAT_RESULTS];
+    for (r, v) in raw.iter_mut().zip(outs) {
+        *r = to_raw(v);
+    }
+    let raw = raw
+        .get(..outs.len())
+        .ok_or_else(|| Error::usage("too many core results"))?;
     let o = &l.options;
+    if plan.scalars {
+        let mut lcx = LiftCx {
+            arena: &inner.arena,
+            mem: &mut crate::abi::NoMemory,
+            enc: o.encoding,
+        };
+        return lcx.lift_result(rt, raw).map(Some);
+    }
     let mut mem = WasmiMem::new(&mut *ctx, o);
     let mut lcx = LiftCx {
         arena: &inner.arena,
         mem: &mut mem,
         enc: o.encoding,
     };
-    let mut vals = Vec::with_capacity(1);
-    lcx.lift_values(&[rt], &raw, MAX_FLAT_RESULTS, &mut vals)?;
-    Ok(vals.pop())
+    lcx.lift_result(rt, raw).map(Some)
 }
 
 /// Runs the callee's post-return (with may_leave cleared), if it has one.
@@ -485,7 +553,10 @@ pub(crate) fn post_return<T: 'static>(
     let o = &l.options;
     if let Some(post) = o.post_return {
         set_may_leave(ctx, o.instance, false)?;
-        let r = post.call(&mut *ctx, outs, &mut []);
+        let r = match (o.post_return_i32, outs) {
+            (Some(typed), [wasmi::Val::I32(x)]) => typed.call(&mut *ctx, *x),
+            _ => post.call(&mut *ctx, outs, &mut []),
+        };
         set_may_leave(ctx, o.instance, true)?;
         r.map_err(from_wasmi)?;
     }
@@ -513,8 +584,8 @@ pub(crate) fn lower_host<T: 'static>(
 ) -> wasmi::Func {
     let fty = lowered_type(component, ty);
     let component = component.clone();
-    wasmi::Func::new(&mut store.inner, fty, move |mut caller, args, results| {
-        host_call(&component, ty, &options, &host, &mut caller, args, results)
+    crate::core_wrap::core_func(&mut store.inner, fty, move |caller, args, results| {
+        host_call(&component, ty, &options, &host, caller, args, results)
             .map_err(wasmi::Error::host)
     })
 }
@@ -546,8 +617,8 @@ pub(crate) fn lower_lifted<T: 'static>(
         callee,
         entering,
     };
-    wasmi::Func::new(&mut store.inner, fty, move |mut caller, args, results| {
-        crate::adapter::call(&adapter, &mut caller, args, results).map_err(wasmi::Error::host)
+    crate::core_wrap::core_func(&mut store.inner, fty, move |caller, args, results| {
+        crate::adapter::call(&adapter, caller, args, results).map_err(wasmi::Error::host)
     })
 }
 

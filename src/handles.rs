@@ -434,9 +434,7 @@ pub(crate) fn run_dtor<T: 'static>(
         return Ok(());
     };
     let set = crate::func::enter(ctx, instance, caller)?;
-    let r = dtor
-        .call(&mut *ctx, &[wasmi::Val::I32(rep as i32)], &mut [])
-        .map_err(from_wasmi);
+    let r = dtor.call(&mut *ctx, rep as i32).map_err(from_wasmi);
     crate::func::leave(ctx, &set, &r)?;
     r
 }
@@ -463,42 +461,49 @@ pub(crate) fn builtin<T: 'static>(
     r: u32,
 ) -> wasmi::Func {
     use crate::component::ResourceBuiltin as B;
-    use wasmi::ValType::I32;
-    let ty = match kind {
-        B::New | B::Rep => wasmi::FuncType::new([I32], [I32]),
-        B::Drop => wasmi::FuncType::new([I32], []),
-    };
-    wasmi::Func::new(&mut store.inner, ty, move |mut caller, args, results| {
-        let arg = match args.first() {
-            Some(wasmi::Val::I32(x)) => *x as u32,
-            _ => 0,
-        };
-        let r = (|| -> Result<()> {
-            match kind {
-                B::New => {
+    // Static signatures: a guest's call reaches these without wasmi's
+    // dynamic trampoline (which copies the function type per call).
+    match kind {
+        B::New => wasmi::Func::wrap(
+            &mut store.inner,
+            move |mut caller: wasmi::Caller<'_, StoreData<T>>,
+                  rep: i32|
+                  -> core::result::Result<i32, wasmi::Error> {
+                let r = (|| {
                     crate::func::charge_fuel(&mut caller, crate::abi::FUEL_PER_HANDLE)?;
-                    let h = caller.data_mut().resource_new(inst, r, arg)?;
-                    if let Some(slot) = results.first_mut() {
-                        *slot = wasmi::Val::I32(h as i32);
-                    }
-                }
-                B::Rep => {
-                    let rep = caller.data_mut().resource_rep(inst, r, arg)?;
-                    if let Some(slot) = results.first_mut() {
-                        *slot = wasmi::Val::I32(rep as i32);
-                    }
-                }
-                B::Drop => {
-                    if let Some((rt, rep)) = caller.data_mut().resource_drop(inst, r, arg)? {
+                    caller.data_mut().resource_new(inst, r, rep as u32)
+                })();
+                r.map(|h| h as i32).map_err(wasmi::Error::host)
+            },
+        ),
+        B::Rep => wasmi::Func::wrap(
+            &mut store.inner,
+            move |mut caller: wasmi::Caller<'_, StoreData<T>>,
+                  h: i32|
+                  -> core::result::Result<i32, wasmi::Error> {
+                caller
+                    .data_mut()
+                    .resource_rep(inst, r, h as u32)
+                    .map(|rep| rep as i32)
+                    .map_err(wasmi::Error::host)
+            },
+        ),
+        B::Drop => wasmi::Func::wrap(
+            &mut store.inner,
+            move |mut caller: wasmi::Caller<'_, StoreData<T>>,
+                  h: i32|
+                  -> core::result::Result<(), wasmi::Error> {
+                let r = (|| -> Result<()> {
+                    if let Some((rt, rep)) = caller.data_mut().resource_drop(inst, r, h as u32)? {
                         let mut ctx = wasmi::AsContextMut::as_context_mut(&mut caller);
                         run_dtor(&mut ctx, Some(inst), rt, rep)?;
                     }
-                }
-            }
-            Ok(())
-        })();
-        r.map_err(wasmi::Error::host)
-    })
+                    Ok(())
+                })();
+                r.map_err(wasmi::Error::host)
+            },
+        ),
+    }
 }
 
 impl ResourceAny {

@@ -410,10 +410,12 @@ impl Spaces {
             .post_return
             .map(|f| get(&self.core_funcs, f, "core func").copied())
             .transpose()?;
+        let post_return_i32 = post_return.and_then(|f| f.typed::<i32, ()>(&store.inner).ok());
         Ok(Options {
             memory,
             realloc,
             post_return,
+            post_return_i32,
             encoding: opts.encoding,
             instance,
         })
@@ -669,6 +671,8 @@ fn run_step<T: 'static>(
                     core,
                     ty: *ty,
                     options,
+                    entering: crate::func::self_and_ancestors(store.inner.data(), instance_idx),
+                    fast: crate::core_wrap::FastCall::new(&store.inner, &core),
                 },
             ));
         }
@@ -732,7 +736,13 @@ fn run_step<T: 'static>(
         }
         Step::DefineResource { r, dtor } => {
             let dtor = dtor
-                .map(|d| get(&s.core_funcs, d, "core func").copied())
+                .map(|d| {
+                    get(&s.core_funcs, d, "core func")?
+                        .typed::<i32, ()>(&store.inner)
+                        .map_err(|e| {
+                            Error::load(0, format!("a destructor has the wrong type: {e}"))
+                        })
+                })
                 .transpose()?;
             let data = store.inner.data_mut();
             let rt = data.resource_types.len() as u32;

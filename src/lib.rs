@@ -15,6 +15,7 @@ extern crate std;
 mod abi;
 mod adapter;
 mod component;
+mod core_wrap;
 mod engine;
 mod error;
 mod func;
@@ -49,7 +50,7 @@ pub use resources::{
 };
 pub use resumable::{CallOutcome, ResumableCall};
 pub use store::{AsContextMut, Store, StoreContextMut};
-pub use typed::{ComponentNamedList, ComponentType, Lift, Lower, TypedFunc};
+pub use typed::{ComponentNamedList, ComponentType, Lift, Lower, TypedFunc, WasmList, WasmStr};
 pub use types::{FuncType, Type};
 pub use values::Val;
 

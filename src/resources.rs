@@ -175,8 +175,8 @@ pub(crate) struct Handle {
 pub(crate) struct ResourceTypeInfo {
     /// The defining component instance; `None` for host resource types.
     pub instance: Option<u32>,
-    /// The guest destructor (core function of `instance`).
-    pub dtor: Option<wasmi::Func>,
+    /// The guest destructor (core function of `instance`), typed once.
+    pub dtor: Option<wasmi::TypedFunc<i32, ()>>,
     /// For host types: the type and the index of the host destructor.
     pub host: Option<(ResourceType, Option<u32>)>,
 }

@@ -33,7 +33,7 @@ pub struct ResumableCall {
     lifted: Arc<LiftedFunc>,
     inner: wasmi::ResumableCallOutOfFuel,
     set: EnterSet,
-    task: u32,
+    task: Option<u32>,
     outs: CoreResults,
 }
 
@@ -96,7 +96,9 @@ impl Func {
         self.check_call(cx.inner.data().id, params.len(), results.len())?;
         let ctx = &mut cx.inner;
         let set = enter(ctx, l.options.instance, None)?;
-        let (task, args, mut outs) = match begin_call(ctx, &self.component, l, params) {
+        let mut args = crate::func::CoreArgs::new();
+        let mut outs = CoreResults::new();
+        let task = match begin_call(ctx, &self.component, l, params, &mut args, &mut outs) {
             Ok(x) => x,
             Err(e) => {
                 let r: Result<()> = Err(e);
@@ -117,7 +119,7 @@ fn drive<T: 'static>(
     func: Func,
     lifted: Arc<LiftedFunc>,
     set: EnterSet,
-    task: u32,
+    task: Option<u32>,
     outs: CoreResults,
     r: core::result::Result<wasmi::ResumableCall, wasmi::Error>,
     results: &mut [Val],

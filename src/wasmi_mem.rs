@@ -68,11 +68,17 @@ pub(crate) struct Lent {
 
 impl Lent {
     /// Ends the loans: after the call, borrowed handles may be dropped again.
+    #[inline]
     pub(crate) fn release<T>(self, data: &mut StoreData<T>) {
-        // Most calls lend nothing: skip building the iterators.
+        // Most calls lend nothing: skip the call and the iterators.
         if self.lenders.is_empty() && self.temps.is_empty() {
             return;
         }
+        self.release_all(data);
+    }
+
+    #[inline(never)]
+    fn release_all<T>(self, data: &mut StoreData<T>) {
         for (inst, h) in self.lenders {
             data.unlend(inst, h);
         }

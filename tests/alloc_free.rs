@@ -1,4 +1,5 @@
-//! Warm typed calls whose parameters and results are all scalars do not
+//! Warm typed calls whose parameters and results are all scalars (and host
+//! functions taking strings and lists as `WasmStr` / `WasmList` views) do not
 //! touch the heap, host→guest (`TypedFunc::call`) and guest→host (a
 //! `func_wrap` import called in a loop by the guest). A counting global
 //! allocator proves it.
@@ -157,4 +158,68 @@ fn warm_guest_to_host_typed_calls_do_not_allocate() {
         n, expected,
         "heap allocations in a call making 2000 host calls"
     );
+}
+
+#[test]
+fn warm_host_calls_with_string_and_list_views_do_not_allocate() {
+    let engine = Engine::default();
+    // `run(n)` calls `log` with a 32-byte string and `sum` with a list of
+    // four u32, n times each.
+    let component = load(
+        &engine,
+        r#"(component
+          (import "log" (func $log (param "s" string)))
+          (import "sum" (func $sum (param "l" (list u32)) (result u32)))
+          (core module $libc
+            (memory (export "mem") 1)
+            (func (export "realloc") (param i32 i32 i32 i32) (result i32) unreachable))
+          (core instance $libc (instantiate $libc))
+          (core func $log' (canon lower (func $log) (memory (core memory $libc "mem"))))
+          (core func $sum' (canon lower (func $sum) (memory (core memory $libc "mem"))))
+          (core module $m
+            (import "libc" "mem" (memory 1))
+            (import "host" "log" (func $log (param i32 i32)))
+            (import "host" "sum" (func $sum (param i32 i32) (result i32)))
+            (data (i32.const 64) "0123456789abcdef0123456789abcdef")
+            (data (i32.const 128) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00")
+            (func (export "run") (param $n i32) (result i32) (local $acc i32)
+              (block $done (loop $next
+                (br_if $done (i32.eqz (local.get $n)))
+                (call $log (i32.const 64) (i32.const 32))
+                (local.set $acc (i32.add (local.get $acc) (call $sum (i32.const 128) (i32.const 4))))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br $next)))
+              (local.get $acc)))
+          (core instance $i (instantiate $m
+            (with "libc" (instance $libc))
+            (with "host" (instance (export "log" (func $log')) (export "sum" (func $sum'))))))
+          (func (export "run") (param "n" u32) (result u32) (canon lift (core func $i "run"))))"#,
+    );
+    let mut linker = Linker::<u64>::new(&engine);
+    let mut root = linker.root();
+    root.func_wrap("log", |mut cx, (s,): (componentry::WasmStr,)| {
+        let n = s.to_str(&mut cx)?.len();
+        *cx.data_mut() += n as u64;
+        Ok(())
+    })
+    .unwrap();
+    root.func_wrap("sum", |mut cx, (l,): (componentry::WasmList<u32>,)| {
+        let mut sum = 0u32;
+        for v in l.iter(&mut cx) {
+            sum = sum.wrapping_add(v?);
+        }
+        Ok(sum)
+    })
+    .unwrap();
+    let mut store = Store::new(&engine, 0u64);
+    let inst = linker.instantiate(&mut store, &component).unwrap();
+    let run = inst
+        .get_typed_func::<(u32,), u32>(&mut store, "run")
+        .unwrap();
+    assert_eq!(run.call(&mut store, (10,)).unwrap(), 100);
+    let n = allocations(|| {
+        assert_eq!(run.call(&mut store, (1000,)).unwrap(), 10_000);
+    });
+    assert_eq!(*store.data(), 32 * 1010);
+    assert_eq!(n, 0, "heap allocations in a call making 2000 host calls");
 }

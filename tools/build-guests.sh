@@ -6,10 +6,11 @@
 #   tests/guests/counter.wasm                (tests/guests/counter)
 #   tests/guests/strings.wasm                (tests/guests/strings)
 #   tests/guests/everything.wasm             (tests/guests/everything: every type, for bindgen!)
+#   benches/components/bench-guest.wasm      (tests/guests/bench: the boundary benchmark's guest)
 #   tests/guests/wasi/{hello,cli,fs,image-filter}.wasm  (tests/guests/wasi/*)
 #   tests/guests/wasi/fs-p1.wasm             (tests/guests/wasi/fs, for wasip1)
 #
-# The first four are compiled with wit-bindgen for wasm32-unknown-unknown,
+# The first five are compiled with wit-bindgen for wasm32-unknown-unknown,
 # then turned into components by tools/componentize (wit-component). The
 # WASI programs are plain Rust programs using std: for wasm32-wasip2, rustc
 # (its linker, wasm-component-ld) already writes a component, which is
@@ -69,7 +70,7 @@ out="$root"
 if $check; then
   out="$(mktemp -d)"
   trap 'rm -rf "$out"' EXIT
-  mkdir -p "$out/examples/image-filter" "$out/tests/guests/wasi"
+  mkdir -p "$out/examples/image-filter" "$out/tests/guests/wasi" "$out/benches/components"
 fi
 
 # HOW:BUILT-FILE:DESTINATION. HOW is `bindgen` (componentize a wit-bindgen
@@ -81,6 +82,7 @@ for entry in \
   bindgen:$core/counter_guest.wasm:tests/guests/counter.wasm \
   bindgen:$core/strings_guest.wasm:tests/guests/strings.wasm \
   bindgen:$core/everything_guest.wasm:tests/guests/everything.wasm \
+  bindgen:$core/bench_guest.wasm:benches/components/bench-guest.wasm \
   copy:$p2/hello.wasm:tests/guests/wasi/hello.wasm \
   copy:$p2/cli.wasm:tests/guests/wasi/cli.wasm \
   copy:$p2/fs.wasm:tests/guests/wasi/fs.wasm \

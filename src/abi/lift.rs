@@ -410,6 +410,20 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
         }
         Ok(())
     }
+
+    /// `lift_values` of one result type: the value itself, without a
+    /// vector around it.
+    pub(crate) fn lift_result(&mut self, ty: ValType, flat: &[u64]) -> Result<Val> {
+        if self.arena.flat(ty).len() > super::MAX_FLAT_RESULTS {
+            let ptr = flat.first().copied().ok_or_else(internal)? as u32;
+            let l = self.arena.layout(ty);
+            check_align(ptr, l.align)?;
+            check_range(ptr, u64::from(l.size), self.mem.bytes().len())?;
+            self.load(ty, ptr)
+        } else {
+            self.lift_flat(ty, flat, &mut 0)
+        }
+    }
 }
 
 fn flags_val(names: &[Box<str>], bits: u32) -> Val {

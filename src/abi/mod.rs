@@ -125,3 +125,24 @@ pub(crate) trait GuestMemory {
         Err(no_resources())
     }
 }
+
+/// No memory at all: what lifting and lowering values without strings,
+/// lists or handles (scalars) need. Anything else fails.
+pub(crate) struct NoMemory;
+
+impl GuestMemory for NoMemory {
+    fn bytes(&self) -> &[u8] {
+        &[]
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut []
+    }
+
+    fn realloc(&mut self, _: u32, _: u32, _: u32, _: u32) -> Result<u32> {
+        Err(Error::trap(
+            TrapKind::Other,
+            "internal: realloc for a scalar value",
+        ))
+    }
+}

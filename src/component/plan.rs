@@ -24,6 +24,48 @@ pub(crate) struct FuncPlan {
     pub lower_results: Box<[wasmi::ValType]>,
     /// The result does not fit in `MAX_FLAT_RESULTS`: it travels by pointer.
     pub result_spilled: bool,
+    /// Some parameter holds a `borrow` (a call lowering them opens a task
+    /// that counts the borrows; other calls need none).
+    pub params_borrow: bool,
+    /// Every parameter and the result are scalars (no strings, lists or
+    /// handles, nothing spilled): a call lifts and lowers them without
+    /// touching memory, tables or tasks.
+    pub scalars: bool,
+}
+
+/// Whether `t` is a scalar: one flat value, no memory, no handle.
+fn is_scalar(t: ValType) -> bool {
+    !matches!(
+        t,
+        ValType::String | ValType::Own(_) | ValType::Borrow(_) | ValType::Def(_)
+    )
+}
+
+/// Whether `t` holds a `borrow` handle anywhere (`depth` bounds the walk;
+/// the arena's types are already bounded by `max_type_depth`, so past it
+/// the answer is a conservative `true`).
+fn has_borrow(arena: &TypeArena, t: ValType, depth: u32) -> bool {
+    use crate::types::DefType;
+    if depth > 200 {
+        return true;
+    }
+    let def = match t {
+        ValType::Borrow(_) => return true,
+        ValType::Def(i) => match arena.defs.get(i as usize) {
+            Some(d) => d,
+            None => return true,
+        },
+        _ => return false,
+    };
+    let inner = |t: ValType| has_borrow(arena, t, depth + 1);
+    match def {
+        DefType::List(e) | DefType::Option(e) => inner(*e),
+        DefType::Record(fs) => fs.iter().any(|f| inner(f.1)),
+        DefType::Tuple(ts) => ts.iter().any(|t| inner(*t)),
+        DefType::Variant(cs) => cs.iter().filter_map(|c| c.ty).any(inner),
+        DefType::Result { ok, err } => ok.iter().chain(err.iter()).any(|t| inner(*t)),
+        DefType::Enum(_) | DefType::Flags(_) => false,
+    }
 }
 
 /// The plan of every function type of `arena`, by arena func index.
@@ -68,5 +110,9 @@ fn plan(arena: &TypeArena, params: &[(Box<str>, ValType)], result: Option<ValTyp
         lower_params: w(&lower_params),
         lower_results: w(&lower_results),
         result_spilled,
+        params_borrow: params.iter().any(|p| has_borrow(arena, p.1, 0)),
+        scalars: params.len() <= MAX_FLAT_PARAMS
+            && params.iter().all(|p| is_scalar(p.1))
+            && result.is_none_or(is_scalar),
     }
 }

@@ -172,6 +172,10 @@ where
     R: ComponentType + Lower,
     F: Fn(StoreContextMut<'_, T>, P) -> Result<R>,
 {
+    // No memory, no handles: none of the bookkeeping below is needed.
+    if super::host_fast::applies::<P, R>(o) {
+        return super::host_fast::call_scalar(f, o, caller, raw, out);
+    }
     if !caller.data_mut().flags(o.instance)?.may_leave {
         return Err(Error::trap(
             TrapKind::CannotLeave,
@@ -180,6 +184,7 @@ where
     }
     let (params, fuel, lent) = {
         let max_bytes = caller.data().limits.max_lift_bytes;
+        let store_id = caller.data().id;
         let (fuel_left, budget) = super::func::lift_bounds(caller, FUEL_PER_CALL);
         let (memory, data): (&[u8], &mut StoreData<T>) = match o.memory {
             Some(m) if P::FLAT > 0 => {
@@ -190,7 +195,8 @@ where
         };
         let mut lcx = LiftContext::new(memory, o.encoding, max_bytes)
             .with_budget(fuel_left, budget)
-            .with_handles(data, o.instance, &res.params);
+            .with_handles(data, o.instance, &res.params)
+            .with_view(o.memory, store_id);
         let p = if P::FLAT <= MAX_FLAT_PARAMS {
             raw.get(..P::FLAT)
                 .ok_or_else(bad_args)

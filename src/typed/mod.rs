@@ -16,6 +16,7 @@ mod dynamic;
 mod func;
 mod handles;
 mod host;
+mod host_fast;
 mod layout;
 mod lists;
 mod scalars;
@@ -24,9 +25,11 @@ mod traits;
 mod tuples;
 mod typecheck;
 mod variants;
+mod views;
 
 pub use self::func::TypedFunc;
 pub use self::traits::{ComponentNamedList, ComponentType, Lift, Lower};
+pub use self::views::{WasmList, WasmStr};
 
 pub(crate) use self::host::{dynamic_of_typed, lower_typed_host, TypedHost};
 pub(crate) use self::traits::LiftHandles;

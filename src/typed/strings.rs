@@ -14,7 +14,7 @@ use crate::error::{Error, Result, TrapKind};
 use crate::types::ValType;
 
 /// Guest memory that can only be read: what lifting gets.
-struct ReadOnly<'a>(&'a [u8]);
+pub(super) struct ReadOnly<'a>(pub(super) &'a [u8]);
 
 impl GuestMemory for ReadOnly<'_> {
     fn bytes(&self) -> &[u8] {

@@ -193,6 +193,10 @@ pub struct LiftContext<'a> {
     cursor: usize,
     /// Borrows lifted: released after the call.
     pub(crate) lent: Lent,
+    /// The memory [`WasmStr`](super::WasmStr) and
+    /// [`WasmList`](super::WasmList) views point into: set for a host
+    /// function's parameters only.
+    pub(crate) view: Option<super::views::ViewMemory>,
 }
 
 /// A handle position of a typed signature: its static resource index and
@@ -217,6 +221,7 @@ fn no_handles() -> Error {
 }
 
 impl<'a> LiftContext<'a> {
+    #[inline]
     pub(crate) fn new(memory: &'a [u8], enc: StringEncoding, max_bytes: u32) -> Self {
         LiftContext {
             memory,
@@ -230,7 +235,16 @@ impl<'a> LiftContext<'a> {
             resources: &[],
             cursor: 0,
             lent: Lent::default(),
+            view: None,
         }
+    }
+
+    /// Lifting a host function's parameters from `memory` of store
+    /// `store_id`: borrowed views ([`WasmStr`](super::WasmStr),
+    /// [`WasmList`](super::WasmList)) may point into it.
+    pub(crate) fn with_view(mut self, memory: Option<wasmi::Memory>, store_id: usize) -> Self {
+        self.view = memory.map(|memory| super::views::ViewMemory { memory, store_id });
+        self
     }
 
     /// Bounded by the store: at most `fuel_left` fuel owed (else an
@@ -307,6 +321,7 @@ impl<'a> LiftContext<'a> {
     /// takes `host_bytes` on the host, before it is built: traps with
     /// `LimitExceeded` over the store's lift limit or the call's host
     /// budget, with `OutOfFuel` when its fuel is more than there is.
+    #[inline]
     pub(crate) fn account(&mut self, bytes: u64, host_bytes: u64) -> Result<()> {
         if self.max_bytes < crate::abi::MAX_BYTE_LENGTH && bytes > u64::from(self.max_bytes) {
             return Err(Error::trap(

@@ -116,16 +116,22 @@ fn async_lower_is_unsupported() {
     );
 }
 
+/// Without the `async` feature (with it: tests/async_types.rs).
+#[cfg(not(feature = "async"))]
 #[test]
 fn future_type_is_unsupported() {
     assert_unsupported(r#"(component (import "f" (func (param "x" (future u32)))))"#);
 }
 
+/// Without the `async` feature (with it: tests/async_types.rs).
+#[cfg(not(feature = "async"))]
 #[test]
 fn stream_type_is_unsupported() {
     assert_unsupported(r#"(component (import "f" (func (param "x" (stream u8)))))"#);
 }
 
+/// Without the `async` feature (with it: tests/async_types.rs).
+#[cfg(not(feature = "async"))]
 #[test]
 fn error_context_type_is_unsupported() {
     assert_unsupported(r#"(component (import "f" (func (param "x" error-context))))"#);

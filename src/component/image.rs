@@ -330,6 +330,10 @@ fn def_refs_ok(arena: &TypeArena, d: &DefType) -> bool {
         DefType::Variant(cs) => cs.iter().all(|c| c.ty.is_none_or(|t| ok(&t))),
         DefType::Result { ok: o, err } => o.is_none_or(|t| ok(&t)) && err.is_none_or(|t| ok(&t)),
         DefType::Enum(_) | DefType::Flags(_) => true,
+        #[cfg(feature = "async")]
+        DefType::Stream(t) | DefType::Future(t) => t.is_none_or(|t| ok(&t)),
+        #[cfg(feature = "async")]
+        DefType::ErrorContext => true,
     }
 }
 
@@ -359,7 +363,9 @@ fn check_indices(
     let steps_ok = defs.iter().all(|d| {
         d.imports.iter().all(|i| kind_ok(&i.kind, n_funcs))
             && d.steps.iter().all(|s| match s {
-                Step::Lower { ty, .. } | Step::Lift { ty, .. } => *ty < n_funcs,
+                Step::Lower { ty, .. } | Step::Lift { ty, .. } => {
+                    *ty < n_funcs && runnable(arena, *ty)
+                }
                 _ => true,
             })
     });
@@ -367,6 +373,18 @@ fn check_indices(
         return Err("a function refers to a missing function type");
     }
     Ok(())
+}
+
+/// Whether function type `ty` may be lifted or lowered (what loading a
+/// binary checked; see `concurrent::types::check_runnable`).
+fn runnable(arena: &TypeArena, ty: u32) -> bool {
+    #[cfg(feature = "async")]
+    return crate::concurrent::types::check_runnable(arena, ty).is_ok();
+    #[cfg(not(feature = "async"))]
+    {
+        let _ = (arena, ty);
+        true
+    }
 }
 
 // ------------------------------------------------------------------ writing
@@ -511,6 +529,18 @@ impl Writer {
                     self.u8(7);
                     self.names(ns);
                 }
+                #[cfg(feature = "async")]
+                DefType::Stream(t) => {
+                    self.u8(8);
+                    self.opt_val(*t);
+                }
+                #[cfg(feature = "async")]
+                DefType::Future(t) => {
+                    self.u8(9);
+                    self.opt_val(*t);
+                }
+                #[cfg(feature = "async")]
+                DefType::ErrorContext => self.u8(10),
             }
         }
         self.len(a.funcs.len());
@@ -958,6 +988,12 @@ impl<'a> Reader<'a> {
                     err: self.opt(|r| r.val())?,
                 },
                 7 => DefType::Flags(self.names()?),
+                #[cfg(feature = "async")]
+                8 => DefType::Stream(self.opt(|r| r.val())?),
+                #[cfg(feature = "async")]
+                9 => DefType::Future(self.opt(|r| r.val())?),
+                #[cfg(feature = "async")]
+                10 => DefType::ErrorContext,
                 _ => return Err(self.bad_tag("defined type")),
             };
             // Children come first (the interner pushes them before their

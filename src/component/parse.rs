@@ -521,6 +521,8 @@ fn canon_step(
                 .arena
                 .intern_func(types, func_type_at(types, index)?)?;
             let opts = canon_opts(&options)?;
+            #[cfg(feature = "async")]
+            crate::concurrent::types::check_runnable(&shared.arena, ty)?;
             b.push_entry(
                 Space::Func,
                 Step::Lift {
@@ -541,6 +543,8 @@ fn canon_step(
                 .arena
                 .intern_func(types, func_type_at(types, func_index)?)?;
             let opts = canon_opts(&options)?;
+            #[cfg(feature = "async")]
+            crate::concurrent::types::check_runnable(&shared.arena, ty)?;
             b.steps.push(Step::Lower {
                 func: func_index,
                 ty,
@@ -556,6 +560,9 @@ fn canon_step(
         CanonicalFunction::ResourceRep { resource } => {
             resource_builtin(shared, b, types, ResourceBuiltin::Rep, resource)?
         }
+        #[cfg(feature = "async")]
+        other => return Err(crate::concurrent::builtins::unsupported(&other)),
+        #[cfg(not(feature = "async"))]
         _ => {
             // Not `{other:?}`: the Debug impl of every built-in costs flash.
             return Err(Error::unsupported(
@@ -614,7 +621,10 @@ fn canon_opts(options: &[CanonicalOption]) -> Result<CanonOpts> {
             CanonicalOption::Realloc(f) => opts.realloc = Some(*f),
             CanonicalOption::PostReturn(f) => opts.post_return = Some(*f),
             CanonicalOption::Async | CanonicalOption::Callback(_) => {
-                return Err(Error::unsupported("async canonical options"))
+                return Err(Error::unsupported(
+                    "the `async` and `callback` canonical options (component-model async \
+                     runtime, issue #18) are not implemented yet",
+                ))
             }
             CanonicalOption::CoreType(_) | CanonicalOption::Gc => {
                 return Err(Error::unsupported("GC canonical options"))

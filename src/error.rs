@@ -67,6 +67,13 @@ pub enum TrapKind {
     TooManyHandles,
     /// A configured limit was reached (the message names it).
     LimitExceeded,
+    /// A handle given to an async built-in is not of the kind it takes
+    /// (a waitable set, a waitable, a stream or future end).
+    WrongAsyncHandle,
+    /// A rule of the component model's async ABI was broken (the message
+    /// names it): backpressure over- or underflow, dropping a waitable set
+    /// in use, ...
+    AsyncRule,
     /// A host function returned an error.
     Host,
     /// Any other trap (the message says which).
@@ -104,6 +111,8 @@ impl TrapKind {
             TrapKind::BorrowsOutstanding => "borrowed handles not dropped before return",
             TrapKind::TooManyHandles => "too many handles",
             TrapKind::LimitExceeded => "limit exceeded",
+            TrapKind::WrongAsyncHandle => "wrong async handle kind",
+            TrapKind::AsyncRule => "async ABI rule broken",
             TrapKind::Host => "host error",
             TrapKind::Other => "trap",
         }

@@ -350,6 +350,10 @@ pub(crate) fn enter_set<T>(data: &mut StoreData<T>, set: &[u32]) -> Result<()> {
     for &i in set {
         data.flags(i)?.may_enter = false;
     }
+    #[cfg(feature = "async")]
+    if let Some(s) = data.async_state.as_deref_mut() {
+        s.enter(data.depth);
+    }
     Ok(())
 }
 
@@ -365,6 +369,10 @@ pub(crate) fn leave<T, R>(
 /// `leave_to` over an entering set; a trap poisons them all.
 #[inline]
 pub(crate) fn leave_set<T, R>(data: &mut StoreData<T>, set: &[u32], r: &Result<R>) -> Result<()> {
+    #[cfg(feature = "async")]
+    if let Some(s) = data.async_state.as_deref_mut() {
+        s.leave(data.depth);
+    }
     data.leave_depth();
     let trapped = matches!(r, Err(e) if e.is_trap());
     for &i in set {

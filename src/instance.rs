@@ -788,6 +788,15 @@ fn run_step<T: 'static>(
             let f = crate::handles::builtin(store, *kind, instance_idx, *r);
             s.core_funcs.push(f);
         }
+        #[cfg(feature = "async")]
+        Step::AsyncBuiltin(builtin) => {
+            let memory = builtin
+                .memory()
+                .map(|m| get(&s.memories, m, "memory").copied())
+                .transpose()?;
+            let f = crate::concurrent::builtins::core_func(store, *builtin, instance_idx, memory)?;
+            s.core_funcs.push(f);
+        }
     }
     Ok(())
 }

@@ -836,6 +836,13 @@ impl Writer {
                 });
                 self.u32(*r);
             }
+            #[cfg(feature = "async")]
+            Step::AsyncBuiltin(builtin) => {
+                self.u8(17);
+                let (code, x) = builtin.to_code();
+                self.u8(code);
+                self.u32(x);
+            }
             Step::BindInstanceResources { instance, binds } => {
                 self.u8(16);
                 self.u32(*instance);
@@ -1225,6 +1232,14 @@ impl<'a> Reader<'a> {
                     .list(|r| Ok((r.names()?, r.u32()?)))?
                     .into_boxed_slice(),
             },
+            #[cfg(feature = "async")]
+            17 => {
+                let (code, x) = (self.u8()?, self.u32()?);
+                Step::AsyncBuiltin(
+                    crate::concurrent::builtins::Builtin::from_code(code, x)
+                        .ok_or_else(|| self.bad_tag("async built-in"))?,
+                )
+            }
             _ => return Err(self.bad_tag("init step")),
         })
     }

@@ -193,6 +193,9 @@ pub(crate) enum Step {
         instance: u32,
         binds: Box<[ResourceBind]>,
     },
+    /// An async built-in (feature `async`), into core funcs.
+    #[cfg(feature = "async")]
+    AsyncBuiltin(crate::concurrent::builtins::Builtin),
 }
 
 /// A resource type an instance exports at an export path, and the static

@@ -561,7 +561,10 @@ fn canon_step(
             resource_builtin(shared, b, types, ResourceBuiltin::Rep, resource)?
         }
         #[cfg(feature = "async")]
-        other => return Err(crate::concurrent::builtins::unsupported(&other)),
+        other => {
+            let builtin = crate::concurrent::canon::builtin(&other)?;
+            b.steps.push(Step::AsyncBuiltin(builtin));
+        }
         #[cfg(not(feature = "async"))]
         _ => {
             // Not `{other:?}`: the Debug impl of every built-in costs flash.

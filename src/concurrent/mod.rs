@@ -11,12 +11,19 @@
 //! * Functions whose type is `async` run when they are lifted and lowered
 //!   without the `async` option and use no async built-in: such a call
 //!   cannot block, so it is a sync call.
+//! * The built-ins that need no scheduler run ([`builtins`], state in
+//!   [`state`]): `context.get/set` (thread-local storage of the current
+//!   task: a frame per component call in progress), `backpressure.inc/dec`,
+//!   `thread.yield` (no other thread can be ready yet), and
+//!   `waitable-set.new/poll/drop`, whose sets live in the instance's handle
+//!   table next to resource handles, as in the spec.
 //! * Everything that needs the scheduler below is refused when the component
-//!   is loaded, with an `unsupported: …` error naming it
-//!   ([`builtins::unsupported`], [`types::check_runnable`]): the `async` and
-//!   `callback` canonical options, the task, waitable, stream, future and
-//!   error-context built-ins, and lifting or lowering a function whose
-//!   parameters or result hold a stream, future or error-context.
+//!   is loaded, with an `unsupported: …` error naming it (`canon::unsupported`,
+//!   [`types::check_runnable`]): the `async` and `callback` canonical
+//!   options, `task.return/cancel`, `waitable-set.wait`, `waitable.join`,
+//!   the subtask, stream, future and error-context built-ins, and lifting
+//!   or lowering a function whose parameters or result hold a stream,
+//!   future or error-context.
 //!
 //! # Design of the runtime (issue #18)
 //!
@@ -72,6 +79,8 @@
 //! an external reactor here); `no_std` hosts call the same driver as
 //! `Store::run_until_idle`.
 
-#[cfg(feature = "validate")]
 pub(crate) mod builtins;
+#[cfg(feature = "validate")]
+pub(crate) mod canon;
+pub(crate) mod state;
 pub(crate) mod types;

@@ -68,11 +68,13 @@ pub enum TrapKind {
     /// A configured limit was reached (the message names it).
     LimitExceeded,
     /// A handle given to an async built-in is not of the kind it takes
-    /// (a waitable set, a waitable, a stream or future end).
+    /// (a waitable set, a waitable, a stream or future end). Feature `async`.
+    #[cfg(feature = "async")]
     WrongAsyncHandle,
     /// A rule of the component model's async ABI was broken (the message
     /// names it): backpressure over- or underflow, dropping a waitable set
-    /// in use, ...
+    /// in use, ... Feature `async`.
+    #[cfg(feature = "async")]
     AsyncRule,
     /// A host function returned an error.
     Host,
@@ -111,7 +113,9 @@ impl TrapKind {
             TrapKind::BorrowsOutstanding => "borrowed handles not dropped before return",
             TrapKind::TooManyHandles => "too many handles",
             TrapKind::LimitExceeded => "limit exceeded",
+            #[cfg(feature = "async")]
             TrapKind::WrongAsyncHandle => "wrong async handle kind",
+            #[cfg(feature = "async")]
             TrapKind::AsyncRule => "async ABI rule broken",
             TrapKind::Host => "host error",
             TrapKind::Other => "trap",

@@ -313,13 +313,16 @@ pub enum Type {
     /// `borrow<R>`: a borrowed handle to a resource of type `R`.
     Borrow(crate::ResourceType),
     /// `stream<T>`, or `stream` (`None`): the readable end of a stream of
-    /// `T` (component-model async; read from a component built with the
-    /// `async` feature).
+    /// `T` (component-model async, feature `async`; the variant exists
+    /// only with it, so that a build without async carries none of it).
+    #[cfg(feature = "async")]
     Stream(Option<Box<Type>>),
     /// `future<T>`, or `future` (`None`): the readable end of a future
-    /// (component-model async).
+    /// (component-model async, feature `async`).
+    #[cfg(feature = "async")]
     Future(Option<Box<Type>>),
-    /// `error-context` (component-model async).
+    /// `error-context` (component-model async, feature `async`).
+    #[cfg(feature = "async")]
     ErrorContext,
 }
 
@@ -399,10 +402,15 @@ impl fmt::Display for Type {
                 list(f, names, |f, n| f.write_str(n))?;
                 f.write_str(" }")
             }
+            #[cfg(feature = "async")]
             Type::Stream(None) => f.write_str("stream"),
+            #[cfg(feature = "async")]
             Type::Stream(Some(t)) => write!(f, "stream<{t}>"),
+            #[cfg(feature = "async")]
             Type::Future(None) => f.write_str("future"),
+            #[cfg(feature = "async")]
             Type::Future(Some(t)) => write!(f, "future<{t}>"),
+            #[cfg(feature = "async")]
             Type::ErrorContext => f.write_str("error-context"),
         }
     }

@@ -76,6 +76,10 @@ pub enum TrapKind {
     /// in use, ... Feature `async`.
     #[cfg(feature = "async")]
     AsyncRule,
+    /// Every task left waits for an event nothing can send (the spec's
+    /// "deadlock detected"). Feature `async`.
+    #[cfg(feature = "async")]
+    Deadlock,
     /// A host function returned an error.
     Host,
     /// Any other trap (the message says which).
@@ -117,6 +121,8 @@ impl TrapKind {
             TrapKind::WrongAsyncHandle => "wrong async handle kind",
             #[cfg(feature = "async")]
             TrapKind::AsyncRule => "async ABI rule broken",
+            #[cfg(feature = "async")]
+            TrapKind::Deadlock => "deadlock",
             TrapKind::Host => "host error",
             TrapKind::Other => "trap",
         }

@@ -27,6 +27,9 @@ pub(crate) struct Options {
     pub encoding: StringEncoding,
     /// The component instance (index of its flags in the store).
     pub instance: u32,
+    /// The callback of an `async (callback f)` lift (feature `async`).
+    #[cfg(feature = "async")]
+    pub callback: Option<wasmi::Func>,
 }
 
 /// A core function lifted with `canon lift`.
@@ -269,6 +272,10 @@ impl Func {
             }
             FuncKind::Lifted(l) => {
                 let ctx = &mut cx.inner;
+                #[cfg(feature = "async")]
+                if l.options.callback.is_some() {
+                    return crate::concurrent::lift::call(ctx, &self.component, l, params, results);
+                }
                 let set = enter(ctx, l.options.instance, None)?;
                 let r = (|| {
                     let (outs, val) = invoke_lifted(ctx, &self.component, l, params)?;

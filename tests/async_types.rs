@@ -137,19 +137,9 @@ fn lifting_a_function_taking_an_error_context_is_unsupported() {
 }
 
 #[test]
-fn async_canonical_options_are_unsupported_by_name() {
-    let msg = unsupported(
-        r#"(component
-             (core module $m
-               (func (export "f") (result i32) i32.const 0)
-               (func (export "cb") (param i32 i32 i32) (result i32) i32.const 0))
-             (core instance $i (instantiate $m))
-             (func (export "f") async (canon lift (core func $i "f") async (callback (core func $i "cb")))))"#,
-    );
-    assert!(
-        msg.contains("`async` and `callback` canonical options"),
-        "{msg}"
-    );
+fn task_return_of_an_async_handle_is_unsupported() {
+    let msg = unsupported(r#"(component (core func (canon task.return (result (stream u8)))))"#);
+    assert!(msg.contains("`task.return` of `stream<u8>`"), "{msg}");
 }
 
 #[test]

@@ -703,11 +703,20 @@ impl Writer {
     }
 
     fn opts(&mut self, o: &CanonOpts) {
-        self.u8(match o.encoding {
+        let enc = match o.encoding {
             StringEncoding::Utf8 => 0,
             StringEncoding::Utf16 => 1,
             StringEncoding::CompactUtf16 => 2,
-        });
+        };
+        // Bit 7: an `async (callback f)` lift, `f` following (a build
+        // without `async` reads it as a bad encoding).
+        #[cfg(feature = "async")]
+        let enc = enc | if o.callback.is_some() { 0x80 } else { 0 };
+        self.u8(enc);
+        #[cfg(feature = "async")]
+        if let Some(f) = o.callback {
+            self.u32(f);
+        }
         self.opt_u32(o.memory);
         self.opt_u32(o.realloc);
         self.opt_u32(o.post_return);
@@ -842,6 +851,17 @@ impl Writer {
                 let (code, x) = builtin.to_code();
                 self.u8(code);
                 self.u32(x);
+                if let crate::concurrent::builtins::Builtin::TaskReturn {
+                    result, encoding, ..
+                } = builtin
+                {
+                    self.opt_val(*result);
+                    self.u8(match encoding {
+                        StringEncoding::Utf8 => 0,
+                        StringEncoding::Utf16 => 1,
+                        StringEncoding::CompactUtf16 => 2,
+                    });
+                }
             }
             Step::BindInstanceResources { instance, binds } => {
                 self.u8(16);
@@ -1138,8 +1158,15 @@ impl<'a> Reader<'a> {
     }
 
     fn opts(&mut self) -> Result<CanonOpts> {
+        let enc = self.u8()?;
+        #[cfg(feature = "async")]
+        let (enc, callback) = if enc & 0x80 != 0 {
+            (enc & 0x7f, Some(self.u32()?))
+        } else {
+            (enc, None)
+        };
         Ok(CanonOpts {
-            encoding: match self.u8()? {
+            encoding: match enc {
                 0 => StringEncoding::Utf8,
                 1 => StringEncoding::Utf16,
                 2 => StringEncoding::CompactUtf16,
@@ -1148,6 +1175,10 @@ impl<'a> Reader<'a> {
             memory: self.opt(|r| r.u32())?,
             realloc: self.opt(|r| r.u32())?,
             post_return: self.opt(|r| r.u32())?,
+            #[cfg(feature = "async")]
+            callback,
+            #[cfg(all(feature = "async", feature = "validate"))]
+            is_async: callback.is_some(),
         })
     }
 
@@ -1234,11 +1265,22 @@ impl<'a> Reader<'a> {
             },
             #[cfg(feature = "async")]
             17 => {
+                use crate::concurrent::builtins::Builtin;
                 let (code, x) = (self.u8()?, self.u32()?);
-                Step::AsyncBuiltin(
-                    crate::concurrent::builtins::Builtin::from_code(code, x)
-                        .ok_or_else(|| self.bad_tag("async built-in"))?,
-                )
+                Step::AsyncBuiltin(if code == 8 {
+                    Builtin::TaskReturn {
+                        memory: (x != u32::MAX).then_some(x),
+                        result: self.opt(|r| r.val())?,
+                        encoding: match self.u8()? {
+                            0 => StringEncoding::Utf8,
+                            1 => StringEncoding::Utf16,
+                            2 => StringEncoding::CompactUtf16,
+                            _ => return Err(self.bad_tag("string encoding")),
+                        },
+                    }
+                } else {
+                    Builtin::from_code(code, x).ok_or_else(|| self.bad_tag("async built-in"))?
+                })
             }
             _ => return Err(self.bad_tag("init step")),
         })

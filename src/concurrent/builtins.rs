@@ -12,8 +12,11 @@
 use wasmi::ValType::I32;
 
 use super::state::{WaitableSet, CONTEXT_SLOTS, KIND_WAITABLE_SET};
+use crate::abi::{StringEncoding, MAX_FLAT_PARAMS};
+use crate::component::Component;
 use crate::error::{Error, Result, TrapKind};
 use crate::store::{StoreContextMut, StoreData};
+use crate::types::{TypeArena, ValType};
 
 /// An async built-in of a component, as an instantiation step makes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +40,15 @@ pub(crate) enum Builtin {
     },
     /// `waitable-set.drop`.
     WaitableSetDrop,
+    /// `task.return (result T) (memory $m)? string-encoding`.
+    TaskReturn {
+        /// The result type (in the component's arena).
+        result: Option<ValType>,
+        /// The `memory` option (a core memory index of the instance).
+        memory: Option<u32>,
+        /// The string encoding option.
+        encoding: StringEncoding,
+    },
 }
 
 /// The spec's `EventCode.NONE`.
@@ -47,13 +59,16 @@ impl Builtin {
     pub(crate) fn memory(self) -> Option<u32> {
         match self {
             Builtin::WaitableSetPoll { memory } => Some(memory),
+            Builtin::TaskReturn { memory, .. } => memory,
             _ => None,
         }
     }
 
-    /// The built-in as a code and an immediate, for component images.
+    /// The built-in as a code and an immediate, for component images
+    /// (`task.return` has more: see the image writer).
     pub(crate) fn to_code(self) -> (u8, u32) {
         match self {
+            Builtin::TaskReturn { memory, .. } => (8, memory.map_or(u32::MAX, |m| m)),
             Builtin::ContextGet(i) => (0, i),
             Builtin::ContextSet(i) => (1, i),
             Builtin::BackpressureInc => (2, 0),
@@ -81,8 +96,16 @@ impl Builtin {
         })
     }
 
-    fn core_type(self) -> wasmi::FuncType {
+    pub(crate) fn core_type(self, arena: &TypeArena) -> wasmi::FuncType {
         match self {
+            Builtin::TaskReturn { result, .. } => {
+                let flat = result.map_or(&[][..], |t| arena.flat(t));
+                if flat.len() > MAX_FLAT_PARAMS {
+                    wasmi::FuncType::new([I32], [])
+                } else {
+                    wasmi::FuncType::new(flat.iter().map(|f| f.to_wasmi()), [])
+                }
+            }
             Builtin::ContextGet(_) | Builtin::ThreadYield | Builtin::WaitableSetNew => {
                 wasmi::FuncType::new([], [I32])
             }
@@ -97,10 +120,19 @@ impl Builtin {
 /// its `(memory …)` option, resolved.
 pub(crate) fn core_func<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
+    component: &Component,
     b: Builtin,
     inst: u32,
     memory: Option<wasmi::Memory>,
 ) -> Result<wasmi::Func> {
+    if let Builtin::TaskReturn {
+        result, encoding, ..
+    } = b
+    {
+        return Ok(super::task_return::core_func(
+            store, component, result, encoding, inst, memory,
+        ));
+    }
     if let Some(m) = memory {
         if m.ty(&store.inner).is_64() {
             return Err(Error::unsupported(
@@ -112,7 +144,7 @@ pub(crate) fn core_func<T: 'static>(
         return Err(Error::load(0, "the built-in needs a memory"));
     }
     store.inner.data_mut().async_state();
-    let ty = b.core_type();
+    let ty = b.core_type(&component.inner.arena);
     Ok(wasmi::Func::new(
         &mut store.inner,
         ty,
@@ -211,6 +243,7 @@ fn run<T>(
             let mem = memory.ok_or_else(|| internal("memory"))?;
             unpack_event(caller, mem, a1, event)
         }
+        Builtin::TaskReturn { .. } => Err(internal("task.return")),
         Builtin::WaitableSetDrop => {
             check_may_leave(data, inst)?;
             let set = data.remove_async_handle(inst, a0, KIND_WAITABLE_SET, "a waitable set")?;

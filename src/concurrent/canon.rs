@@ -8,6 +8,52 @@ use wasmparser::CanonicalFunction as C;
 use super::builtins::Builtin;
 use crate::error::{Error, Result};
 
+/// Checks the options of a `canon lift`: `async` with a callback runs;
+/// the stackful form (`async` alone) does not yet.
+pub(crate) fn check_lift_options(opts: &crate::component::CanonOpts) -> Result<()> {
+    if opts.is_async && opts.callback.is_none() {
+        return Err(Error::unsupported(
+            "the stackful form of `canon lift async` (no `callback`): the component-model \
+             async scheduler (issue #18) is not implemented yet",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the options of a `canon lower`: `async` does not run yet.
+pub(crate) fn check_lower_options(opts: &crate::component::CanonOpts) -> Result<()> {
+    if opts.is_async {
+        return Err(Error::unsupported(
+            "`canon lower async`: subtasks and the component-model async scheduler (issue \
+             #18) are not implemented yet",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a `task.return`: its options are those of a lift (no `async`),
+/// and its result moves no async handle yet.
+pub(crate) fn check_task_return(
+    arena: &crate::types::TypeArena,
+    result: Option<crate::types::ValType>,
+    opts: &crate::component::CanonOpts,
+) -> Result<()> {
+    if opts.is_async || opts.callback.is_some() {
+        return Err(Error::load(
+            0,
+            "task.return takes no `async` or `callback` option",
+        ));
+    }
+    if let Some(t) = result.filter(|t| super::types::holds_handles(arena, *t)) {
+        return Err(Error::unsupported(format!(
+            "`task.return` of `{}`: moving stream, future and error-context handles needs the \
+             component-model async runtime (issue #18), not implemented yet",
+            arena.to_public(t)
+        )));
+    }
+    Ok(())
+}
+
 /// The built-in `f` asks for, if this build runs it; else an
 /// `unsupported` error naming it.
 pub(crate) fn builtin(f: &C) -> Result<Builtin> {

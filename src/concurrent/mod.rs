@@ -17,13 +17,20 @@
 //!   `thread.yield` (no other thread can be ready yet), and
 //!   `waitable-set.new/poll/drop`, whose sets live in the instance's handle
 //!   table next to resource handles, as in the spec.
+//! * `canon lift async (callback f)` called from the host (`Func::call`;
+//!   [`lift`]) with `task.return` ([`task_return`]): the spec's event loop
+//!   runs on the caller's stack, which is exact while nothing else can run
+//!   concurrently (true until `canon lower async`, streams and futures
+//!   exist): YIELD resumes at once, WAIT is a deadlock trap.
 //! * Everything that needs the scheduler below is refused when the component
-//!   is loaded, with an `unsupported: …` error naming it (`canon::unsupported`,
-//!   [`types::check_runnable`]): the `async` and `callback` canonical
-//!   options, `task.return/cancel`, `waitable-set.wait`, `waitable.join`,
-//!   the subtask, stream, future and error-context built-ins, and lifting
-//!   or lowering a function whose parameters or result hold a stream,
-//!   future or error-context.
+//!   is loaded (or, for callers of an async-lifted function other than
+//!   `Func::call`, when they are made), with an `unsupported: …` error
+//!   naming it (`canon::unsupported`, [`types::check_runnable`],
+//!   `lift::check_sync_caller`): the stackful form of `canon lift async`,
+//!   `canon lower async`, `task.cancel`, `waitable-set.wait`,
+//!   `waitable.join`, the subtask, stream, future and error-context
+//!   built-ins, and lifting or lowering a function whose parameters or
+//!   result hold a stream, future or error-context.
 //!
 //! # Design of the runtime (issue #18)
 //!
@@ -82,5 +89,7 @@
 pub(crate) mod builtins;
 #[cfg(feature = "validate")]
 pub(crate) mod canon;
+pub(crate) mod lift;
 pub(crate) mod state;
+pub(crate) mod task_return;
 pub(crate) mod types;

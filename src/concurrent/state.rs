@@ -45,6 +45,25 @@ struct Frame {
     depth: u32,
     /// The thread's storage.
     context: [u32; CONTEXT_SLOTS],
+    /// For a call of an `async`-lifted function: what `task.return` needs.
+    task: Option<AsyncTask>,
+}
+
+/// The state of an `async`-lifted call (`task.return` checks against it
+/// and leaves its value here).
+pub(crate) struct AsyncTask {
+    /// The arena (component) of the lifted function's type.
+    pub component_id: usize,
+    /// The function's result type.
+    pub result: Option<crate::types::ValType>,
+    /// The lift's memory and string encoding (`task.return`'s options must
+    /// be the same).
+    pub memory: Option<wasmi::Memory>,
+    pub encoding: crate::abi::StringEncoding,
+    /// The task's borrow count entry (`StoreData::tasks`).
+    pub borrows: u32,
+    /// `Some` once `task.return` was called: the returned value.
+    pub returned: Option<Option<crate::Val>>,
 }
 
 /// A waitable set. Waitables (subtasks, stream and future ends) and
@@ -70,6 +89,7 @@ impl AsyncState {
             self.frames.push(Frame {
                 depth,
                 context: [0; CONTEXT_SLOTS],
+                task: None,
             });
         }
     }
@@ -91,6 +111,29 @@ impl AsyncState {
             .last_mut()
             .filter(|f| f.depth == depth)
             .map(|f| &mut f.context)
+    }
+
+    /// The async task of the current call at depth `depth`, if the call is
+    /// of an `async`-lifted function.
+    pub(crate) fn task(&mut self, depth: u32) -> Option<&mut AsyncTask> {
+        self.frames
+            .last_mut()
+            .filter(|f| f.depth == depth)
+            .and_then(|f| f.task.as_mut())
+    }
+
+    /// Makes the current call at depth `depth` an async task.
+    pub(crate) fn set_task(&mut self, depth: u32, task: AsyncTask) -> Result<()> {
+        match self.frames.last_mut().filter(|f| f.depth == depth) {
+            Some(f) => {
+                f.task = Some(task);
+                Ok(())
+            }
+            None => Err(Error::trap(
+                TrapKind::LimitExceeded,
+                "the host could not allocate the state of an async call",
+            )),
+        }
     }
 
     /// The backpressure counter of instance `inst`.

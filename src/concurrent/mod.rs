@@ -81,6 +81,25 @@
 //! the event. A host end has a bounded buffer counted against the store's
 //! limits.
 //!
+//! **Next slice: subtasks for callback-form callees.** `canon lower async`
+//! of a callback-lifted callee needs no suspended wasmi call: lift the
+//! caller's arguments (at most 4 flat values, else a pointer), start the
+//! callee's task through [`lift`]'s first core call, and if it has not
+//! returned, give the caller a subtask (a waitable entry in its table,
+//! STARTED) and keep the callee in the scheduler as "waiting on set S" or
+//! "yielded". `task.return` then lowers the result at the caller's
+//! pointer and queues a SUBTASK event on the subtask; `waitable.join` and
+//! the WAIT code deliver it. The host-call loop of [`lift`] becomes "run
+//! ready tasks (FIFO) until this call resolves"; the deterministic profile
+//! always switches on YIELD (the spec's `DETERMINISTIC_PROFILE`). Sync
+//! callers of async callees (and `waitable-set.wait`, the stackful form)
+//! come after, on suspended wasmi calls.
+//!
+//! **Spec versions.** The conformance suite expects the newer rule that a
+//! task of a non-`async` function traps when it would block ("cannot block
+//! a synchronous task before returning"); `shared/spec/CanonicalABI.md`
+//! does not state it yet. Follow the suite.
+//!
 //! **Host API.** `Func::call_async` returns a `Future` that drives the
 //! scheduler from `poll` (no executor needed: host functions never wait on
 //! an external reactor here); `no_std` hosts call the same driver as

@@ -416,3 +416,41 @@ fn async_lifts_survive_component_images() {
         Val::U32(42)
     );
 }
+
+/// `task.return` traps while the task still holds a borrowed handle it was
+/// given (the spec's `num_borrows` check); dropping it first is fine.
+#[test]
+fn task_return_while_holding_a_borrow_traps() {
+    let wat = r#"(component
+      (import "h" (type $h (sub resource)))
+      (canon task.return (result u32) (core func $tr))
+      (canon resource.drop $h (core func $drop))
+      (core module $M
+        (import "" "tr" (func $tr (param i32)))
+        (import "" "drop" (func $drop (param i32)))
+        (func (export "keep") (param i32) (result i32) (call $tr (i32.const 1)) (i32.const 0))
+        (func (export "drop") (param i32) (result i32)
+          (call $drop (local.get 0)) (call $tr (i32.const 2)) (i32.const 0))
+        (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
+      (core instance $i (instantiate $M (with "" (instance
+        (export "tr" (func $tr)) (export "drop" (func $drop))))))
+      (func (export "keep") async (param "b" (borrow $h)) (result u32)
+        (canon lift (core func $i "keep") async (callback (core func $i "cb"))))
+      (func (export "drop") async (param "b" (borrow $h)) (result u32)
+        (canon lift (core func $i "drop") async (callback (core func $i "cb"))))
+    )"#;
+    let engine = Engine::default();
+    let c = load(&engine, wat);
+    let ty = ResourceType::host_dynamic(0);
+    let mut linker = Linker::new(&engine);
+    linker.root().resource_type("h", ty).expect("define h");
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &c).expect("instantiate");
+    let r = ResourceAny::new_host(&mut store, ty, 7, true).expect("host resource");
+    assert_eq!(
+        call1(&mut store, &instance, "drop", &[Val::Resource(r)]),
+        Val::U32(2)
+    );
+    let e = call_err(&mut store, &instance, "keep", &[Val::Resource(r)]);
+    assert_eq!(trap_kind(&e), TrapKind::BorrowsOutstanding, "{e}");
+}

@@ -67,6 +67,19 @@ pub enum TrapKind {
     TooManyHandles,
     /// A configured limit was reached (the message names it).
     LimitExceeded,
+    /// A handle given to an async built-in is not of the kind it takes
+    /// (a waitable set, a waitable, a stream or future end). Feature `async`.
+    #[cfg(feature = "async")]
+    WrongAsyncHandle,
+    /// A rule of the component model's async ABI was broken (the message
+    /// names it): backpressure over- or underflow, dropping a waitable set
+    /// in use, ... Feature `async`.
+    #[cfg(feature = "async")]
+    AsyncRule,
+    /// Every task left waits for an event nothing can send (the spec's
+    /// "deadlock detected"). Feature `async`.
+    #[cfg(feature = "async")]
+    Deadlock,
     /// A host function returned an error.
     Host,
     /// Any other trap (the message says which).
@@ -104,6 +117,12 @@ impl TrapKind {
             TrapKind::BorrowsOutstanding => "borrowed handles not dropped before return",
             TrapKind::TooManyHandles => "too many handles",
             TrapKind::LimitExceeded => "limit exceeded",
+            #[cfg(feature = "async")]
+            TrapKind::WrongAsyncHandle => "wrong async handle kind",
+            #[cfg(feature = "async")]
+            TrapKind::AsyncRule => "async ABI rule broken",
+            #[cfg(feature = "async")]
+            TrapKind::Deadlock => "deadlock",
             TrapKind::Host => "host error",
             TrapKind::Other => "trap",
         }

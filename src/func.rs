@@ -31,6 +31,9 @@ pub(crate) struct Options {
     pub encoding: StringEncoding,
     /// The component instance (index of its flags in the store).
     pub instance: u32,
+    /// The callback of an `async (callback f)` lift (feature `async`).
+    #[cfg(feature = "async")]
+    pub callback: Option<wasmi::Func>,
 }
 
 /// A core function lifted with `canon lift`.
@@ -288,6 +291,10 @@ impl Func {
             }
             FuncKind::Lifted(l) => {
                 let ctx = &mut cx.inner;
+                #[cfg(feature = "async")]
+                if l.options.callback.is_some() {
+                    return crate::concurrent::lift::call(ctx, &self.component, l, params, results);
+                }
                 // The set a call from the host enters, fixed at lift time.
                 enter_set(ctx.data_mut(), &l.entering)?;
                 let r = (|| {
@@ -371,6 +378,10 @@ pub(crate) fn enter_set<T>(data: &mut StoreData<T>, set: &[u32]) -> Result<()> {
     for &i in set {
         data.flags(i)?.may_enter = false;
     }
+    #[cfg(feature = "async")]
+    if let Some(s) = data.async_state.as_deref_mut() {
+        s.enter(data.depth);
+    }
     Ok(())
 }
 
@@ -386,6 +397,10 @@ pub(crate) fn leave<T, R>(
 /// `leave_to` over an entering set; a trap poisons them all.
 #[inline]
 pub(crate) fn leave_set<T, R>(data: &mut StoreData<T>, set: &[u32], r: &Result<R>) -> Result<()> {
+    #[cfg(feature = "async")]
+    if let Some(s) = data.async_state.as_deref_mut() {
+        s.leave(data.depth);
+    }
     data.leave_depth();
     let trapped = matches!(r, Err(e) if e.is_trap());
     for &i in set {

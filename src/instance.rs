@@ -418,6 +418,11 @@ impl Spaces {
             post_return_i32,
             encoding: opts.encoding,
             instance,
+            #[cfg(feature = "async")]
+            callback: opts
+                .callback
+                .map(|f| get(&self.core_funcs, f, "core func").copied())
+                .transpose()?,
         })
     }
 }
@@ -651,7 +656,9 @@ fn run_step<T: 'static>(
                     None => crate::typed::lower_typed_host(host, store, component, *ty, options)
                         .ok_or_else(|| Error::usage("host function of another store data type"))?,
                 },
-                FuncKind::Lifted(_) => {
+                FuncKind::Lifted(_l) => {
+                    #[cfg(feature = "async")]
+                    crate::concurrent::lift::check_sync_caller(_l, "`canon lower`")?;
                     func::lower_lifted(store, component, *ty, options, callee.clone())
                 }
             };
@@ -664,6 +671,10 @@ fn run_step<T: 'static>(
         } => {
             let core = *get(&s.core_funcs, *core_func, "core func")?;
             let options = s.options(store, opts, instance_idx)?;
+            #[cfg(feature = "async")]
+            if options.callback.is_some() {
+                store.inner.data_mut().async_state();
+            }
             s.funcs.push(Func::lifted(
                 store.inner.data().id,
                 component,
@@ -796,6 +807,21 @@ fn run_step<T: 'static>(
         }
         Step::ResourceBuiltin { kind, r } => {
             let f = crate::handles::builtin(store, *kind, instance_idx, *r);
+            s.core_funcs.push(f);
+        }
+        #[cfg(feature = "async")]
+        Step::AsyncBuiltin(builtin) => {
+            let memory = builtin
+                .memory()
+                .map(|m| get(&s.memories, m, "memory").copied())
+                .transpose()?;
+            let f = crate::concurrent::builtins::core_func(
+                store,
+                component,
+                *builtin,
+                instance_idx,
+                memory,
+            )?;
             s.core_funcs.push(f);
         }
     }

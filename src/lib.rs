@@ -15,6 +15,8 @@ extern crate std;
 mod abi;
 mod adapter;
 mod component;
+#[cfg(feature = "async")]
+mod concurrent;
 mod core_wrap;
 mod engine;
 mod error;

@@ -92,6 +92,8 @@ impl Func {
             self.call(store, params, results)?;
             return Ok(CallOutcome::Finished);
         };
+        #[cfg(feature = "async")]
+        crate::concurrent::lift::check_sync_caller(l, "resumable calls")?;
         let mut cx = store.as_context_mut();
         self.check_call(cx.inner.data().id, params.len(), results.len())?;
         let ctx = &mut cx.inner;

@@ -114,6 +114,10 @@ pub(crate) struct StoreData<T> {
     pub string_scratch: alloc::string::String,
     /// How many component calls are nested on the native stack now.
     pub depth: u32,
+    /// Tasks, thread storage, backpressure and waitable sets; made by the
+    /// first instance with an async built-in (feature `async`).
+    #[cfg(feature = "async")]
+    pub async_state: Option<alloc::boxed::Box<crate::concurrent::state::AsyncState>>,
 }
 
 impl<T> StoreData<T> {
@@ -231,6 +235,8 @@ impl<T> Store<T> {
                 limiter: crate::limits::Limiter(StoreLimits::from_config(&config.limits)),
                 string_scratch: alloc::string::String::new(),
                 depth: 0,
+                #[cfg(feature = "async")]
+                async_state: None,
             },
         );
         inner.limiter(|d| &mut d.limiter);

@@ -141,6 +141,23 @@ fn gated_features(text: &str) -> Vec<String> {
     out
 }
 
+/// A feature the `;; RUN:` header of a wasm-tools test turns off
+/// (`-f=-cm-async`) that componentry's validator has on (the `async`
+/// feature enables `cm-async` and `cm-error-context`).
+fn turned_off_but_enabled(text: &str) -> Option<&'static str> {
+    let header: Vec<&str> = text
+        .lines()
+        .take_while(|l| l.starts_with(";;"))
+        .filter(|l| l.contains("RUN"))
+        .collect();
+    ["cm-async", "cm-error-context"].into_iter().find(|f| {
+        header.iter().any(|l| {
+            l.split(|c: char| c == ',' || c == '=' || c.is_whitespace())
+                .any(|w| w.strip_prefix('-') == Some(f))
+        })
+    })
+}
+
 /// A gated feature a spec test needs, from its directory.
 fn spec_feature(rel: &str) -> Option<&'static str> {
     if rel.starts_with("component-model/test/async/") {
@@ -953,6 +970,26 @@ fn run_file(engine: &Engine, mode: Mode, root: &Path, path: &Path, out: &mut Vec
                 reason: format!("{feature_tag}{reason}"),
                 detail,
                 panic,
+            }
+        }
+        Outcome::Fail {
+            reason,
+            detail,
+            panic,
+        } if !panic && reason.starts_with("accepted invalid") => {
+            match turned_off_but_enabled(&text) {
+                Some(f) => Outcome::Fail {
+                    reason: format!(
+                        "the test turns off {f}, which componentry's `async` feature turns on"
+                    ),
+                    detail,
+                    panic,
+                },
+                None => Outcome::Fail {
+                    reason,
+                    detail,
+                    panic,
+                },
             }
         }
         o => o,

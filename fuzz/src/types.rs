@@ -223,6 +223,9 @@ impl TypeScope {
                 };
                 format!("({k} {r})")
             }
+            // The generator makes no async types (componentry's `async`).
+            #[allow(unreachable_patterns)]
+            other => panic!("the fuzz generator makes no {other} types"),
         }
     }
 
@@ -287,6 +290,9 @@ pub fn flatten(ty: &Type, out: &mut Vec<Flat>) {
             let cases: Vec<Option<&Type>> = cs.iter().map(|(_, t)| t.as_ref()).collect();
             flatten_variant(&cases, out)
         }
+        // Async handles (componentry's `async`) are one i32.
+        #[allow(unreachable_patterns)]
+        _ => out.push(Flat::I32),
     }
 }
 
@@ -375,6 +381,9 @@ pub fn layout(ty: &Type) -> (u32, u32) {
             9..=16 => (2, 2),
             n => (4 * (n as u32).div_ceil(32), 4),
         },
+        // Async handles (componentry's `async`) are one i32.
+        #[allow(unreachable_patterns)]
+        _ => (4, 4),
     }
 }
 

@@ -204,6 +204,12 @@ pub(crate) fn def_layout(arena: &TypeArena, def: &DefType) -> Layout {
                 payload_offset: 0,
             }
         }
+        #[cfg(feature = "async")]
+        DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext => Layout {
+            size: 4,
+            align: 4,
+            payload_offset: 0,
+        },
         _ => {
             let (n, payloads) = cases_of(def).expect("variant-like");
             variant_layout(arena, n, payloads.iter(n)).0
@@ -226,6 +232,8 @@ pub(crate) fn def_flat(arena: &TypeArena, def: &DefType) -> Vec<FlatType> {
             }
         }
         DefType::Flags(_) => flat.push(FlatType::I32),
+        #[cfg(feature = "async")]
+        DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext => flat.push(FlatType::I32),
         _ => {
             let (n, payloads) = cases_of(def).expect("variant-like");
             flat.push(FlatType::I32);

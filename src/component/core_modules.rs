@@ -28,6 +28,14 @@ pub(crate) fn features() -> WasmFeatures {
         | WasmFeatures::FLOATS
         | WasmFeatures::GC_TYPES
         | WasmFeatures::COMPONENT_MODEL
+        | if cfg!(feature = "async") {
+            // Types, function types and built-ins of component-model async;
+            // what is not implemented yet is refused while loading, with
+            // an `unsupported` error naming it (see `crate::concurrent`).
+            WasmFeatures::CM_ASYNC | WasmFeatures::CM_ERROR_CONTEXT
+        } else {
+            WasmFeatures::empty()
+        }
         | if cfg!(feature = "memory64") {
             WasmFeatures::MEMORY64
         } else {

@@ -330,6 +330,10 @@ fn def_refs_ok(arena: &TypeArena, d: &DefType) -> bool {
         DefType::Variant(cs) => cs.iter().all(|c| c.ty.is_none_or(|t| ok(&t))),
         DefType::Result { ok: o, err } => o.is_none_or(|t| ok(&t)) && err.is_none_or(|t| ok(&t)),
         DefType::Enum(_) | DefType::Flags(_) => true,
+        #[cfg(feature = "async")]
+        DefType::Stream(t) | DefType::Future(t) => t.is_none_or(|t| ok(&t)),
+        #[cfg(feature = "async")]
+        DefType::ErrorContext => true,
     }
 }
 
@@ -359,7 +363,9 @@ fn check_indices(
     let steps_ok = defs.iter().all(|d| {
         d.imports.iter().all(|i| kind_ok(&i.kind, n_funcs))
             && d.steps.iter().all(|s| match s {
-                Step::Lower { ty, .. } | Step::Lift { ty, .. } => *ty < n_funcs,
+                Step::Lower { ty, .. } | Step::Lift { ty, .. } => {
+                    *ty < n_funcs && runnable(arena, *ty)
+                }
                 _ => true,
             })
     });
@@ -367,6 +373,18 @@ fn check_indices(
         return Err("a function refers to a missing function type");
     }
     Ok(())
+}
+
+/// Whether function type `ty` may be lifted or lowered (what loading a
+/// binary checked; see `concurrent::types::check_runnable`).
+fn runnable(arena: &TypeArena, ty: u32) -> bool {
+    #[cfg(feature = "async")]
+    return crate::concurrent::types::check_runnable(arena, ty).is_ok();
+    #[cfg(not(feature = "async"))]
+    {
+        let _ = (arena, ty);
+        true
+    }
 }
 
 // ------------------------------------------------------------------ writing
@@ -511,6 +529,18 @@ impl Writer {
                     self.u8(7);
                     self.names(ns);
                 }
+                #[cfg(feature = "async")]
+                DefType::Stream(t) => {
+                    self.u8(8);
+                    self.opt_val(*t);
+                }
+                #[cfg(feature = "async")]
+                DefType::Future(t) => {
+                    self.u8(9);
+                    self.opt_val(*t);
+                }
+                #[cfg(feature = "async")]
+                DefType::ErrorContext => self.u8(10),
             }
         }
         self.len(a.funcs.len());
@@ -673,11 +703,20 @@ impl Writer {
     }
 
     fn opts(&mut self, o: &CanonOpts) {
-        self.u8(match o.encoding {
+        let enc = match o.encoding {
             StringEncoding::Utf8 => 0,
             StringEncoding::Utf16 => 1,
             StringEncoding::CompactUtf16 => 2,
-        });
+        };
+        // Bit 7: an `async (callback f)` lift, `f` following (a build
+        // without `async` reads it as a bad encoding).
+        #[cfg(feature = "async")]
+        let enc = enc | if o.callback.is_some() { 0x80 } else { 0 };
+        self.u8(enc);
+        #[cfg(feature = "async")]
+        if let Some(f) = o.callback {
+            self.u32(f);
+        }
         self.opt_u32(o.memory);
         self.opt_u32(o.realloc);
         self.opt_u32(o.post_return);
@@ -805,6 +844,24 @@ impl Writer {
                     ResourceBuiltin::Rep => 2,
                 });
                 self.u32(*r);
+            }
+            #[cfg(feature = "async")]
+            Step::AsyncBuiltin(builtin) => {
+                self.u8(17);
+                let (code, x) = builtin.to_code();
+                self.u8(code);
+                self.u32(x);
+                if let crate::concurrent::builtins::Builtin::TaskReturn {
+                    result, encoding, ..
+                } = builtin
+                {
+                    self.opt_val(*result);
+                    self.u8(match encoding {
+                        StringEncoding::Utf8 => 0,
+                        StringEncoding::Utf16 => 1,
+                        StringEncoding::CompactUtf16 => 2,
+                    });
+                }
             }
             Step::BindInstanceResources { instance, binds } => {
                 self.u8(16);
@@ -958,6 +1015,12 @@ impl<'a> Reader<'a> {
                     err: self.opt(|r| r.val())?,
                 },
                 7 => DefType::Flags(self.names()?),
+                #[cfg(feature = "async")]
+                8 => DefType::Stream(self.opt(|r| r.val())?),
+                #[cfg(feature = "async")]
+                9 => DefType::Future(self.opt(|r| r.val())?),
+                #[cfg(feature = "async")]
+                10 => DefType::ErrorContext,
                 _ => return Err(self.bad_tag("defined type")),
             };
             // Children come first (the interner pushes them before their
@@ -1095,8 +1158,15 @@ impl<'a> Reader<'a> {
     }
 
     fn opts(&mut self) -> Result<CanonOpts> {
+        let enc = self.u8()?;
+        #[cfg(feature = "async")]
+        let (enc, callback) = if enc & 0x80 != 0 {
+            (enc & 0x7f, Some(self.u32()?))
+        } else {
+            (enc, None)
+        };
         Ok(CanonOpts {
-            encoding: match self.u8()? {
+            encoding: match enc {
                 0 => StringEncoding::Utf8,
                 1 => StringEncoding::Utf16,
                 2 => StringEncoding::CompactUtf16,
@@ -1105,6 +1175,10 @@ impl<'a> Reader<'a> {
             memory: self.opt(|r| r.u32())?,
             realloc: self.opt(|r| r.u32())?,
             post_return: self.opt(|r| r.u32())?,
+            #[cfg(feature = "async")]
+            callback,
+            #[cfg(all(feature = "async", feature = "validate"))]
+            is_async: callback.is_some(),
         })
     }
 
@@ -1189,6 +1263,25 @@ impl<'a> Reader<'a> {
                     .list(|r| Ok((r.names()?, r.u32()?)))?
                     .into_boxed_slice(),
             },
+            #[cfg(feature = "async")]
+            17 => {
+                use crate::concurrent::builtins::Builtin;
+                let (code, x) = (self.u8()?, self.u32()?);
+                Step::AsyncBuiltin(if code == 8 {
+                    Builtin::TaskReturn {
+                        memory: (x != u32::MAX).then_some(x),
+                        result: self.opt(|r| r.val())?,
+                        encoding: match self.u8()? {
+                            0 => StringEncoding::Utf8,
+                            1 => StringEncoding::Utf16,
+                            2 => StringEncoding::CompactUtf16,
+                            _ => return Err(self.bad_tag("string encoding")),
+                        },
+                    }
+                } else {
+                    Builtin::from_code(code, x).ok_or_else(|| self.bad_tag("async built-in"))?
+                })
+            }
             _ => return Err(self.bad_tag("init step")),
         })
     }

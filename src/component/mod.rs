@@ -124,6 +124,14 @@ pub(crate) struct CanonOpts {
     pub memory: Option<u32>,
     pub realloc: Option<u32>,
     pub post_return: Option<u32>,
+    /// `async (callback f)` of `canon lift`: the callback core func
+    /// (feature `async`; the only async option this build runs).
+    #[cfg(feature = "async")]
+    pub callback: Option<u32>,
+    /// The `async` option, while loading a binary (refused unless with a
+    /// `callback`, which is what images keep).
+    #[cfg(all(feature = "async", feature = "validate"))]
+    pub is_async: bool,
 }
 
 /// One step of the init program. Each appends exactly one item to one
@@ -193,6 +201,9 @@ pub(crate) enum Step {
         instance: u32,
         binds: Box<[ResourceBind]>,
     },
+    /// An async built-in (feature `async`), into core funcs.
+    #[cfg(feature = "async")]
+    AsyncBuiltin(crate::concurrent::builtins::Builtin),
 }
 
 /// A resource type an instance exports at an export path, and the static

@@ -521,6 +521,10 @@ fn canon_step(
                 .arena
                 .intern_func(types, func_type_at(types, index)?)?;
             let opts = canon_opts(&options)?;
+            #[cfg(feature = "async")]
+            crate::concurrent::canon::check_lift_options(&opts)?;
+            #[cfg(feature = "async")]
+            crate::concurrent::types::check_runnable(&shared.arena, ty)?;
             b.push_entry(
                 Space::Func,
                 Step::Lift {
@@ -541,6 +545,10 @@ fn canon_step(
                 .arena
                 .intern_func(types, func_type_at(types, func_index)?)?;
             let opts = canon_opts(&options)?;
+            #[cfg(feature = "async")]
+            crate::concurrent::canon::check_lower_options(&opts)?;
+            #[cfg(feature = "async")]
+            crate::concurrent::types::check_runnable(&shared.arena, ty)?;
             b.steps.push(Step::Lower {
                 func: func_index,
                 ty,
@@ -556,6 +564,28 @@ fn canon_step(
         CanonicalFunction::ResourceRep { resource } => {
             resource_builtin(shared, b, types, ResourceBuiltin::Rep, resource)?
         }
+        #[cfg(feature = "async")]
+        CanonicalFunction::TaskReturn { result, options } => {
+            let result = match result {
+                Some(t) => Some(shared.arena.intern_val(types, reader_val_type(types, t)?)?),
+                None => None,
+            };
+            let opts = canon_opts(&options)?;
+            crate::concurrent::canon::check_task_return(&shared.arena, result, &opts)?;
+            b.steps.push(Step::AsyncBuiltin(
+                crate::concurrent::builtins::Builtin::TaskReturn {
+                    result,
+                    memory: opts.memory,
+                    encoding: opts.encoding,
+                },
+            ));
+        }
+        #[cfg(feature = "async")]
+        other => {
+            let builtin = crate::concurrent::canon::builtin(&other)?;
+            b.steps.push(Step::AsyncBuiltin(builtin));
+        }
+        #[cfg(not(feature = "async"))]
         _ => {
             // Not `{other:?}`: the Debug impl of every built-in costs flash.
             return Err(Error::unsupported(
@@ -564,6 +594,33 @@ fn canon_step(
         }
     }
     Ok(())
+}
+
+/// The validator's form of a value type as the binary spells it (a
+/// primitive, or an index into the component's types).
+#[cfg(feature = "async")]
+fn reader_val_type(
+    types: &TypesRef<'_>,
+    t: wasmparser::ComponentValType,
+) -> Result<wasmparser::component_types::ComponentValType> {
+    use wasmparser::component_types::ComponentValType as V;
+    Ok(match t {
+        wasmparser::ComponentValType::Primitive(p) => V::Primitive(p),
+        wasmparser::ComponentValType::Type(i) => {
+            if i >= types.component_type_count() {
+                return Err(Error::load(0, "internal: type index out of range"));
+            }
+            match types.component_any_type_at(i) {
+                ComponentAnyTypeId::Defined(id) => V::Type(id),
+                _ => {
+                    return Err(Error::load(
+                        0,
+                        "task.return of a type that is not a value type",
+                    ))
+                }
+            }
+        }
+    })
 }
 
 /// The validator's type of function `index`, checked against its count
@@ -613,8 +670,16 @@ fn canon_opts(options: &[CanonicalOption]) -> Result<CanonOpts> {
             CanonicalOption::Memory(m) => opts.memory = Some(*m),
             CanonicalOption::Realloc(f) => opts.realloc = Some(*f),
             CanonicalOption::PostReturn(f) => opts.post_return = Some(*f),
+            #[cfg(feature = "async")]
+            CanonicalOption::Async => opts.is_async = true,
+            #[cfg(feature = "async")]
+            CanonicalOption::Callback(f) => opts.callback = Some(*f),
+            #[cfg(not(feature = "async"))]
             CanonicalOption::Async | CanonicalOption::Callback(_) => {
-                return Err(Error::unsupported("async canonical options"))
+                return Err(Error::unsupported(
+                    "the `async` and `callback` canonical options (component-model async: \
+                     feature `async`)",
+                ))
             }
             CanonicalOption::CoreType(_) | CanonicalOption::Gc => {
                 return Err(Error::unsupported("GC canonical options"))

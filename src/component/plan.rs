@@ -65,6 +65,8 @@ fn has_borrow(arena: &TypeArena, t: ValType, depth: u32) -> bool {
         DefType::Variant(cs) => cs.iter().filter_map(|c| c.ty).any(inner),
         DefType::Result { ok, err } => ok.iter().chain(err.iter()).any(|t| inner(*t)),
         DefType::Enum(_) | DefType::Flags(_) => false,
+        // Handles of their own; their payloads cannot hold a borrow.
+        DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext => false,
     }
 }
 

@@ -203,6 +203,8 @@ impl Func {
                 "typed() is for functions exported by a component instance, not host functions",
             ));
         };
+        #[cfg(feature = "async")]
+        crate::concurrent::lift::check_sync_caller(l, "typed calls")?;
         let inner = &self.component.inner;
         let arena = &inner.arena;
         let (Some(fty), Some(plan)) = (

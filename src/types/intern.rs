@@ -21,6 +21,10 @@ pub(crate) struct Interner {
     depth: u32,
     /// Static index of each resource type id seen in the binary.
     resources: HashMap<wct::ResourceId, u32>,
+    /// The index of `error-context` in the arena's defined types, once
+    /// interned (feature `async`).
+    #[cfg(feature = "async")]
+    error_context: Option<u32>,
 }
 
 /// A converted defined type: a compound type, or a handle (which is a
@@ -65,9 +69,24 @@ impl TypeArena {
         ty: wct::ComponentValType,
     ) -> Result<ValType> {
         match ty {
-            wct::ComponentValType::Primitive(p) => prim(p),
+            wct::ComponentValType::Primitive(p) => self.intern_prim(p),
             wct::ComponentValType::Type(id) => self.intern_defined(types, id),
         }
+    }
+
+    /// Interns a primitive type: `error-context` is a defined type of the
+    /// arena (feature `async`), the others are value types.
+    fn intern_prim(&mut self, p: wasmparser::PrimitiveValType) -> Result<ValType> {
+        #[cfg(feature = "async")]
+        if p == wasmparser::PrimitiveValType::ErrorContext {
+            if let Some(i) = self.interner.error_context {
+                return Ok(ValType::Def(i));
+            }
+            let i = self.push_def(DefType::ErrorContext)?;
+            self.interner.error_context = Some(i);
+            return Ok(ValType::Def(i));
+        }
+        prim(p)
     }
 
     fn intern_opt(
@@ -87,7 +106,7 @@ impl TypeArena {
             return Ok(ValType::Def(i));
         }
         if let wct::ComponentDefinedType::Primitive(p) = &types[id] {
-            return prim(*p);
+            return self.intern_prim(*p);
         }
         if self.interner.depth >= self.max_depth.min(MAX_TYPE_DEPTH) {
             return Err(Error::unsupported(alloc::format!(
@@ -159,9 +178,14 @@ impl TypeArena {
             },
             D::Own(r) => return Ok(DefOrVal::Val(ValType::Own(self.resource(r.resource())))),
             D::Borrow(r) => return Ok(DefOrVal::Val(ValType::Borrow(self.resource(r.resource())))),
+            #[cfg(feature = "async")]
+            D::Future { ty, .. } => DefType::Future(self.intern_opt(types, *ty)?),
+            #[cfg(feature = "async")]
+            D::Stream { ty, .. } => DefType::Stream(self.intern_opt(types, *ty)?),
+            #[cfg(not(feature = "async"))]
             D::Future { .. } | D::Stream { .. } => {
                 return Err(Error::unsupported(
-                    "future and stream types (component-model async) are not implemented",
+                    "future and stream types (component-model async: feature `async`)",
                 ))
             }
             D::Map { .. } => return Err(Error::unsupported("map types (the 🗺️ feature)")),
@@ -193,7 +217,7 @@ fn prim(p: wasmparser::PrimitiveValType) -> Result<ValType> {
         P::String => ValType::String,
         P::ErrorContext => {
             return Err(Error::unsupported(
-                "the error-context type (component-model async) is not implemented",
+                "the error-context type (component-model async: feature `async`)",
             ))
         }
     })

@@ -62,6 +62,17 @@ pub(crate) enum DefType {
         err: Option<ValType>,
     },
     Flags(Box<[Box<str>]>),
+    /// `stream<T>` (a handle: one `i32`), `None` for `stream`.
+    #[cfg(feature = "async")]
+    Stream(Option<ValType>),
+    /// `future<T>` (a handle: one `i32`), `None` for `future`.
+    #[cfg(feature = "async")]
+    Future(Option<ValType>),
+    /// `error-context` (a handle: one `i32`). A primitive in the binary
+    /// format, interned here as a defined type so that the sync value
+    /// types stay as they were.
+    #[cfg(feature = "async")]
+    ErrorContext,
 }
 
 /// A component function type: named parameters and an optional result.
@@ -90,6 +101,10 @@ pub(crate) struct TypeArena {
     /// A number no other arena of this process has: with a static resource
     /// index, the identity of a resource type before instantiation.
     pub component_id: usize,
+    /// For each defined type, whether it is or holds a stream, future or
+    /// error-context (feature `async`).
+    #[cfg(feature = "async")]
+    async_handles: Vec<bool>,
 }
 
 static NEXT_COMPONENT_ID: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(1);
@@ -152,8 +167,20 @@ impl TypeArena {
         self.flat_pool.extend_from_slice(&flat);
         self.flat_ranges.push((start, flat.len() as u32));
         self.layouts.push(lay);
+        #[cfg(feature = "async")]
+        {
+            let holds = crate::concurrent::types::def_holds_handles(self, &def);
+            self.async_handles.push(holds);
+        }
         self.defs.push(def);
         Ok(i)
+    }
+
+    /// Whether defined type `i` is or holds a stream, future or
+    /// error-context.
+    #[cfg(feature = "async")]
+    pub(crate) fn holds_async_handles(&self, i: u32) -> bool {
+        self.async_handles.get(i as usize).copied().unwrap_or(false)
     }
 
     /// The identity of static resource `r` before instantiation.
@@ -206,6 +233,12 @@ impl TypeArena {
                     err: err.map(|t| Box::new(self.to_public(t))),
                 },
                 DefType::Flags(names) => Type::Flags(names.iter().map(|n| n.to_string()).collect()),
+                #[cfg(feature = "async")]
+                DefType::Stream(t) => Type::Stream(t.map(|t| Box::new(self.to_public(t)))),
+                #[cfg(feature = "async")]
+                DefType::Future(t) => Type::Future(t.map(|t| Box::new(self.to_public(t)))),
+                #[cfg(feature = "async")]
+                DefType::ErrorContext => Type::ErrorContext,
             },
         }
     }
@@ -279,6 +312,18 @@ pub enum Type {
     Own(crate::ResourceType),
     /// `borrow<R>`: a borrowed handle to a resource of type `R`.
     Borrow(crate::ResourceType),
+    /// `stream<T>`, or `stream` (`None`): the readable end of a stream of
+    /// `T` (component-model async, feature `async`; the variant exists
+    /// only with it, so that a build without async carries none of it).
+    #[cfg(feature = "async")]
+    Stream(Option<Box<Type>>),
+    /// `future<T>`, or `future` (`None`): the readable end of a future
+    /// (component-model async, feature `async`).
+    #[cfg(feature = "async")]
+    Future(Option<Box<Type>>),
+    /// `error-context` (component-model async, feature `async`).
+    #[cfg(feature = "async")]
+    ErrorContext,
 }
 
 /// A component function type, for introspection.
@@ -357,6 +402,16 @@ impl fmt::Display for Type {
                 list(f, names, |f, n| f.write_str(n))?;
                 f.write_str(" }")
             }
+            #[cfg(feature = "async")]
+            Type::Stream(None) => f.write_str("stream"),
+            #[cfg(feature = "async")]
+            Type::Stream(Some(t)) => write!(f, "stream<{t}>"),
+            #[cfg(feature = "async")]
+            Type::Future(None) => f.write_str("future"),
+            #[cfg(feature = "async")]
+            Type::Future(Some(t)) => write!(f, "future<{t}>"),
+            #[cfg(feature = "async")]
+            Type::ErrorContext => f.write_str("error-context"),
         }
     }
 }

@@ -366,6 +366,11 @@ fn check_indices(
                 Step::Lower { ty, .. } | Step::Lift { ty, .. } => {
                     *ty < n_funcs && runnable(arena, *ty)
                 }
+                #[cfg(feature = "async")]
+                Step::AsyncBuiltin(crate::concurrent::builtins::Builtin::TaskReturn {
+                    result: Some(t),
+                    ..
+                }) => val_ok(t) && !crate::concurrent::types::holds_handles(arena, *t),
                 _ => true,
             })
     });

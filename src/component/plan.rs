@@ -66,6 +66,7 @@ fn has_borrow(arena: &TypeArena, t: ValType, depth: u32) -> bool {
         DefType::Result { ok, err } => ok.iter().chain(err.iter()).any(|t| inner(*t)),
         DefType::Enum(_) | DefType::Flags(_) => false,
         // Handles of their own; their payloads cannot hold a borrow.
+        #[cfg(feature = "async")]
         DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext => false,
     }
 }

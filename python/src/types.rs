@@ -10,7 +10,7 @@ use componentry::{ResourceType, Type};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
 
-use crate::errors::class;
+use crate::errors::{class, named};
 use crate::names::Names;
 
 /// A value type, ready for conversion.
@@ -310,6 +310,15 @@ impl<'a> Builder<'a> {
             Type::Variant(cases) => Ty::Variant(self.variant(py, t, cases)?),
             Type::Enum(names) => Ty::Enum(self.enumeration(py, t, names)?),
             Type::Flags(names) => Ty::Flags(self.flag_set(py, t, names)?),
+            // `stream`, `future`, `error-context` (the runtime refuses
+            // functions that move them) and any type a later componentry adds.
+            _ => {
+                return Err(named(
+                    py,
+                    "UnsupportedError",
+                    format!("unsupported: values of type `{t}` from Python"),
+                ))
+            }
         })
     }
 

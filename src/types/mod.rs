@@ -258,7 +258,12 @@ impl TypeArena {
 }
 
 /// A component value type, for introspection (`Func::ty`, `Component::exports`).
+///
+/// Non-exhaustive: the async types (`Stream`, `Future`, `ErrorContext`)
+/// exist only with the `async` feature, and features must not break a
+/// `match` of another crate in the same build.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Type {
     /// `bool`
     Bool,

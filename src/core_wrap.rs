@@ -4,6 +4,9 @@
 //! (`wasmi::Func::new`) copy their function type on every call; the
 //! common signatures (up to four `i32` params, no result or one `i32`) are
 //! made statically typed instead, which a guest calls without that copy.
+//! Only with the `static-core-calls` feature: each shape is a monomorphic
+//! copy of wasmi's call path, which a size-first build (the firmware) does
+//! without.
 
 use crate::store::StoreData;
 
@@ -34,6 +37,7 @@ impl<T, F> DynCall<T> for F where
 }
 
 /// The single `i32` result `f` wrote, or an error if it wrote another type.
+#[cfg(feature = "static-core-calls")]
 fn i32_result(out: [wasmi::Val; 1]) -> Result<i32, wasmi::Error> {
     match out {
         [wasmi::Val::I32(x)] => Ok(x),
@@ -43,6 +47,7 @@ fn i32_result(out: [wasmi::Val; 1]) -> Result<i32, wasmi::Error> {
     }
 }
 
+#[cfg(feature = "static-core-calls")]
 macro_rules! wrap_i32s {
     ($store:expr, $f:expr, $results:expr, [$($a:ident),*]) => {{
         let f = $f;
@@ -74,19 +79,22 @@ pub(crate) fn core_func<T: 'static>(
     ty: wasmi::FuncType,
     f: impl DynCall<T>,
 ) -> wasmi::Func {
-    use wasmi::ValType::I32;
-    let params = ty.params();
-    let results = ty.results();
-    let all_i32 = params.iter().all(|t| *t == I32);
-    let simple_result = results.is_empty() || results == [I32];
-    if all_i32 && simple_result {
-        match params.len() {
-            0 => return wrap_i32s!(&mut *store, f, results, []),
-            1 => return wrap_i32s!(&mut *store, f, results, [a]),
-            2 => return wrap_i32s!(&mut *store, f, results, [a, b]),
-            3 => return wrap_i32s!(&mut *store, f, results, [a, b, c]),
-            4 => return wrap_i32s!(&mut *store, f, results, [a, b, c, d]),
-            _ => {}
+    #[cfg(feature = "static-core-calls")]
+    {
+        use wasmi::ValType::I32;
+        let params = ty.params();
+        let results = ty.results();
+        let all_i32 = params.iter().all(|t| *t == I32);
+        let simple_result = results.is_empty() || results == [I32];
+        if all_i32 && simple_result {
+            match params.len() {
+                0 => return wrap_i32s!(&mut *store, f, results, []),
+                1 => return wrap_i32s!(&mut *store, f, results, [a]),
+                2 => return wrap_i32s!(&mut *store, f, results, [a, b]),
+                3 => return wrap_i32s!(&mut *store, f, results, [a, b, c]),
+                4 => return wrap_i32s!(&mut *store, f, results, [a, b, c, d]),
+                _ => {}
+            }
         }
     }
     wasmi::Func::new(store, ty, move |mut caller, args, results| {
@@ -98,6 +106,7 @@ pub(crate) fn core_func<T: 'static>(
 /// of the common shapes (up to four `i32` params, no result or one `i32`),
 /// which skips wasmi's dynamic type checks and result preparation on every
 /// call.
+#[cfg(feature = "static-core-calls")]
 #[derive(Clone, Copy)]
 pub(crate) enum FastCall {
     /// Another shape: called dynamically.
@@ -114,6 +123,7 @@ pub(crate) enum FastCall {
     P4R(wasmi::TypedFunc<(i32, i32, i32, i32), i32>),
 }
 
+#[cfg(feature = "static-core-calls")]
 impl FastCall {
     /// The static form of `f`, if its type has one of the common shapes.
     pub(crate) fn new(store: impl wasmi::AsContext, f: &wasmi::Func) -> FastCall {
@@ -185,5 +195,31 @@ impl FastCall {
             }
             _ => None,
         }
+    }
+}
+
+/// Without `static-core-calls`, every guest function is called dynamically.
+#[cfg(not(feature = "static-core-calls"))]
+#[derive(Clone, Copy)]
+pub(crate) enum FastCall {
+    /// Called dynamically.
+    None,
+}
+
+#[cfg(not(feature = "static-core-calls"))]
+impl FastCall {
+    /// Always [`FastCall::None`].
+    pub(crate) fn new(_: impl wasmi::AsContext, _: &wasmi::Func) -> FastCall {
+        FastCall::None
+    }
+
+    /// Always `None`: the caller calls the function dynamically.
+    pub(crate) fn call(
+        &self,
+        _: impl wasmi::AsContextMut,
+        _: &[wasmi::Val],
+        _: &mut [wasmi::Val],
+    ) -> Option<Result<(), wasmi::Error>> {
+        None
     }
 }

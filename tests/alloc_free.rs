@@ -221,5 +221,13 @@ fn warm_host_calls_with_string_and_list_views_do_not_allocate() {
         assert_eq!(run.call(&mut store, (1000,)).unwrap(), 10_000);
     });
     assert_eq!(*store.data(), 32 * 1010);
-    assert_eq!(n, 0, "heap allocations in a call making 2000 host calls");
+    // As in `warm_guest_to_host_typed_calls_do_not_allocate`: without
+    // `static-core-calls`, one allocation per call is wasmi's (its dynamic
+    // host functions copy their parameter buffer), none is ours.
+    let expected = if cfg!(feature = "static-core-calls") {
+        0
+    } else {
+        2000
+    };
+    assert_eq!(n, expected, "heap allocations in a call making 2000 host calls");
 }

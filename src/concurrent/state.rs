@@ -80,8 +80,9 @@ pub(crate) struct WaitableSet {
 }
 
 impl AsyncState {
-    /// A call at nesting depth `depth` entered its instances.
-    #[inline]
+    /// A call at nesting depth `depth` entered its instances. Not inlined:
+    /// the sync call path that checks for async state stays small.
+    #[inline(never)]
     pub(crate) fn enter(&mut self, depth: u32) {
         // A frame is a few bytes; if the host cannot allocate it, the
         // call runs on the thread storage of the frame below (the only
@@ -95,8 +96,9 @@ impl AsyncState {
         }
     }
 
-    /// The call at nesting depth `depth` left its instances.
-    #[inline]
+    /// The call at nesting depth `depth` left its instances (not inlined,
+    /// as `enter`).
+    #[inline(never)]
     pub(crate) fn leave(&mut self, depth: u32) {
         if self.frames.last().is_some_and(|f| f.depth == depth) {
             self.frames.pop();

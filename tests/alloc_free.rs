@@ -229,5 +229,8 @@ fn warm_host_calls_with_string_and_list_views_do_not_allocate() {
     } else {
         2000
     };
-    assert_eq!(n, expected, "heap allocations in a call making 2000 host calls");
+    assert_eq!(
+        n, expected,
+        "heap allocations in a call making 2000 host calls"
+    );
 }

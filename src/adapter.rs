@@ -128,12 +128,10 @@ pub(crate) fn call<T: 'static>(
     let FuncKind::Lifted(l) = &callee.kind else {
         return Err(Error::usage("a lowered component function is not lifted"));
     };
-    if !caller.data_mut().flags(o.instance)?.may_leave {
-        return Err(Error::trap(
-            TrapKind::CannotLeave,
-            "a function was called while the instance may not leave (from realloc or post-return)",
-        ));
-    }
+    caller.data_mut().check_may_leave(
+        o.instance,
+        "a function was called while the instance may not leave (from realloc or post-return)",
+    )?;
     charge_fuel(caller, crate::abi::FUEL_PER_CALL)?;
     let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
     let ctx = &mut ctx;

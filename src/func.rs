@@ -18,6 +18,10 @@ use crate::types::FuncType;
 use crate::values::Val;
 pub(crate) use crate::wasmi_mem::{Lent, WasmiMem};
 
+/// The trap message of a host import called while its caller may not leave.
+pub(crate) const MAY_NOT_LEAVE: &str =
+    "an import was called while the instance may not leave (from realloc or post-return)";
+
 /// The resolved canonical options of a lift or lower.
 #[derive(Clone, Copy)]
 pub(crate) struct Options {
@@ -659,12 +663,9 @@ impl<'a> Lowered<'a> {
         caller: &mut wasmi::Caller<'_, StoreData<T>>,
         args: &[wasmi::Val],
     ) -> Result<Self> {
-        if !caller.data_mut().flags(o.instance)?.may_leave {
-            return Err(Error::trap(
-                TrapKind::CannotLeave,
-                "an import was called while the instance may not leave (from realloc or post-return)",
-            ));
-        }
+        caller
+            .data_mut()
+            .check_may_leave(o.instance, MAY_NOT_LEAVE)?;
         charge_fuel(caller, crate::abi::FUEL_PER_CALL)?;
         let plan = component
             .inner

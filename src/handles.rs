@@ -271,9 +271,7 @@ impl<T> StoreData<T> {
 
     /// `resource.new`: a new owned handle in `inst`'s table.
     pub(crate) fn resource_new(&mut self, inst: u32, r: u32, rep: u32) -> Result<u32> {
-        if !self.flags(inst)?.may_leave {
-            return Err(cannot_leave());
-        }
+        self.check_may_leave(inst, BUILTIN_MAY_NOT_LEAVE)?;
         let rt = self.resource(inst, r)?;
         self.put_own(inst, r, rt, rep)
     }
@@ -298,9 +296,7 @@ impl<T> StoreData<T> {
         r: u32,
         i: u32,
     ) -> Result<Option<(u32, u32)>> {
-        if !self.flags(inst)?.may_leave {
-            return Err(cannot_leave());
-        }
+        self.check_may_leave(inst, BUILTIN_MAY_NOT_LEAVE)?;
         let h = self.remove_unlent(inst, r, i, "dropped")?;
         if h.own {
             Ok(Some((h.rt, h.rep)))
@@ -393,12 +389,10 @@ impl<T> crate::typed::LiftHandles for StoreData<T> {
     }
 }
 
-fn cannot_leave() -> Error {
-    Error::trap(
-        TrapKind::CannotLeave,
-        "a built-in was called while the instance may not leave (from realloc or post-return)",
-    )
-}
+/// The trap message of `resource.new`/`resource.drop` called while the
+/// instance may not leave.
+const BUILTIN_MAY_NOT_LEAVE: &str =
+    "a built-in was called while the instance may not leave (from realloc or post-return)";
 
 /// Runs the destructor of resource `(rt, rep)`, called from instance
 /// `caller` (`None` for the host): a guest destructor is a call into the

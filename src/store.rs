@@ -130,6 +130,19 @@ impl<T> StoreData<T> {
 }
 
 impl<T> StoreData<T> {
+    /// Traps with `CannotLeave` and `message` unless instance `inst` may
+    /// leave: it may not while its `realloc` or `post-return` runs
+    /// (CanonicalABI.md, `may_leave`), so imports, built-ins and adapters
+    /// called from there trap.
+    #[inline]
+    pub(crate) fn check_may_leave(&mut self, inst: u32, message: &'static str) -> Result<()> {
+        if self.flags(inst)?.may_leave {
+            Ok(())
+        } else {
+            Err(cannot_leave(message))
+        }
+    }
+
     /// Counts one more nested call on the native stack: traps with
     /// `StackOverflow` at the `max_call_depth` limit. Each successful call
     /// must be matched by [`StoreData::leave_depth`].
@@ -190,6 +203,11 @@ impl<T> StoreData<T> {
     pub(crate) fn leave_depth(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
+}
+
+#[cold]
+fn cannot_leave(message: &'static str) -> Error {
+    Error::trap(crate::error::TrapKind::CannotLeave, message)
 }
 
 #[cold]

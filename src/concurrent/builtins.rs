@@ -308,15 +308,11 @@ fn unpack_event<T>(
 }
 
 fn check_may_leave<T>(data: &mut StoreData<T>, inst: u32) -> Result<()> {
-    if data.flags(inst)?.may_leave {
-        Ok(())
-    } else {
-        Err(Error::trap(
-            TrapKind::CannotLeave,
-            "cannot leave component instance: an async built-in was called from realloc or \
-             post-return",
-        ))
-    }
+    data.check_may_leave(
+        inst,
+        "cannot leave component instance: an async built-in was called from realloc or \
+         post-return",
+    )
 }
 
 fn rule(message: &'static str) -> Error {

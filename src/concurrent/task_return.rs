@@ -53,13 +53,11 @@ fn run<T: 'static>(
 ) -> Result<()> {
     let arena = &component.inner.arena;
     let data = caller.data_mut();
-    if !data.flags(options.instance)?.may_leave {
-        return Err(Error::trap(
-            TrapKind::CannotLeave,
-            "cannot leave component instance: task.return was called from realloc or \
-             post-return",
-        ));
-    }
+    data.check_may_leave(
+        options.instance,
+        "cannot leave component instance: task.return was called from realloc or \
+         post-return",
+    )?;
     let depth = data.depth;
     let Some(task) = data.async_state().task(depth) else {
         return Err(rule(

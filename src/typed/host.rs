@@ -176,12 +176,9 @@ where
     if super::host_fast::applies::<P, R>(o) {
         return super::host_fast::call_scalar(f, o, caller, raw, out);
     }
-    if !caller.data_mut().flags(o.instance)?.may_leave {
-        return Err(Error::trap(
-            TrapKind::CannotLeave,
-            "an import was called while the instance may not leave (from realloc or post-return)",
-        ));
-    }
+    caller
+        .data_mut()
+        .check_may_leave(o.instance, crate::func::MAY_NOT_LEAVE)?;
     let (params, fuel, lent) = {
         let max_bytes = caller.data().limits.max_lift_bytes;
         let store_id = caller.data().id;

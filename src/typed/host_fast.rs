@@ -39,12 +39,9 @@ where
     R: ComponentType + Lower,
     F: Fn(StoreContextMut<'_, T>, P) -> Result<R>,
 {
-    if !caller.data_mut().flags(o.instance)?.may_leave {
-        return Err(Error::trap(
-            TrapKind::CannotLeave,
-            "an import was called while the instance may not leave (from realloc or post-return)",
-        ));
-    }
+    caller
+        .data_mut()
+        .check_may_leave(o.instance, crate::func::MAY_NOT_LEAVE)?;
     let params = {
         let max_bytes = caller.data().limits.max_lift_bytes;
         let mut lcx = LiftContext::new(&[], o.encoding, max_bytes);

@@ -51,6 +51,18 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The allocations `calls` warm guest-to-host typed calls make: none with
+/// `static-core-calls`; without it (the size-first build) typed host
+/// functions are wasmi's dynamic host functions, which copy their parameter
+/// buffer on every call (wasmi 2.0's `Func::new`): one each, none of ours.
+fn wasmi_host_call_copies(calls: usize) -> usize {
+    if cfg!(feature = "static-core-calls") {
+        0
+    } else {
+        calls
+    }
+}
+
 /// Allocations on this thread while `f` runs.
 fn allocations(f: impl FnOnce()) -> usize {
     let before = ALLOCATIONS.with(Cell::get);
@@ -145,15 +157,7 @@ fn warm_guest_to_host_typed_calls_do_not_allocate() {
         assert_eq!(run.call(&mut store, (1000,)).unwrap(), 1000);
     });
     assert_eq!(*store.data(), 1010);
-    // Without `static-core-calls` (the size-first build) typed host
-    // functions are wasmi's dynamic host functions, which copy their
-    // parameter buffer on every call (wasmi 2.0's `Func::new`): one
-    // allocation per call, none of ours.
-    let expected = if cfg!(feature = "static-core-calls") {
-        0
-    } else {
-        2000
-    };
+    let expected = wasmi_host_call_copies(2000);
     assert_eq!(
         n, expected,
         "heap allocations in a call making 2000 host calls"
@@ -221,14 +225,7 @@ fn warm_host_calls_with_string_and_list_views_do_not_allocate() {
         assert_eq!(run.call(&mut store, (1000,)).unwrap(), 10_000);
     });
     assert_eq!(*store.data(), 32 * 1010);
-    // As in `warm_guest_to_host_typed_calls_do_not_allocate`: without
-    // `static-core-calls`, one allocation per call is wasmi's (its dynamic
-    // host functions copy their parameter buffer), none is ours.
-    let expected = if cfg!(feature = "static-core-calls") {
-        0
-    } else {
-        2000
-    };
+    let expected = wasmi_host_call_copies(2000);
     assert_eq!(
         n, expected,
         "heap allocations in a call making 2000 host calls"

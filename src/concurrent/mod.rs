@@ -109,6 +109,10 @@ pub(crate) mod builtins;
 #[cfg(feature = "validate")]
 pub(crate) mod canon;
 pub(crate) mod lift;
+#[allow(dead_code)] // used as issue #18 lands
+pub(crate) mod sched;
 pub(crate) mod state;
 pub(crate) mod task_return;
 pub(crate) mod types;
+#[allow(dead_code)] // used as issue #18 lands
+pub(crate) mod waitable;

@@ -18,6 +18,8 @@ use crate::error::{Error, Result, TrapKind};
 use crate::resources::{Handle, Slab};
 use crate::store::StoreData;
 
+pub(crate) use super::waitable::WaitableSet;
+
 /// The `rt` of a handle-table entry that is a waitable set (its `rep` is
 /// the index in [`AsyncState::sets`]). Runtime resource types are indices
 /// into the store's resource types, far below this, so resource built-ins
@@ -37,6 +39,8 @@ pub(crate) struct AsyncState {
     backpressure: Vec<u16>,
     /// The waitable sets of every instance.
     pub sets: Slab<WaitableSet>,
+    /// The waitables (subtasks, stream and future ends) of every instance.
+    pub waitables: Slab<super::waitable::Waitable>,
 }
 
 /// A call in progress: the spec's task with its implicit thread.
@@ -65,18 +69,6 @@ pub(crate) struct AsyncTask {
     pub borrows: Option<u32>,
     /// `Some` once `task.return` was called: the returned value.
     pub returned: Option<Option<crate::Val>>,
-}
-
-/// A waitable set. Waitables (subtasks, stream and future ends) and
-/// `waitable-set.wait` come with the scheduler (next slice): until then a
-/// set has no member and no waiter.
-#[derive(Debug, Default)]
-pub(crate) struct WaitableSet {
-    /// The waitables that joined the set, in joining order.
-    pub members: Vec<u32>,
-    /// How many tasks wait on the set (`waitable-set.wait`, or a callback
-    /// task's WAIT).
-    pub waiting: u32,
 }
 
 impl AsyncState {

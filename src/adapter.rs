@@ -98,6 +98,18 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> Pair for WasmiPair
             self.ctx.as_context_mut().data_mut().string_scratch = s;
         }
     }
+
+    #[cfg(feature = "async")]
+    fn move_async(
+        &mut self,
+        src: (&crate::types::TypeArena, crate::types::ValType),
+        dst: (&crate::types::TypeArena, crate::types::ValType),
+        h: u32,
+    ) -> Result<u32> {
+        let (from, to) = (self.src.instance, self.dst.instance);
+        let mut cx = self.ctx.as_context_mut();
+        crate::concurrent::streams::move_handle(cx.data_mut(), from, to, src, dst, h)
+    }
 }
 
 /// The largest string buffer the store keeps between calls.

@@ -810,6 +810,12 @@ fn run_step<T: 'static>(
             s.core_funcs.push(f);
         }
         #[cfg(feature = "async")]
+        Step::AsyncBuiltin(crate::concurrent::builtins::Builtin::Stream(b)) => {
+            let o = s.options(store, &b.canon_opts(), instance_idx)?;
+            let f = crate::concurrent::streams::core_func(store, component, *b, instance_idx, o)?;
+            s.core_funcs.push(f);
+        }
+        #[cfg(feature = "async")]
         Step::AsyncBuiltin(builtin) => {
             let memory = builtin
                 .memory()

@@ -57,6 +57,21 @@ pub(crate) trait Pair {
     fn take_scratch(&mut self) -> String;
     /// Gives the buffer back for the next string.
     fn put_scratch(&mut self, s: String);
+    /// Moves handle `h` of the source, a stream or future (readable end)
+    /// or an error context of type `src`, into the destination as type
+    /// `dst` (feature `async`; `crate::concurrent::streams::move_handle`).
+    #[cfg(feature = "async")]
+    fn move_async(
+        &mut self,
+        src: (&TypeArena, ValType),
+        dst: (&TypeArena, ValType),
+        h: u32,
+    ) -> Result<u32> {
+        let _ = (src, dst, h);
+        Err(Error::unsupported(
+            "moving stream, future and error-context handles here",
+        ))
+    }
 }
 
 /// One side of a [`Pair`] as a [`GuestMemory`], for the string code.
@@ -303,6 +318,16 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
                 let bits = self.read_uint(src, size)?;
                 self.write_uint(dst, size, bits & flags_mask(names.len()))
             }
+            #[cfg(feature = "async")]
+            (DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext, _) => {
+                let h = u32::from_le_bytes(self.read(Side::Src, src)?);
+                let h = self.pair.move_async(
+                    (self.src_arena, ValType::Def(si)),
+                    (self.dst_arena, ValType::Def(di)),
+                    h,
+                )?;
+                self.write(Side::Dst, dst, &h.to_le_bytes())
+            }
             _ => {
                 let (n, sp) = cases_of(sd).ok_or_else(mismatch)?;
                 let (_, dp) = cases_of(dd).ok_or_else(mismatch)?;
@@ -396,6 +421,15 @@ impl<P: Pair + ?Sized> Transfer<'_, P> {
             }
             (DefType::Flags(names), DefType::Flags(_)) => {
                 out.push(next(pos)? & flags_mask(names.len()));
+            }
+            #[cfg(feature = "async")]
+            (DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext, _) => {
+                let h = next(pos)? as u32;
+                out.push(u64::from(self.pair.move_async(
+                    (self.src_arena, ValType::Def(si)),
+                    (self.dst_arena, ValType::Def(di)),
+                    h,
+                )?));
             }
             _ => {
                 let (n, sp) = cases_of(sd).ok_or_else(mismatch)?;

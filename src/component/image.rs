@@ -370,7 +370,11 @@ fn check_indices(
                 Step::AsyncBuiltin(crate::concurrent::builtins::Builtin::TaskReturn {
                     result: Some(t),
                     ..
-                }) => val_ok(t) && !crate::concurrent::types::holds_handles(arena, *t),
+                }) => val_ok(t),
+                #[cfg(feature = "async")]
+                Step::AsyncBuiltin(crate::concurrent::builtins::Builtin::Stream(s)) => {
+                    s.elem.is_none_or(|t| val_ok(&t))
+                }
                 _ => true,
             })
     });
@@ -856,6 +860,16 @@ impl Writer {
                 let (code, x) = builtin.to_code();
                 self.u8(code);
                 self.u32(x);
+                if let crate::concurrent::builtins::Builtin::Stream(s) = builtin {
+                    self.opt_val(s.elem);
+                    self.u32(s.memory.unwrap_or(u32::MAX));
+                    self.u32(s.realloc.unwrap_or(u32::MAX));
+                    self.u8(match s.encoding {
+                        StringEncoding::Utf8 => 0,
+                        StringEncoding::Utf16 => 1,
+                        StringEncoding::CompactUtf16 => 2,
+                    });
+                }
                 if let crate::concurrent::builtins::Builtin::TaskReturn {
                     result, encoding, ..
                 } = builtin
@@ -1283,6 +1297,23 @@ impl<'a> Reader<'a> {
                             _ => return Err(self.bad_tag("string encoding")),
                         },
                     }
+                } else if crate::concurrent::streams::StreamBuiltin::is_code(code) {
+                    let elem = self.opt(|r| r.val())?;
+                    let index = |v: u32| (v != u32::MAX).then_some(v);
+                    let memory = index(self.u32()?);
+                    let realloc = index(self.u32()?);
+                    let encoding = match self.u8()? {
+                        0 => StringEncoding::Utf8,
+                        1 => StringEncoding::Utf16,
+                        2 => StringEncoding::CompactUtf16,
+                        _ => return Err(self.bad_tag("string encoding")),
+                    };
+                    Builtin::Stream(
+                        crate::concurrent::streams::StreamBuiltin::from_code(
+                            code, x, elem, memory, realloc, encoding,
+                        )
+                        .ok_or_else(|| self.bad_tag("async built-in"))?,
+                    )
                 } else {
                     Builtin::from_code(code, x).ok_or_else(|| self.bad_tag("async built-in"))?
                 })

@@ -582,7 +582,11 @@ fn canon_step(
         }
         #[cfg(feature = "async")]
         other => {
-            let builtin = crate::concurrent::canon::builtin(&other)?;
+            let builtin =
+                match crate::concurrent::streams::builtin(&mut shared.arena, types, &other)? {
+                    Some(s) => crate::concurrent::builtins::Builtin::Stream(s),
+                    None => crate::concurrent::canon::builtin(&other)?,
+                };
             b.steps.push(Step::AsyncBuiltin(builtin));
         }
         #[cfg(not(feature = "async"))]

@@ -49,6 +49,9 @@ pub(crate) enum Builtin {
         /// The string encoding option.
         encoding: StringEncoding,
     },
+    /// A stream, future or error-context built-in
+    /// ([`super::streams`]; its instance step resolves its options).
+    Stream(super::streams::StreamBuiltin),
 }
 
 /// The spec's `EventCode.NONE`.
@@ -60,6 +63,7 @@ impl Builtin {
         match self {
             Builtin::WaitableSetPoll { memory } => Some(memory),
             Builtin::TaskReturn { memory, .. } => memory,
+            Builtin::Stream(s) => s.memory,
             _ => None,
         }
     }
@@ -69,6 +73,7 @@ impl Builtin {
     pub(crate) fn to_code(self) -> (u8, u32) {
         match self {
             Builtin::TaskReturn { memory, .. } => (8, memory.map_or(u32::MAX, |m| m)),
+            Builtin::Stream(s) => s.to_code(),
             Builtin::ContextGet(i) => (0, i),
             Builtin::ContextSet(i) => (1, i),
             Builtin::BackpressureInc => (2, 0),
@@ -112,6 +117,7 @@ impl Builtin {
             Builtin::ContextSet(_) | Builtin::WaitableSetDrop => wasmi::FuncType::new([I32], []),
             Builtin::BackpressureInc | Builtin::BackpressureDec => wasmi::FuncType::new([], []),
             Builtin::WaitableSetPoll { .. } => wasmi::FuncType::new([I32, I32], [I32]),
+            Builtin::Stream(s) => s.core_type(),
         }
     }
 }
@@ -243,7 +249,7 @@ fn run<T>(
             let mem = memory.ok_or_else(|| internal("memory"))?;
             unpack_event(caller, mem, a1, event)
         }
-        Builtin::TaskReturn { .. } => Err(internal("task.return")),
+        Builtin::TaskReturn { .. } | Builtin::Stream(_) => Err(internal("task.return")),
         Builtin::WaitableSetDrop => {
             check_may_leave(data, inst)?;
             let set = data.remove_async_handle(inst, a0, KIND_WAITABLE_SET, "a waitable set")?;

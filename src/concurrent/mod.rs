@@ -108,10 +108,12 @@
 pub(crate) mod builtins;
 #[cfg(feature = "validate")]
 pub(crate) mod canon;
+pub(crate) mod error_context;
 pub(crate) mod lift;
 #[allow(dead_code)] // used as issue #18 lands
 pub(crate) mod sched;
 pub(crate) mod state;
+pub(crate) mod streams;
 pub(crate) mod task_return;
 pub(crate) mod types;
 #[allow(dead_code)] // used as issue #18 lands

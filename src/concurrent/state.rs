@@ -41,6 +41,10 @@ pub(crate) struct AsyncState {
     pub sets: Slab<WaitableSet>,
     /// The waitables (subtasks, stream and future ends) of every instance.
     pub waitables: Slab<super::waitable::Waitable>,
+    /// The streams and futures of every instance (their shared state).
+    pub streams: Slab<super::streams::Shared>,
+    /// The error contexts of every instance.
+    pub error_contexts: Slab<super::error_context::ErrorContext>,
 }
 
 /// A call in progress: the spec's task with its implicit thread.

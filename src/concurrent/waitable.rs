@@ -76,6 +76,11 @@ pub(crate) enum Pending {
     /// set the event (its `reclaim_buffer` step runs at delivery through
     /// [`AsyncState::take_event`]).
     Copy { code: u32, payload: u32 },
+    /// A copy on a stream or future end finished with `CopyResult`
+    /// `result`, or (with `reclaim`) a stream copy made progress: the event
+    /// and the end's new state are computed when it is delivered
+    /// (`stream_event`/`future_event` in [`super::streams`]).
+    End { result: u32, reclaim: bool },
 }
 
 /// A subtask or stream or future end.
@@ -146,6 +151,12 @@ impl AsyncState {
                 index: handle,
                 payload,
             }),
+            (Pending::End { result, reclaim }, WaitableKind::Stream { id, readable }) => {
+                self.stream_event(id, readable, handle, result, reclaim)
+            }
+            (Pending::End { result, .. }, WaitableKind::Future { id, readable }) => {
+                self.future_event(id, readable, handle, result)
+            }
             _ => Err(internal("event of the wrong kind")),
         }
     }

@@ -125,7 +125,10 @@ pub(crate) fn move_handle<T>(data: &mut StoreData<T>, from: u32, to: u32, h: u32
     let e = data.async_handle(from, h, KIND_ERROR_CONTEXT, WHAT)?;
     let ec = data.async_state().error_context(e)?;
     ec.refs = ec.refs.checked_add(1).ok_or_else(|| {
-        Error::trap(TrapKind::TooManyHandles, "too many handles to an error context")
+        Error::trap(
+            TrapKind::TooManyHandles,
+            "too many handles to an error context",
+        )
     })?;
     match data.add_async_handle(to, KIND_ERROR_CONTEXT, e) {
         Ok(i) => Ok(i),

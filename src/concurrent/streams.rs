@@ -447,7 +447,9 @@ fn run<T: 'static>(
         Op::Write => copy(caller, component, b, inst, opts, false, a0, a1, n).map(some),
         Op::CancelRead => cancel(caller, component, b, inst, true, a0).map(some),
         Op::CancelWrite => cancel(caller, component, b, inst, false, a0).map(some),
-        Op::DropReadable => drop_end(caller.data_mut(), component, b, inst, true, a0).map(|()| None),
+        Op::DropReadable => {
+            drop_end(caller.data_mut(), component, b, inst, true, a0).map(|()| None)
+        }
         Op::DropWritable => {
             drop_end(caller.data_mut(), component, b, inst, false, a0).map(|()| None)
         }
@@ -455,7 +457,9 @@ fn run<T: 'static>(
         Op::ErrorContextDebugMessage => {
             super::error_context::debug_message(caller, inst, opts, a0, a1).map(|()| None)
         }
-        Op::ErrorContextDrop => super::error_context::drop(caller.data_mut(), inst, a0).map(|()| None),
+        Op::ErrorContextDrop => {
+            super::error_context::drop(caller.data_mut(), inst, a0).map(|()| None)
+        }
     }
 }
 
@@ -466,7 +470,12 @@ fn some(v: u32) -> Option<u64> {
 /// `{stream,future}.new`: a shared state and its two ends in `inst`'s
 /// table; the readable end's index in the low 32 bits, the writable's in
 /// the high ones.
-fn new<T>(data: &mut StoreData<T>, component: &Component, b: StreamBuiltin, inst: u32) -> Result<u64> {
+fn new<T>(
+    data: &mut StoreData<T>,
+    component: &Component,
+    b: StreamBuiltin,
+    inst: u32,
+) -> Result<u64> {
     let ty = (component.inner.arena.component_id, b.elem);
     let end = |w| EndState {
         w,
@@ -701,12 +710,7 @@ fn stream_rendezvous<T: 'static>(
     } else {
         let state = caller.data_mut().async_state();
         let shared = state.shared(id)?;
-        let zero = |s: &Shared, e: usize| {
-            s.ends[e]
-                .buffer
-                .as_ref()
-                .is_some_and(|b| b.length == 0)
-        };
+        let zero = |s: &Shared, e: usize| s.ends[e].buffer.as_ref().is_some_and(|b| b.length == 0);
         if side == WRITABLE && zero(shared, side) && zero(shared, other) {
             // A zero-length write meeting a zero-length read completes,
             // leaving the read pending.
@@ -1152,11 +1156,17 @@ fn elem_type(
         return Err(Error::load(0, "type index out of range"));
     }
     let ComponentAnyTypeId::Defined(id) = types.component_any_type_at(ty) else {
-        return Err(Error::load(0, "a stream or future built-in of a non-value type"));
+        return Err(Error::load(
+            0,
+            "a stream or future built-in of a non-value type",
+        ));
     };
     let t = arena.intern_val(types, V::Type(id))?;
     let ValType::Def(i) = t else {
-        return Err(Error::load(0, "a stream or future built-in of a non-stream type"));
+        return Err(Error::load(
+            0,
+            "a stream or future built-in of a non-stream type",
+        ));
     };
     match (arena.def(i), future) {
         (DefType::Stream(e), false) | (DefType::Future(e), true) => Ok(*e),

@@ -1,0 +1,1032 @@
+//! Streams, futures and error contexts (feature `async`): the
+//! `stream.*`, `future.*` and `error-context.*` built-ins within one
+//! instance and between two, partial and zero-length copies, cancellation,
+//! drops, every trap CanonicalABI.md names for them, and stream, future
+//! and error-context handles passed between components.
+//!
+//! The validator runs without wasm-tools' `cm-more-async-builtins`
+//! feature, so `stream.read`/`write` and `future.read`/`write` are always
+//! `async` here and the cancel built-ins are always synchronous (a cancel
+//! of a copy between guests completes at once).
+#![cfg(feature = "async")]
+
+mod common;
+
+use common::*;
+use componentry::*;
+
+fn trap_kind(e: &Error) -> TrapKind {
+    match e.kind() {
+        ErrorKind::Trap(k) => *k,
+        other => panic!("expected a trap, got {other:?}: {e}"),
+    }
+}
+
+/// A component whose core module imports the stream, future and
+/// error-context built-ins from "b", and has globals `$rx`/`$tx` that
+/// `$split` sets from a `*.new` result.
+fn component(core_funcs: &str, lifts: &str) -> String {
+    format!(
+        r#"(component
+  (type $R (resource (rep i32)))
+  (type $S (stream u8))
+  (type $S32 (stream u32))
+  (type $SE (stream))
+  (type $F (future u8))
+  (type $FB (future bool))
+  (core module $Mem
+    (memory (export "mem") 1)
+    (global $bump (mut i32) (i32.const 4096))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (global.get $bump))
+      (global.set $bump (i32.add (global.get $bump) (local.get 3)))
+      (local.get $p)))
+  (core instance $mem (instantiate $Mem))
+  (alias core export $mem "mem" (core memory $memory))
+  (alias core export $mem "realloc" (core func $realloc))
+  (canon stream.new $S (core func $s.new))
+  (canon stream.read $S async (memory $memory) (core func $s.read))
+  (canon stream.write $S async (memory $memory) (core func $s.write))
+  (canon stream.cancel-read $S (core func $s.cancel-read))
+  (canon stream.cancel-write $S (core func $s.cancel-write))
+  (canon stream.drop-readable $S (core func $s.drop-r))
+  (canon stream.drop-writable $S (core func $s.drop-w))
+  (canon stream.new $S32 (core func $w.new))
+  (canon stream.read $S32 async (memory $memory) (core func $w.read))
+  (canon stream.write $S32 async (memory $memory) (core func $w.write))
+  (canon stream.new $SE (core func $e.new))
+  (canon stream.read $SE async (core func $e.read))
+  (canon stream.write $SE async (core func $e.write))
+  (canon stream.cancel-read $SE (core func $e.cancel-read))
+  (canon future.new $F (core func $f.new))
+  (canon future.read $F async (memory $memory) (core func $f.read))
+  (canon future.write $F async (memory $memory) (core func $f.write))
+  (canon future.cancel-read $F (core func $f.cancel-read))
+  (canon future.cancel-write $F (core func $f.cancel-write))
+  (canon future.drop-readable $F (core func $f.drop-r))
+  (canon future.drop-writable $F (core func $f.drop-w))
+  (canon future.new $FB (core func $fb.new))
+  (canon future.read $FB async (memory $memory) (core func $fb.read))
+  (canon future.write $FB async (memory $memory) (core func $fb.write))
+  (canon error-context.new (memory $memory) (core func $ec.new))
+  (canon error-context.debug-message (memory $memory) (realloc $realloc) (core func $ec.msg))
+  (canon error-context.drop (core func $ec.drop))
+  (canon resource.new $R (core func $r.new))
+  (canon waitable-set.new (core func $ws.new))
+  (core module $M
+    (import "b" "mem" (memory 1))
+    (import "b" "s.new" (func $s.new (result i64)))
+    (import "b" "s.read" (func $s.read (param i32 i32 i32) (result i32)))
+    (import "b" "s.write" (func $s.write (param i32 i32 i32) (result i32)))
+    (import "b" "s.cancel-read" (func $s.cancel-read (param i32) (result i32)))
+    (import "b" "s.cancel-write" (func $s.cancel-write (param i32) (result i32)))
+    (import "b" "s.drop-r" (func $s.drop-r (param i32)))
+    (import "b" "s.drop-w" (func $s.drop-w (param i32)))
+    (import "b" "w.new" (func $w.new (result i64)))
+    (import "b" "w.read" (func $w.read (param i32 i32 i32) (result i32)))
+    (import "b" "w.write" (func $w.write (param i32 i32 i32) (result i32)))
+    (import "b" "e.new" (func $e.new (result i64)))
+    (import "b" "e.read" (func $e.read (param i32 i32 i32) (result i32)))
+    (import "b" "e.write" (func $e.write (param i32 i32 i32) (result i32)))
+    (import "b" "e.cancel-read" (func $e.cancel-read (param i32) (result i32)))
+    (import "b" "f.new" (func $f.new (result i64)))
+    (import "b" "f.read" (func $f.read (param i32 i32) (result i32)))
+    (import "b" "f.write" (func $f.write (param i32 i32) (result i32)))
+    (import "b" "f.cancel-read" (func $f.cancel-read (param i32) (result i32)))
+    (import "b" "f.cancel-write" (func $f.cancel-write (param i32) (result i32)))
+    (import "b" "f.drop-r" (func $f.drop-r (param i32)))
+    (import "b" "f.drop-w" (func $f.drop-w (param i32)))
+    (import "b" "fb.new" (func $fb.new (result i64)))
+    (import "b" "fb.read" (func $fb.read (param i32 i32) (result i32)))
+    (import "b" "fb.write" (func $fb.write (param i32 i32) (result i32)))
+    (import "b" "ec.new" (func $ec.new (param i32 i32) (result i32)))
+    (import "b" "ec.msg" (func $ec.msg (param i32 i32)))
+    (import "b" "ec.drop" (func $ec.drop (param i32)))
+    (import "b" "r.new" (func $r.new (param i32) (result i32)))
+    (import "b" "ws.new" (func $ws.new (result i32)))
+    (global $rx (mut i32) (i32.const 0))
+    (global $tx (mut i32) (i32.const 0))
+    (func $split (param i64)
+      (global.set $rx (i32.wrap_i64 (local.get 0)))
+      (global.set $tx (i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const 32)))))
+    (func $expect (param $got i32) (param $want i32)
+      (if (i32.ne (local.get $got) (local.get $want)) (then unreachable)))
+    (data (i32.const 100) "abcdefgh")
+    {core_funcs}
+  )
+  (core instance $i (instantiate $M (with "b" (instance
+    (export "mem" (memory $memory))
+    (export "s.new" (func $s.new)) (export "s.read" (func $s.read))
+    (export "s.write" (func $s.write))
+    (export "s.cancel-read" (func $s.cancel-read)) (export "s.cancel-write" (func $s.cancel-write))
+    (export "s.drop-r" (func $s.drop-r)) (export "s.drop-w" (func $s.drop-w))
+    (export "w.new" (func $w.new)) (export "w.read" (func $w.read)) (export "w.write" (func $w.write))
+    (export "e.new" (func $e.new)) (export "e.read" (func $e.read)) (export "e.write" (func $e.write))
+    (export "e.cancel-read" (func $e.cancel-read))
+    (export "f.new" (func $f.new)) (export "f.read" (func $f.read)) (export "f.write" (func $f.write))
+    (export "f.cancel-read" (func $f.cancel-read)) (export "f.cancel-write" (func $f.cancel-write))
+    (export "f.drop-r" (func $f.drop-r)) (export "f.drop-w" (func $f.drop-w))
+    (export "fb.new" (func $fb.new)) (export "fb.read" (func $fb.read)) (export "fb.write" (func $fb.write))
+    (export "ec.new" (func $ec.new)) (export "ec.msg" (func $ec.msg)) (export "ec.drop" (func $ec.drop))
+    (export "r.new" (func $r.new)) (export "ws.new" (func $ws.new))))))
+  {lifts}
+)"#
+    )
+}
+
+/// Runs `body` as export `f` (returning `u32`: the body leaves one `i32`)
+/// and returns its result.
+fn run(body: &str) -> u32 {
+    let wat = component(
+        &format!(r#"(func (export "f") (result i32) {body})"#),
+        r#"(func (export "f") (result u32) (canon lift (core func $i "f")))"#,
+    );
+    let (mut store, instance) = instantiate(&wat);
+    match call1(&mut store, &instance, "f", &[]) {
+        Val::U32(x) => x,
+        other => panic!("expected a u32, got {other:?}"),
+    }
+}
+
+/// Runs `body` as export `f` and expects a trap of `kind`; returns it.
+fn traps(body: &str, kind: TrapKind) -> Error {
+    let wat = component(
+        &format!(r#"(func (export "f") {body})"#),
+        r#"(func (export "f") (canon lift (core func $i "f")))"#,
+    );
+    let (mut store, instance) = instantiate(&wat);
+    let e = call_err(&mut store, &instance, "f", &[]);
+    assert_eq!(trap_kind(&e), kind, "{body}: {e}");
+    e
+}
+
+// ------------------------------------------------------------ new
+
+#[test]
+fn new_puts_both_ends_in_the_handle_table() {
+    // A fresh table: the readable end is 1, the writable end 2, and the
+    // next handle (a resource) is 3.
+    let r = run(r#"(call $split (call $s.new))
+           (call $expect (global.get $rx) (i32.const 1))
+           (call $expect (global.get $tx) (i32.const 2))
+           (call $r.new (i32.const 7))"#);
+    assert_eq!(r, 3);
+}
+
+// ------------------------------------------------------------ copies
+
+#[test]
+fn read_then_write_copies_and_the_reader_gets_its_event() {
+    let r = run(r#"(call $split (call $s.new))
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 8)) (i32.const -1))
+           ;; the writer finds the reader pending: 5 bytes copied, COMPLETED
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 5))
+                         (i32.const 0x50))
+           (call $expect (i32.load8_u (i32.const 200)) (i32.const 0x61))
+           (call $expect (i32.load8_u (i32.const 204)) (i32.const 0x65))
+           (call $expect (i32.load8_u (i32.const 205)) (i32.const 0))
+           ;; the reader's event is pending: cancelling delivers it (5 copied)
+           (call $s.cancel-read (global.get $rx))"#);
+    assert_eq!(r, 0x50);
+}
+
+#[test]
+fn write_then_partial_reads_reclaim_at_delivery() {
+    let r = run(r#"(call $split (call $s.new))
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 8)) (i32.const -1))
+           ;; partial reads out of the one pending write
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 3)) (i32.const 0x30))
+           (call $expect (call $s.read (global.get $rx) (i32.const 203) (i32.const 2)) (i32.const 0x20))
+           (call $expect (i32.load (i32.const 200)) (i32.const 0x64636261))
+           ;; delivering the writer's event reclaims its buffer: 5 copied
+           (call $expect (call $s.cancel-write (global.get $tx)) (i32.const 0x50))
+           ;; now a read waits for a new write
+           (call $expect (call $s.read (global.get $rx) (i32.const 205) (i32.const 8)) (i32.const -1))
+           (call $expect (call $s.write (global.get $tx) (i32.const 105) (i32.const 3)) (i32.const 0x30))
+           (call $expect (i32.load8_u (i32.const 207)) (i32.const 0x68))
+           (call $s.cancel-read (global.get $rx))"#);
+    assert_eq!(r, 0x30);
+}
+
+#[test]
+fn a_consumed_write_completes_when_the_next_read_arrives() {
+    let r = run(r#"(call $split (call $s.new))
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 2)) (i32.const -1))
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 8)) (i32.const 0x20))
+           ;; the writer's buffer is used up but not reclaimed: the next read
+           ;; completes the write and waits
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 8)) (i32.const -1))
+           (call $expect (call $s.cancel-write (global.get $tx)) (i32.const 0x20))
+           (call $s.cancel-read (global.get $rx))"#);
+    // CANCELLED, nothing copied.
+    assert_eq!(r, 2);
+}
+
+#[test]
+fn zero_length_copies() {
+    let r = run(r#"(call $split (call $s.new))
+           ;; a zero-length read with a write pending completes with nothing
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 4)) (i32.const -1))
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 0)) (i32.const 0))
+           ;; the write is still pending, with no event: cancel it
+           (call $expect (call $s.cancel-write (global.get $tx)) (i32.const 2))
+           ;; a zero-length write meeting a zero-length read completes, the
+           ;; read stays pending
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 0)) (i32.const -1))
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 0)) (i32.const 0))
+           (call $expect (call $s.cancel-read (global.get $rx)) (i32.const 2))
+           ;; a zero-length write with a read pending completes, the read
+           ;; stays pending
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 4)) (i32.const -1))
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 0)) (i32.const 0))
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 4)) (i32.const 0x40))
+           (call $expect (call $s.cancel-read (global.get $rx)) (i32.const 0x40))
+           ;; a zero-length read with a zero-length write pending: the write
+           ;; completes, the read waits
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 0)) (i32.const -1))
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 0)) (i32.const -1))
+           (call $expect (call $s.cancel-write (global.get $tx)) (i32.const 0))
+           (call $s.cancel-read (global.get $rx))"#);
+    assert_eq!(r, 2);
+}
+
+#[test]
+fn zero_length_buffers_are_not_bounds_checked() {
+    let r = run(r#"(call $split (call $s.new))
+           (call $expect (call $s.read (global.get $rx) (i32.const -1) (i32.const 0)) (i32.const -1))
+           (call $s.cancel-read (global.get $rx))"#);
+    assert_eq!(r, 2);
+}
+
+#[test]
+fn untyped_streams_count_elements_and_ignore_pointers() {
+    let r = run(r#"(call $split (call $e.new))
+           (call $expect (call $e.read (global.get $rx) (i32.const -1) (i32.const 10)) (i32.const -1))
+           (call $expect (call $e.write (global.get $tx) (i32.const -7) (i32.const 4)) (i32.const 0x40))
+           (call $e.cancel-read (global.get $rx))"#);
+    assert_eq!(r, 0x40);
+}
+
+#[test]
+fn overlapping_copies_in_one_memory_read_before_writing() {
+    for dst in [96u32, 98, 100, 102, 104] {
+        let r = run(&format!(
+            r#"(call $split (call $s.new))
+               (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 8)) (i32.const -1))
+               (call $expect (call $s.read (global.get $rx) (i32.const {dst}) (i32.const 8)) (i32.const 0x80))
+               (call $expect (i32.load (i32.const {dst})) (i32.const 0x64636261))
+               (i32.load (i32.const {d4}))"#,
+            d4 = dst + 4
+        ));
+        assert_eq!(r, 0x6867_6665, "dst {dst}");
+    }
+}
+
+#[test]
+fn u32_streams_copy_whole_elements() {
+    let r = run(r#"(call $split (call $w.new))
+           (i32.store (i32.const 300) (i32.const 0x11223344))
+           (i32.store (i32.const 304) (i32.const 0x55667788))
+           (call $expect (call $w.write (global.get $tx) (i32.const 300) (i32.const 2)) (i32.const -1))
+           (call $expect (call $w.read (global.get $rx) (i32.const 400) (i32.const 1)) (i32.const 0x10))
+           (call $expect (i32.load (i32.const 400)) (i32.const 0x11223344))
+           (call $expect (call $w.read (global.get $rx) (i32.const 404) (i32.const 4)) (i32.const 0x10))
+           (i32.load (i32.const 404))"#);
+    assert_eq!(r, 0x5566_7788);
+}
+
+// ------------------------------------------------------------ drops
+
+#[test]
+fn reading_after_the_writer_dropped_reports_dropped() {
+    let r = run(r#"(call $split (call $s.new))
+           (call $s.drop-w (global.get $tx))
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 4)) (i32.const 1))
+           ;; DONE: dropping is all that is left
+           (call $s.drop-r (global.get $rx))
+           (i32.const 7)"#);
+    assert_eq!(r, 7);
+}
+
+#[test]
+fn dropping_an_end_notifies_the_pending_other_end() {
+    let r = run(r#"(call $split (call $s.new))
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 8)) (i32.const -1))
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 3)) (i32.const 0x30))
+           (call $s.drop-r (global.get $rx))
+           ;; the write was pending with progress 3: DROPPED | 3 << 4
+           (call $s.cancel-write (global.get $tx))"#);
+    assert_eq!(r, 0x31);
+}
+
+#[test]
+fn writing_after_the_reader_dropped_reports_dropped_then_traps() {
+    let e = traps(
+        r#"(call $split (call $s.new))
+           (call $s.drop-r (global.get $rx))
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 4)) (i32.const 1))
+           (drop (call $s.write (global.get $tx) (i32.const 100) (i32.const 4)))"#,
+        TrapKind::AsyncRule,
+    );
+    assert!(e.to_string().contains("done"), "{e}");
+}
+
+#[test]
+fn dropping_a_busy_end_traps() {
+    let e = traps(
+        r#"(call $split (call $s.new))
+           (drop (call $s.write (global.get $tx) (i32.const 0) (i32.const 4)))
+           (call $s.drop-w (global.get $tx))"#,
+        TrapKind::AsyncRule,
+    );
+    assert!(e.to_string().contains("cannot drop busy stream"), "{e}");
+}
+
+#[test]
+fn dropped_ends_leave_the_table() {
+    traps(
+        r#"(call $split (call $s.new))
+           (call $s.drop-r (global.get $rx))
+           (call $s.drop-r (global.get $rx))"#,
+        TrapKind::InvalidHandle,
+    );
+    // Both ends dropped: their slots are reused.
+    let r = run(r#"(call $split (call $s.new))
+           (call $s.drop-r (global.get $rx))
+           (call $s.drop-w (global.get $tx))
+           (call $split (call $s.new))
+           (call $expect (global.get $rx) (i32.const 2))
+           (global.get $tx)"#);
+    assert_eq!(r, 1);
+}
+
+// ------------------------------------------------------------ cancel
+
+#[test]
+fn cancel_traps_without_a_copy_in_progress() {
+    traps(
+        r#"(call $split (call $s.new))
+           (drop (call $s.cancel-read (global.get $rx)))"#,
+        TrapKind::AsyncRule,
+    );
+    // A finished copy is not in progress either.
+    traps(
+        r#"(call $split (call $s.new))
+           (drop (call $s.read (global.get $rx) (i32.const 200) (i32.const 4)))
+           (drop (call $s.write (global.get $tx) (i32.const 100) (i32.const 4)))
+           (drop (call $s.cancel-write (global.get $tx)))"#,
+        TrapKind::AsyncRule,
+    );
+}
+
+#[test]
+fn a_cancelled_end_can_copy_again() {
+    let r = run(r#"(call $split (call $s.new))
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 4)) (i32.const -1))
+           (call $expect (call $s.cancel-read (global.get $rx)) (i32.const 2))
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 4)) (i32.const -1))
+           (call $s.read (global.get $rx) (i32.const 200) (i32.const 4))"#);
+    assert_eq!(r, 0x40);
+}
+
+// ------------------------------------------------------------ futures
+
+#[test]
+fn futures_copy_one_value_either_way() {
+    let r = run(r#"(call $split (call $f.new))
+           (call $expect (call $f.read (global.get $rx) (i32.const 200)) (i32.const -1))
+           (call $expect (call $f.write (global.get $tx) (i32.const 100)) (i32.const 0))
+           (call $expect (i32.load8_u (i32.const 200)) (i32.const 0x61))
+           (call $expect (call $f.cancel-read (global.get $rx)) (i32.const 0))
+           (call $f.drop-r (global.get $rx))
+           (call $f.drop-w (global.get $tx))
+           (call $split (call $f.new))
+           (call $expect (call $f.write (global.get $tx) (i32.const 101)) (i32.const -1))
+           (call $expect (call $f.read (global.get $rx) (i32.const 201)) (i32.const 0))
+           (call $expect (call $f.cancel-write (global.get $tx)) (i32.const 0))
+           (call $f.drop-w (global.get $tx))
+           (call $f.drop-r (global.get $rx))
+           (i32.load8_u (i32.const 201))"#);
+    assert_eq!(r, 0x62);
+}
+
+#[test]
+fn a_future_is_written_once() {
+    let e = traps(
+        r#"(call $split (call $f.new))
+           (drop (call $f.read (global.get $rx) (i32.const 200)))
+           (drop (call $f.write (global.get $tx) (i32.const 100)))
+           (drop (call $f.write (global.get $tx) (i32.const 100)))"#,
+        TrapKind::AsyncRule,
+    );
+    assert!(e.to_string().contains("done"), "{e}");
+}
+
+#[test]
+fn a_future_writer_must_write_before_dropping() {
+    let e = traps(
+        r#"(call $split (call $f.new))
+           (call $f.drop-w (global.get $tx))"#,
+        TrapKind::AsyncRule,
+    );
+    assert!(
+        e.to_string().contains("without first writing a value"),
+        "{e}"
+    );
+    // A cancelled write is no write either.
+    traps(
+        r#"(call $split (call $f.new))
+           (drop (call $f.write (global.get $tx) (i32.const 100)))
+           (drop (call $f.cancel-write (global.get $tx)))
+           (call $f.drop-w (global.get $tx))"#,
+        TrapKind::AsyncRule,
+    );
+}
+
+#[test]
+fn a_future_reader_may_drop_and_the_writer_sees_it() {
+    let r = run(r#"(call $split (call $f.new))
+           (call $f.drop-r (global.get $rx))
+           (call $expect (call $f.write (global.get $tx) (i32.const 100)) (i32.const 1))
+           (call $f.drop-w (global.get $tx))
+           (i32.const 9)"#);
+    assert_eq!(r, 9);
+}
+
+#[test]
+fn a_pending_future_write_sees_the_reader_drop() {
+    let r = run(r#"(call $split (call $f.new))
+           (call $expect (call $f.write (global.get $tx) (i32.const 100)) (i32.const -1))
+           (call $f.drop-r (global.get $rx))
+           (call $f.cancel-write (global.get $tx))"#);
+    assert_eq!(r, 1);
+}
+
+#[test]
+fn non_numeric_copies_within_one_instance_trap() {
+    let e = traps(
+        r#"(call $split (call $fb.new))
+           (drop (call $fb.read (global.get $rx) (i32.const 200)))
+           (drop (call $fb.write (global.get $tx) (i32.const 100)))"#,
+        TrapKind::AsyncRule,
+    );
+    assert!(
+        e.to_string()
+            .contains("cannot read from and write to intra-component future"),
+        "{e}"
+    );
+}
+
+// ------------------------------------------------------------ traps
+
+#[test]
+fn builtins_trap_on_handles_of_the_wrong_kind() {
+    // The writable end given to read, and the readable one to write.
+    let e = traps(
+        r#"(call $split (call $s.new))
+           (drop (call $s.read (global.get $tx) (i32.const 0) (i32.const 1)))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    assert!(e.to_string().contains("not a readable stream end"), "{e}");
+    traps(
+        r#"(call $split (call $s.new))
+           (drop (call $s.write (global.get $rx) (i32.const 0) (i32.const 1)))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    traps(
+        r#"(call $split (call $s.new))
+           (call $s.drop-r (global.get $tx))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    // A future end given to a stream built-in, and the other way.
+    traps(
+        r#"(call $split (call $f.new))
+           (drop (call $s.read (global.get $rx) (i32.const 0) (i32.const 1)))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    traps(
+        r#"(call $split (call $s.new))
+           (call $f.drop-r (global.get $rx))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    // A resource handle, a waitable set, an error context.
+    traps(
+        r#"(drop (call $s.read (call $r.new (i32.const 1)) (i32.const 0) (i32.const 1)))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    traps(
+        r#"(call $s.drop-w (call $ws.new))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    traps(
+        r#"(call $s.drop-w (call $ec.new (i32.const 100) (i32.const 3)))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    // No handle at all.
+    traps(
+        r#"(drop (call $s.read (i32.const 5) (i32.const 0) (i32.const 1)))"#,
+        TrapKind::InvalidHandle,
+    );
+}
+
+#[test]
+fn builtins_trap_on_an_end_of_another_type() {
+    let e = traps(
+        r#"(call $split (call $s.new))
+           (drop (call $w.read (global.get $rx) (i32.const 0) (i32.const 1)))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    assert!(e.to_string().contains("type"), "{e}");
+    traps(
+        r#"(call $split (call $e.new))
+           (drop (call $s.write (global.get $tx) (i32.const 0) (i32.const 1)))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+}
+
+#[test]
+fn a_second_copy_while_copying_traps() {
+    let e = traps(
+        r#"(call $split (call $s.new))
+           (drop (call $s.read (global.get $rx) (i32.const 0) (i32.const 1)))
+           (drop (call $s.read (global.get $rx) (i32.const 0) (i32.const 1)))"#,
+        TrapKind::AsyncRule,
+    );
+    assert!(e.to_string().contains("in progress"), "{e}");
+}
+
+#[test]
+fn buffers_are_checked_for_alignment_bounds_and_length() {
+    traps(
+        r#"(call $split (call $w.new))
+           (drop (call $w.read (global.get $rx) (i32.const 2) (i32.const 1)))"#,
+        TrapKind::UnalignedPointer,
+    );
+    traps(
+        r#"(call $split (call $s.new))
+           (drop (call $s.write (global.get $tx) (i32.const 65535) (i32.const 2)))"#,
+        TrapKind::PointerOutOfBounds,
+    );
+    traps(
+        r#"(call $split (call $w.new))
+           (drop (call $w.write (global.get $tx) (i32.const 0) (i32.const 0x4000000)))"#,
+        TrapKind::PointerOutOfBounds,
+    );
+    traps(
+        r#"(call $split (call $s.new))
+           (drop (call $s.read (global.get $rx) (i32.const 0) (i32.const 0x10000000)))"#,
+        TrapKind::LengthTooLarge,
+    );
+    // Untyped: no bounds, but the length limit holds.
+    traps(
+        r#"(call $split (call $e.new))
+           (drop (call $e.read (global.get $rx) (i32.const 0) (i32.const 0x10000000)))"#,
+        TrapKind::LengthTooLarge,
+    );
+}
+
+#[test]
+fn a_trapping_builtin_leaves_the_end_idle() {
+    // The bounds trap comes before the end starts copying (the instance
+    // is poisoned anyway; this checks no state is left half-made).
+    traps(
+        r#"(call $split (call $s.new))
+           (drop (call $s.write (global.get $tx) (i32.const 65535) (i32.const 2)))"#,
+        TrapKind::PointerOutOfBounds,
+    );
+}
+
+#[test]
+fn builtins_trap_in_post_return() {
+    let wat = component(
+        r#"(func (export "f") (result i32) (i32.const 0))
+           (func (export "f-pr") (param i32) (drop (call $s.new)))"#,
+        r#"(func (export "f") (result u32) (canon lift (core func $i "f")
+             (post-return (core func $i "f-pr"))))"#,
+    );
+    let (mut store, instance) = instantiate(&wat);
+    let e = call_err(&mut store, &instance, "f", &[]);
+    assert_eq!(trap_kind(&e), TrapKind::CannotLeave, "{e}");
+}
+
+#[test]
+fn stream_ends_count_against_the_handle_limit() {
+    let wat = component(
+        r#"(func (export "f") (drop (call $s.new)) (drop (call $s.new)))"#,
+        r#"(func (export "f") (canon lift (core func $i "f")))"#,
+    );
+    let mut config = Config::default();
+    config.max_handles_per_instance(3);
+    let engine = Engine::new(&config);
+    let c = load(&engine, &wat);
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &c)
+        .expect("instantiate");
+    let e = call_err(&mut store, &instance, "f", &[]);
+    assert_eq!(trap_kind(&e), TrapKind::TooManyHandles, "{e}");
+}
+
+// ------------------------------------------------------------ error contexts
+
+#[test]
+fn error_context_messages_round_trip() {
+    let r = run(r#"(local $e i32)
+           (local.set $e (call $ec.new (i32.const 100) (i32.const 5)))
+           (call $ec.msg (local.get $e) (i32.const 16))
+           ;; 5 bytes at the pointer stored at 16
+           (call $expect (i32.load (i32.const 20)) (i32.const 5))
+           (call $expect (i32.load (i32.load (i32.const 16))) (i32.const 0x64636261))
+           (call $ec.drop (local.get $e))
+           (i32.load8_u (i32.add (i32.load (i32.const 16)) (i32.const 4)))"#);
+    assert_eq!(r, 0x65);
+}
+
+#[test]
+fn error_context_traps() {
+    traps(
+        r#"(local $e i32)
+           (local.set $e (call $ec.new (i32.const 100) (i32.const 1)))
+           (call $ec.drop (local.get $e))
+           (call $ec.drop (local.get $e))"#,
+        TrapKind::InvalidHandle,
+    );
+    traps(
+        r#"(call $ec.drop (call $r.new (i32.const 1)))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    traps(
+        r#"(call $split (call $s.new)) (call $ec.msg (global.get $rx) (i32.const 0))"#,
+        TrapKind::WrongAsyncHandle,
+    );
+    traps(
+        r#"(drop (call $ec.new (i32.const 65535) (i32.const 2)))"#,
+        TrapKind::PointerOutOfBounds,
+    );
+    traps(
+        r#"(call $ec.msg (call $ec.new (i32.const 100) (i32.const 1)) (i32.const 2))"#,
+        TrapKind::UnalignedPointer,
+    );
+    // Invalid UTF-8.
+    traps(
+        r#"(i32.store8 (i32.const 50) (i32.const 0xff))
+           (drop (call $ec.new (i32.const 50) (i32.const 1)))"#,
+        TrapKind::InvalidEncoding,
+    );
+}
+
+// ------------------------------------------------------------ images
+
+#[test]
+fn stream_builtins_survive_component_images() {
+    let wat = component(
+        r#"(func (export "f") (result i32)
+             (call $split (call $s.new))
+             (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 8)) (i32.const -1))
+             (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 2)) (i32.const 0x20))
+             (call $expect (call $s.cancel-read (global.get $rx)) (i32.const 0x20))
+             (call $split (call $f.new))
+             (call $expect (call $f.write (global.get $tx) (i32.const 100)) (i32.const -1))
+             (call $expect (call $f.read (global.get $rx) (i32.const 300)) (i32.const 0))
+             (call $ec.msg (call $ec.new (i32.const 100) (i32.const 3)) (i32.const 16))
+             (i32.add (i32.load8_u (i32.const 300)) (i32.load (i32.const 20))))"#,
+        r#"(func (export "f") (result u32) (canon lift (core func $i "f")))"#,
+    );
+    let engine = Engine::default();
+    let c = load(&engine, &wat);
+    let bytes = c.serialize().expect("serialize");
+    // SAFETY: an image this process just made with this engine.
+    let c = unsafe { Component::deserialize(&engine, &bytes) }.expect("deserialize");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &c)
+        .expect("instantiate");
+    assert_eq!(call1(&mut store, &instance, "f", &[]), Val::U32(0x61 + 3));
+}
+
+// ------------------------------------------------------------ across components
+
+/// Component `$C` makes streams and futures and keeps the writable ends;
+/// `$D` gets the readable ends through calls and reads them.
+fn pair(c_funcs: &str, d_funcs: &str, d_lifts: &str) -> String {
+    format!(
+        r#"(component
+  (component $C
+    (type $R (resource (rep i32)))
+    (export $RE "r" (type $R))
+    (type $S (stream u8))
+    (type $F (future u8))
+    (type $SR (stream (own $R)))
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (alias core export $mem "mem" (core memory $memory))
+    (canon stream.new $S (core func $s.new))
+    (canon stream.write $S async (memory $memory) (core func $s.write))
+    (canon stream.cancel-write $S (core func $s.cancel-write))
+    (canon stream.drop-writable $S (core func $s.drop-w))
+    (canon future.new $F (core func $f.new))
+    (canon future.write $F async (memory $memory) (core func $f.write))
+    (canon stream.new $SR (core func $sr.new))
+    (canon stream.write $SR async (memory $memory) (core func $sr.write))
+    (canon error-context.new (memory $memory) (core func $ec.new))
+    (canon resource.new $R (core func $r.new))
+    (core module $CM
+      (import "" "mem" (memory 1))
+      (import "" "s.new" (func $s.new (result i64)))
+      (import "" "s.write" (func $s.write (param i32 i32 i32) (result i32)))
+      (import "" "s.cancel-write" (func $s.cancel-write (param i32) (result i32)))
+      (import "" "s.drop-w" (func $s.drop-w (param i32)))
+      (import "" "f.new" (func $f.new (result i64)))
+      (import "" "f.write" (func $f.write (param i32 i32) (result i32)))
+      (import "" "sr.new" (func $sr.new (result i64)))
+      (import "" "sr.write" (func $sr.write (param i32 i32 i32) (result i32)))
+      (import "" "ec.new" (func $ec.new (param i32 i32) (result i32)))
+      (import "" "r.new" (func $r.new (param i32) (result i32)))
+      (global $tx (mut i32) (i32.const 0))
+      (global $rx (mut i32) (i32.const 0))
+      (data (i32.const 100) "hello, world")
+      (func $split (param i64)
+        (global.set $rx (i32.wrap_i64 (local.get 0)))
+        (global.set $tx (i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const 32)))))
+      {c_funcs}
+    )
+    (core instance $cm (instantiate $CM (with "" (instance
+      (export "mem" (memory $memory))
+      (export "s.new" (func $s.new)) (export "s.write" (func $s.write))
+      (export "s.cancel-write" (func $s.cancel-write)) (export "s.drop-w" (func $s.drop-w))
+      (export "f.new" (func $f.new)) (export "f.write" (func $f.write))
+      (export "sr.new" (func $sr.new)) (export "sr.write" (func $sr.write))
+      (export "ec.new" (func $ec.new)) (export "r.new" (func $r.new))))))
+    (func (export "start") (result (stream u8)) (canon lift (core func $cm "start")))
+    (func (export "write") (param "n" u32) (result u32) (canon lift (core func $cm "write")))
+    (func (export "cancel") (result u32) (canon lift (core func $cm "cancel")))
+    (func (export "close") (canon lift (core func $cm "close")))
+    (func (export "start-future") (result (future u8)) (canon lift (core func $cm "start-future")))
+    (func (export "start-res") (result (stream (own $RE))) (canon lift (core func $cm "start-res")))
+    (func (export "error") (result error-context) (canon lift (core func $cm "error")))
+    (func (export "give-back") (result (stream u8)) (canon lift (core func $cm "give-back")))
+    (func (export "take") (param "s" (stream u8)) (result u32) (canon lift (core func $cm "take")))
+  )
+  (instance $c (instantiate $C))
+  (component $D
+    (import "c" (instance $c
+      (export "r" (type $R (sub resource)))
+      (export "start" (func (result (stream u8))))
+      (export "write" (func (param "n" u32) (result u32)))
+      (export "cancel" (func (result u32)))
+      (export "close" (func))
+      (export "start-future" (func (result (future u8))))
+      (export "start-res" (func (result (stream (own $R)))))
+      (export "error" (func (result error-context)))
+      (export "give-back" (func (result (stream u8))))
+      (export "take" (func (param "s" (stream u8)) (result u32)))))
+    (alias export $c "r" (type $R))
+    (type $S (stream u8))
+    (type $F (future u8))
+    (type $SR (stream (own $R)))
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (alias core export $mem "mem" (core memory $memory))
+    (canon stream.new $S (core func $s.new))
+    (canon stream.read $S async (memory $memory) (core func $s.read))
+    (canon stream.cancel-read $S (core func $s.cancel-read))
+    (canon stream.drop-readable $S (core func $s.drop-r))
+    (canon future.read $F async (memory $memory) (core func $f.read))
+    (canon stream.read $SR async (memory $memory) (core func $sr.read))
+    (canon error-context.drop (core func $ec.drop))
+    (canon resource.drop $R (core func $r.drop))
+    (canon lower (func $c "start") (core func $start))
+    (canon lower (func $c "write") (core func $write))
+    (canon lower (func $c "cancel") (core func $cancel))
+    (canon lower (func $c "close") (core func $close))
+    (canon lower (func $c "start-future") (core func $start-future))
+    (canon lower (func $c "start-res") (core func $start-res))
+    (canon lower (func $c "error") (core func $error))
+    (canon lower (func $c "give-back") (core func $give-back))
+    (canon lower (func $c "take") (core func $take))
+    (core module $DM
+      (import "" "mem" (memory 1))
+      (import "" "s.new" (func $s.new (result i64)))
+      (import "" "s.read" (func $s.read (param i32 i32 i32) (result i32)))
+      (import "" "s.cancel-read" (func $s.cancel-read (param i32) (result i32)))
+      (import "" "s.drop-r" (func $s.drop-r (param i32)))
+      (import "" "f.read" (func $f.read (param i32 i32) (result i32)))
+      (import "" "sr.read" (func $sr.read (param i32 i32 i32) (result i32)))
+      (import "" "ec.drop" (func $ec.drop (param i32)))
+      (import "" "r.drop" (func $r.drop (param i32)))
+      (import "" "start" (func $start (result i32)))
+      (import "" "write" (func $write (param i32) (result i32)))
+      (import "" "cancel" (func $cancel (result i32)))
+      (import "" "close" (func $close))
+      (import "" "start-future" (func $start-future (result i32)))
+      (import "" "start-res" (func $start-res (result i32)))
+      (import "" "error" (func $error (result i32)))
+      (import "" "give-back" (func $give-back (result i32)))
+      (import "" "take" (func $take (param i32) (result i32)))
+      (func $expect (param $got i32) (param $want i32)
+        (if (i32.ne (local.get $got) (local.get $want)) (then unreachable)))
+      {d_funcs}
+    )
+    (core instance $dm (instantiate $DM (with "" (instance
+      (export "mem" (memory $memory))
+      (export "s.new" (func $s.new)) (export "s.read" (func $s.read))
+      (export "s.cancel-read" (func $s.cancel-read)) (export "s.drop-r" (func $s.drop-r))
+      (export "f.read" (func $f.read)) (export "sr.read" (func $sr.read))
+      (export "ec.drop" (func $ec.drop)) (export "r.drop" (func $r.drop))
+      (export "start" (func $start)) (export "write" (func $write))
+      (export "cancel" (func $cancel)) (export "close" (func $close))
+      (export "start-future" (func $start-future)) (export "start-res" (func $start-res))
+      (export "error" (func $error)) (export "give-back" (func $give-back))
+      (export "take" (func $take))))))
+    {d_lifts}
+  )
+  (instance $d (instantiate $D (with "c" (instance $c))))
+  (func (export "f") (alias export $d "f"))
+)"#
+    )
+}
+
+/// `$C`'s functions: `start` makes a stream u8 (keeping the writable
+/// end), `write n` writes `n` bytes of "hello, world", `cancel` cancels a
+/// pending write, `close` drops the writable end; `start-future` makes a
+/// future and writes 'h' to it; `start-res` makes a stream of resources
+/// and writes two (reps 7 and 8); `error` makes an error context;
+/// `give-back` passes back the stream `take` received.
+const C_FUNCS: &str = r#"
+  (global $taken (mut i32) (i32.const 0))
+  (func (export "start") (result i32)
+    (call $split (call $s.new))
+    (global.get $rx))
+  (func (export "write") (param $n i32) (result i32)
+    (call $s.write (global.get $tx) (i32.const 100) (local.get $n)))
+  (func (export "cancel") (result i32)
+    (call $s.cancel-write (global.get $tx)))
+  (func (export "close")
+    (call $s.drop-w (global.get $tx)))
+  (func (export "start-future") (result i32)
+    (call $split (call $f.new))
+    (drop (call $f.write (global.get $tx) (i32.const 100)))
+    (global.get $rx))
+  (func (export "start-res") (result i32)
+    (call $split (call $sr.new))
+    (i32.store (i32.const 200) (call $r.new (i32.const 7)))
+    (i32.store (i32.const 204) (call $r.new (i32.const 8)))
+    (drop (call $sr.write (global.get $tx) (i32.const 200) (i32.const 2)))
+    (global.get $rx))
+  (func (export "error") (result i32)
+    (call $ec.new (i32.const 100) (i32.const 5)))
+  (func (export "take") (param i32) (result i32)
+    (global.set $taken (local.get 0))
+    (local.get 0))
+  (func (export "give-back") (result i32)
+    (global.get $taken))
+"#;
+
+fn run_pair(d_body: &str) -> Result<u32> {
+    let wat = pair(
+        C_FUNCS,
+        &format!(r#"(func (export "f") (result i32) (local $s i32) {d_body})"#),
+        r#"(func (export "f") (result u32) (canon lift (core func $dm "f")))"#,
+    );
+    let engine = Engine::default();
+    let c = load(&engine, &wat);
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine).instantiate(&mut store, &c)?;
+    match call(&mut store, &instance, "f", &[])? {
+        Some(Val::U32(x)) => Ok(x),
+        other => panic!("expected a u32, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_stream_passed_between_components_copies_between_memories() {
+    let r = run_pair(
+        r#"(local.set $s (call $start))
+           ;; D's table is fresh: the readable end is handle 1
+           (call $expect (local.get $s) (i32.const 1))
+           (call $expect (call $s.read (local.get $s) (i32.const 300) (i32.const 4)) (i32.const -1))
+           ;; C writes 12 bytes: 4 fit into D's read
+           (call $expect (call $write (i32.const 12)) (i32.const 0x40))
+           (call $expect (call $s.cancel-read (local.get $s)) (i32.const 0x40))
+           (call $expect (i32.load (i32.const 300)) (i32.const 0x6c6c6568))
+           ;; a pending write of 12 is read in two parts
+           (call $expect (call $write (i32.const 12)) (i32.const -1))
+           (call $expect (call $s.read (local.get $s) (i32.const 304) (i32.const 3)) (i32.const 0x30))
+           (call $expect (call $s.read (local.get $s) (i32.const 307) (i32.const 100)) (i32.const 0x90))
+           (call $expect (call $cancel) (i32.const 0xc0))
+           ;; C drops its end: D reads DROPPED
+           (call $close)
+           (call $expect (call $s.read (local.get $s) (i32.const 0) (i32.const 1)) (i32.const 1))
+           (call $s.drop-r (local.get $s))
+           (i32.load8_u (i32.const 308))"#,
+    )
+    .expect("run");
+    // "hell" + "hel" + "lo, world": byte 308 is 'o'.
+    assert_eq!(r, u32::from(b'o'));
+}
+
+#[test]
+fn a_future_passed_between_components_delivers_its_value() {
+    let r = run_pair(
+        r#"(local.set $s (call $start-future))
+           (call $expect (call $f.read (local.get $s) (i32.const 300)) (i32.const 0))
+           (i32.load8_u (i32.const 300))"#,
+    )
+    .expect("run");
+    assert_eq!(r, u32::from(b'h'));
+}
+
+#[test]
+fn owned_handles_in_stream_elements_move() {
+    let r = run_pair(
+        r#"(local.set $s (call $start-res))
+           (call $expect (call $sr.read (local.get $s) (i32.const 300) (i32.const 4)) (i32.const 0x20))
+           ;; two own handles now in D's table (after the stream end, 1)
+           (call $expect (i32.load (i32.const 300)) (i32.const 2))
+           (call $expect (i32.load (i32.const 304)) (i32.const 3))
+           (call $r.drop (i32.load (i32.const 300)))
+           (call $r.drop (i32.load (i32.const 304)))
+           (i32.const 5)"#,
+    )
+    .expect("run");
+    assert_eq!(r, 5);
+}
+
+#[test]
+fn error_contexts_are_shared_not_moved() {
+    let r = run_pair(
+        r#"(local.set $s (call $error))
+           (call $ec.drop (local.get $s))
+           (local.get $s)"#,
+    )
+    .expect("run");
+    assert_eq!(r, 1);
+}
+
+#[test]
+fn a_stream_end_passes_back_and_forth() {
+    let r = run_pair(
+        r#"(local.set $s (call $start))
+           ;; give it to C and take it back: a new handle each time
+           (call $expect (call $take (local.get $s)) (i32.const 1))
+           (local.set $s (call $give-back))
+           (call $expect (call $s.read (local.get $s) (i32.const 300) (i32.const 4)) (i32.const -1))
+           (call $expect (call $write (i32.const 2)) (i32.const 0x20))
+           (call $s.cancel-read (local.get $s))"#,
+    )
+    .expect("run");
+    assert_eq!(r, 0x20);
+}
+
+#[test]
+fn passing_a_busy_or_writable_end_traps() {
+    // Busy: a read is in progress.
+    let e = run_pair(
+        r#"(local.set $s (call $start))
+           (drop (call $s.read (local.get $s) (i32.const 300) (i32.const 4)))
+           (call $take (local.get $s))"#,
+    )
+    .expect_err("busy");
+    assert_eq!(trap_kind(&e), TrapKind::AsyncRule, "{e}");
+    // Done: the writer dropped and the reader was told.
+    let e = run_pair(
+        r#"(local.set $s (call $start))
+           (call $close)
+           (drop (call $s.read (local.get $s) (i32.const 300) (i32.const 4)))
+           (call $take (local.get $s))"#,
+    )
+    .expect_err("done");
+    assert_eq!(trap_kind(&e), TrapKind::AsyncRule, "{e}");
+    // A writable end is not a `stream`.
+    let e = run_pair(
+        r#"(local.set $s (i32.wrap_i64 (i64.shr_u (call $s.new) (i64.const 32))))
+           (call $take (local.get $s))"#,
+    )
+    .expect_err("writable");
+    assert_eq!(trap_kind(&e), TrapKind::WrongAsyncHandle, "{e}");
+    // Not a handle at all.
+    let e = run_pair(r#"(call $take (i32.const 9))"#).expect_err("none");
+    assert_eq!(trap_kind(&e), TrapKind::InvalidHandle, "{e}");
+}
+
+#[test]
+fn the_host_cannot_take_a_stream_yet() {
+    let wat = component(
+        r#"(func (export "g") (result i32) (i32.wrap_i64 (call $s.new)))"#,
+        r#"(func (export "g") (result (stream u8)) (canon lift (core func $i "g")))"#,
+    );
+    let (mut store, instance) = instantiate(&wat);
+    let e = call_err(&mut store, &instance, "g", &[]);
+    assert!(matches!(e.kind(), ErrorKind::Unsupported), "{e}");
+}
+
+#[test]
+fn stream_char_is_unsupported() {
+    // The validator rejects `stream<char>` itself.
+    let r = try_load(
+        &Engine::default(),
+        r#"(component (type $S (stream char)) (core func (canon stream.new $S)))"#,
+    );
+    assert!(r.is_err());
+}

@@ -186,9 +186,19 @@ fn read_then_write_copies_and_the_reader_gets_its_event() {
            (call $expect (i32.load8_u (i32.const 200)) (i32.const 0x61))
            (call $expect (i32.load8_u (i32.const 204)) (i32.const 0x65))
            (call $expect (i32.load8_u (i32.const 205)) (i32.const 0))
-           ;; the reader's event is pending: cancelling delivers it (5 copied)
+           ;; the reader's progress event is pending, and its buffer has room:
+           ;; cancelling ends the read, CANCELLED with 5 copied
            (call $s.cancel-read (global.get $rx))"#);
-    assert_eq!(r, 0x50);
+    assert_eq!(r, 0x52);
+}
+
+#[test]
+fn cancelling_after_the_buffer_filled_delivers_completed() {
+    let r = run(r#"(call $split (call $s.new))
+           (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 4)) (i32.const -1))
+           (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 8)) (i32.const 0x40))
+           (call $s.cancel-read (global.get $rx))"#);
+    assert_eq!(r, 0x40);
 }
 
 #[test]
@@ -199,14 +209,14 @@ fn write_then_partial_reads_reclaim_at_delivery() {
            (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 3)) (i32.const 0x30))
            (call $expect (call $s.read (global.get $rx) (i32.const 203) (i32.const 2)) (i32.const 0x20))
            (call $expect (i32.load (i32.const 200)) (i32.const 0x64636261))
-           ;; delivering the writer's event reclaims its buffer: 5 copied
-           (call $expect (call $s.cancel-write (global.get $tx)) (i32.const 0x50))
+           ;; cancelling the write reclaims its buffer: 5 copied
+           (call $expect (call $s.cancel-write (global.get $tx)) (i32.const 0x52))
            ;; now a read waits for a new write
            (call $expect (call $s.read (global.get $rx) (i32.const 205) (i32.const 8)) (i32.const -1))
            (call $expect (call $s.write (global.get $tx) (i32.const 105) (i32.const 3)) (i32.const 0x30))
            (call $expect (i32.load8_u (i32.const 207)) (i32.const 0x68))
            (call $s.cancel-read (global.get $rx))"#);
-    assert_eq!(r, 0x30);
+    assert_eq!(r, 0x32);
 }
 
 #[test]
@@ -265,7 +275,7 @@ fn untyped_streams_count_elements_and_ignore_pointers() {
            (call $expect (call $e.read (global.get $rx) (i32.const -1) (i32.const 10)) (i32.const -1))
            (call $expect (call $e.write (global.get $tx) (i32.const -7) (i32.const 4)) (i32.const 0x40))
            (call $e.cancel-read (global.get $rx))"#);
-    assert_eq!(r, 0x40);
+    assert_eq!(r, 0x42);
 }
 
 #[test]
@@ -685,7 +695,7 @@ fn stream_builtins_survive_component_images() {
              (call $split (call $s.new))
              (call $expect (call $s.read (global.get $rx) (i32.const 200) (i32.const 8)) (i32.const -1))
              (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 2)) (i32.const 0x20))
-             (call $expect (call $s.cancel-read (global.get $rx)) (i32.const 0x20))
+             (call $expect (call $s.cancel-read (global.get $rx)) (i32.const 0x22))
              (call $split (call $f.new))
              (call $expect (call $f.write (global.get $tx) (i32.const 100)) (i32.const -1))
              (call $expect (call $f.read (global.get $rx) (i32.const 300)) (i32.const 0))
@@ -976,7 +986,7 @@ fn a_stream_end_passes_back_and_forth() {
            (call $s.cancel-read (local.get $s))"#,
     )
     .expect("run");
-    assert_eq!(r, 0x20);
+    assert_eq!(r, 0x22);
 }
 
 #[test]

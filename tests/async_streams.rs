@@ -1040,3 +1040,120 @@ fn stream_char_is_unsupported() {
     );
     assert!(r.is_err());
 }
+
+/// Elements that need more than a byte copy: strings (the reader's
+/// `realloc` allocates them) and stream ends (each element's handle moves
+/// into the reader's table).
+#[test]
+fn strings_and_stream_ends_as_elements_move_between_components() {
+    let wat = r#"(component
+  (component $C
+    (type $SS (stream string))
+    (type $S (stream u8))
+    (type $SN (stream $S))
+    (core module $Mem (memory (export "mem") 1))
+    (core instance $mem (instantiate $Mem))
+    (alias core export $mem "mem" (core memory $memory))
+    (canon stream.new $SS (core func $ss.new))
+    (canon stream.write $SS async (memory $memory) (core func $ss.write))
+    (canon stream.new $SN (core func $sn.new))
+    (canon stream.write $SN async (memory $memory) (core func $sn.write))
+    (canon stream.new $S (core func $s.new))
+    (canon stream.write $S async (memory $memory) (core func $s.write))
+    (core module $CM
+      (import "" "mem" (memory 1))
+      (import "" "ss.new" (func $ss.new (result i64)))
+      (import "" "ss.write" (func $ss.write (param i32 i32 i32) (result i32)))
+      (import "" "sn.new" (func $sn.new (result i64)))
+      (import "" "sn.write" (func $sn.write (param i32 i32 i32) (result i32)))
+      (import "" "s.new" (func $s.new (result i64)))
+      (import "" "s.write" (func $s.write (param i32 i32 i32) (result i32)))
+      (data (i32.const 100) "hello")
+      (data (i32.const 110) "world!")
+      (data (i32.const 200) "\64\00\00\00\05\00\00\00\6e\00\00\00\06\00\00\00")
+      (func (export "strings") (result i32)
+        (local $r i64)
+        (local.set $r (call $ss.new))
+        (drop (call $ss.write (i32.wrap_i64 (i64.shr_u (local.get $r) (i64.const 32)))
+          (i32.const 200) (i32.const 2)))
+        (i32.wrap_i64 (local.get $r)))
+      (func (export "nested") (result i32)
+        (local $r i64) (local $inner i64)
+        (local.set $inner (call $s.new))
+        (drop (call $s.write (i32.wrap_i64 (i64.shr_u (local.get $inner) (i64.const 32)))
+          (i32.const 100) (i32.const 5)))
+        (i32.store (i32.const 300) (i32.wrap_i64 (local.get $inner)))
+        (local.set $r (call $sn.new))
+        (drop (call $sn.write (i32.wrap_i64 (i64.shr_u (local.get $r) (i64.const 32)))
+          (i32.const 300) (i32.const 1)))
+        (i32.wrap_i64 (local.get $r))))
+    (core instance $cm (instantiate $CM (with "" (instance
+      (export "mem" (memory $memory))
+      (export "ss.new" (func $ss.new)) (export "ss.write" (func $ss.write))
+      (export "sn.new" (func $sn.new)) (export "sn.write" (func $sn.write))
+      (export "s.new" (func $s.new)) (export "s.write" (func $s.write))))))
+    (func (export "strings") (result (stream string)) (canon lift (core func $cm "strings")))
+    (func (export "nested") (result $SN) (canon lift (core func $cm "nested"))))
+  (instance $c (instantiate $C))
+  (component $D
+    (import "c" (instance $c
+      (type $S (stream u8))
+      (export "strings" (func (result (stream string))))
+      (export "nested" (func (result (stream $S))))))
+    (type $SS (stream string))
+    (type $S (stream u8))
+    (type $SN (stream $S))
+    (core module $Mem
+      (memory (export "mem") 1)
+      (global $bump (mut i32) (i32.const 4096))
+      (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+        (local $p i32)
+        (local.set $p (global.get $bump))
+        (global.set $bump (i32.add (global.get $bump) (local.get 3)))
+        (local.get $p)))
+    (core instance $mem (instantiate $Mem))
+    (alias core export $mem "mem" (core memory $memory))
+    (alias core export $mem "realloc" (core func $realloc))
+    (canon stream.read $SS async (memory $memory) (realloc $realloc) (core func $ss.read))
+    (canon stream.read $SN async (memory $memory) (core func $sn.read))
+    (canon stream.read $S async (memory $memory) (core func $s.read))
+    (canon lower (func $c "strings") (core func $strings))
+    (canon lower (func $c "nested") (core func $nested))
+    (core module $DM
+      (import "" "mem" (memory 1))
+      (import "" "ss.read" (func $ss.read (param i32 i32 i32) (result i32)))
+      (import "" "sn.read" (func $sn.read (param i32 i32 i32) (result i32)))
+      (import "" "s.read" (func $s.read (param i32 i32 i32) (result i32)))
+      (import "" "strings" (func $strings (result i32)))
+      (import "" "nested" (func $nested (result i32)))
+      (func $expect (param $got i32) (param $want i32)
+        (if (i32.ne (local.get $got) (local.get $want)) (then unreachable)))
+      (func (export "f") (result i32)
+        (local $s i32) (local $inner i32)
+        (local.set $s (call $strings))
+        (call $expect (call $ss.read (local.get $s) (i32.const 400) (i32.const 4)) (i32.const 0x20))
+        (call $expect (i32.load (i32.const 404)) (i32.const 5))
+        (call $expect (i32.load (i32.const 412)) (i32.const 6))
+        (call $expect (i32.load8_u (i32.load (i32.const 400))) (i32.const 0x68))
+        (call $expect (i32.load8_u (i32.load (i32.const 408))) (i32.const 0x77))
+        (local.set $s (call $nested))
+        (call $expect (call $sn.read (local.get $s) (i32.const 500) (i32.const 1)) (i32.const 0x10))
+        (local.set $inner (i32.load (i32.const 500)))
+        ;; the outer end (1), the strings' end (2) came first: the inner end is 3
+        (call $expect (local.get $inner) (i32.const 3))
+        (call $expect (call $s.read (local.get $inner) (i32.const 600) (i32.const 5)) (i32.const 0x50))
+        (i32.load8_u (i32.const 604))))
+    (core instance $dm (instantiate $DM (with "" (instance
+      (export "mem" (memory $memory))
+      (export "ss.read" (func $ss.read)) (export "sn.read" (func $sn.read))
+      (export "s.read" (func $s.read))
+      (export "strings" (func $strings)) (export "nested" (func $nested))))))
+    (func (export "f") (result u32) (canon lift (core func $dm "f"))))
+  (instance $d (instantiate $D (with "c" (instance $c))))
+  (func (export "f") (alias export $d "f")))"#;
+    let (mut store, instance) = instantiate(wat);
+    assert_eq!(
+        call1(&mut store, &instance, "f", &[]),
+        Val::U32(u32::from(b'o'))
+    );
+}

@@ -790,6 +790,10 @@ fn copy_elems<T: 'static>(
     if let (Some(st), Some(dt)) = (se, de) {
         let (sa, da) = (&sc.inner.arena, &dc.inner.arena);
         let (ssize, dsize) = (sa.layout(st).size, da.layout(dt).size);
+        // The component layer's work: reading and writing the run (strings
+        // and lists in elements are charged as they move).
+        let bytes = u64::from(n) * u64::from(ssize.max(dsize));
+        charge_fuel(caller, 2 * crate::abi::fuel_for_bytes(bytes))?;
         let s0 = sp.wrapping_add(sprog.wrapping_mul(ssize));
         let d0 = dp.wrapping_add(dprog.wrapping_mul(dsize));
         if none_or_number(Some(st)) && st == dt {
@@ -847,7 +851,6 @@ fn move_numbers<T>(
         return Err(internal("stream buffer memory"));
     };
     let len = n as usize * size as usize;
-    charge_fuel(caller, 2 * crate::abi::fuel_for_bytes(len as u64))?;
     let oob = || {
         Error::trap(
             TrapKind::PointerOutOfBounds,
@@ -855,15 +858,15 @@ fn move_numbers<T>(
         )
     };
     let (src, dst) = (src as usize, dst as usize);
+    // Both runs lie in their memories (each buffer was checked when made,
+    // and memories do not shrink); checked again, without overflow.
+    let fits = |start: usize, mem_len: usize| start.checked_add(len).is_some_and(|e| e <= mem_len);
+    if !fits(src, sm.data(&*caller).len()) || !fits(dst, dm.data(&*caller).len()) {
+        return Err(oob());
+    }
     let same = sm.data(&*caller).as_ptr() == dm.data(&*caller).as_ptr();
     if same {
-        let bytes = sm.data_mut(&mut *caller);
-        if src.checked_add(len).is_none_or(|e| e > bytes.len())
-            || dst.checked_add(len).is_none_or(|e| e > bytes.len())
-        {
-            return Err(oob());
-        }
-        bytes.copy_within(src..src + len, dst);
+        sm.data_mut(&mut *caller).copy_within(src..src + len, dst);
     } else {
         let mut chunk = [0u8; 1024];
         let mut done = 0;

@@ -28,9 +28,16 @@
 //!   naming it (`canon::unsupported`, [`types::check_runnable`],
 //!   `lift::check_sync_caller`): the stackful form of `canon lift async`,
 //!   `canon lower async`, `task.cancel`, `waitable-set.wait`,
-//!   `waitable.join`, the subtask, stream, future and error-context
-//!   built-ins, and lifting or lowering a function whose parameters or
-//!   result hold a stream, future or error-context.
+//!   `waitable.join`, the subtask built-ins, `stream.forward` and
+//!   `future.forward`.
+//! * Streams, futures and error contexts ([`streams`], [`error_context`]):
+//!   their built-ins, with copies between guest memories (within one
+//!   instance or between two), partial and zero-length copies,
+//!   cancellation and drops; their handles move between components in
+//!   component-to-component calls (`abi::transfer`). The host cannot hold
+//!   one yet: a host call passing one is `unsupported` when made. A sync
+//!   `read`/`write` (or cancel) that cannot complete at once blocks through
+//!   `sched::wait_for_event`.
 //!
 //! # Design of the runtime (issue #18)
 //!

@@ -225,7 +225,10 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
                 flags_val(names, bits)
             }
             _ => {
+                #[cfg(feature = "async")]
                 let (n, payloads) = cases_of(def).ok_or_else(|| not_cases(def))?;
+                #[cfg(not(feature = "async"))]
+                let (n, payloads) = cases_of(def).ok_or_else(internal)?;
                 let disc = self.load_uint(ptr, discriminant_size(n))?;
                 if disc as usize >= n {
                     return Err(bad_discriminant(disc, n));
@@ -367,7 +370,10 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
                 flags_val(names, bits)
             }
             _ => {
+                #[cfg(feature = "async")]
                 let (n, payloads) = cases_of(def).ok_or_else(|| not_cases(def))?;
+                #[cfg(not(feature = "async"))]
+                let (n, payloads) = cases_of(def).ok_or_else(internal)?;
                 let joined = self.arena.flat(ValType::Def(i)).len();
                 let disc = flat.get(*pos).copied().ok_or_else(internal)? as u32;
                 let end = *pos + joined;
@@ -449,9 +455,9 @@ fn variant_val(def: &DefType, case: usize, payload: Option<Box<Val>>) -> Val {
 /// The error for lifting a value of `def`, which has no cases, as a
 /// variant: the host cannot hold stream, future and error-context values
 /// yet (feature `async`).
+#[cfg(feature = "async")]
 #[cold]
 fn not_cases(def: &DefType) -> Error {
-    #[cfg(feature = "async")]
     if matches!(
         def,
         DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext
@@ -460,7 +466,6 @@ fn not_cases(def: &DefType) -> Error {
             "passing stream, future and error-context values to or from the host",
         );
     }
-    let _ = def;
     internal()
 }
 

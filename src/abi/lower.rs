@@ -26,6 +26,23 @@ pub(crate) struct LowerCx<'a, M: ?Sized> {
 
 /// A value does not match the type it is lowered as.
 pub(crate) fn mismatch(arena: &TypeArena, ty: ValType, got: &Val) -> Error {
+    // No `Val` is a stream, future or error-context yet.
+    #[cfg(feature = "async")]
+    if matches!(
+        ty,
+        ValType::Def(i) if matches!(
+            arena.def(i),
+            crate::types::DefType::Stream(_)
+                | crate::types::DefType::Future(_)
+                | crate::types::DefType::ErrorContext
+        )
+    ) {
+        return Error::unsupported(format!(
+            "passing `{}` values from the host (stream, future and error-context values \
+             move only between components yet)",
+            arena.to_public(ty)
+        ));
+    }
     Error::usage(format!(
         "type mismatch: expected {}, got {} value {got}",
         arena.to_public(ty),

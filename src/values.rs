@@ -58,6 +58,17 @@ pub enum Val {
     Flags(Vec<String>),
     /// `own<R>` or `borrow<R>`: a resource handle held by the host.
     Resource(crate::ResourceAny),
+    /// `stream<T>`: the readable end of a stream, held by the host
+    /// (feature `async`).
+    #[cfg(feature = "async")]
+    Stream(crate::StreamAny),
+    /// `future<T>`: the readable end of a future, held by the host
+    /// (feature `async`).
+    #[cfg(feature = "async")]
+    Future(crate::FutureAny),
+    /// `error-context`, held by the host (feature `async`).
+    #[cfg(feature = "async")]
+    ErrorContext(crate::ErrorContextAny),
 }
 
 impl Val {
@@ -86,6 +97,12 @@ impl Val {
             Val::Result(_) => "result",
             Val::Flags(_) => "flags",
             Val::Resource(_) => "resource",
+            #[cfg(feature = "async")]
+            Val::Stream(_) => "stream",
+            #[cfg(feature = "async")]
+            Val::Future(_) => "future",
+            #[cfg(feature = "async")]
+            Val::ErrorContext(_) => "error-context",
         }
     }
 }
@@ -148,6 +165,12 @@ impl fmt::Display for Val {
             Val::Result(Ok(v)) => payload(f, "ok", v),
             Val::Result(Err(v)) => payload(f, "err", v),
             Val::Resource(r) => write!(f, "resource#{}", r.index),
+            #[cfg(feature = "async")]
+            Val::Stream(s) => write!(f, "stream#{}", s.index),
+            #[cfg(feature = "async")]
+            Val::Future(s) => write!(f, "future#{}", s.index),
+            #[cfg(feature = "async")]
+            Val::ErrorContext(e) => write!(f, "error-context#{}", e.index),
             Val::Flags(names) => {
                 f.write_str("{")?;
                 for (i, n) in names.iter().enumerate() {
@@ -223,6 +246,10 @@ pub(crate) fn type_matches(
             (DefType::Flags(names), Val::Flags(set)) => {
                 set.iter().all(|s| names.iter().any(|n| **n == **s))
             }
+            #[cfg(feature = "async")]
+            (DefType::Stream(_), Val::Stream(_))
+            | (DefType::Future(_), Val::Future(_))
+            | (DefType::ErrorContext, Val::ErrorContext(_)) => true,
             _ => false,
         },
         _ => false,

@@ -134,6 +134,30 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
             .lift_own(self.instance, r, i)
     }
 
+    #[cfg(feature = "async")]
+    fn lift_async(
+        &mut self,
+        arena: &crate::types::TypeArena,
+        ty: crate::types::ValType,
+        h: u32,
+    ) -> Result<crate::Val> {
+        let inst = self.instance;
+        let mut cx = self.ctx.as_context_mut();
+        crate::concurrent::host::lift(cx.data_mut(), inst, arena, ty, h)
+    }
+
+    #[cfg(feature = "async")]
+    fn lower_async(
+        &mut self,
+        arena: &crate::types::TypeArena,
+        ty: crate::types::ValType,
+        v: &crate::Val,
+    ) -> Result<u32> {
+        let inst = self.instance;
+        let mut cx = self.ctx.as_context_mut();
+        crate::concurrent::host::lower(cx.data_mut(), inst, arena, ty, v)
+    }
+
     fn charge(&mut self, units: u64) -> Result<()> {
         charge_fuel(self.ctx, units)
     }

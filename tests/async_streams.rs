@@ -137,6 +137,8 @@ fn component(core_funcs: &str, lifts: &str) -> String {
 
 /// Runs `body` as export `f` (returning `u32`: the body leaves one `i32`)
 /// and returns its result.
+const BLOCKED: u32 = 0xffff_ffff;
+
 fn run(body: &str) -> u32 {
     let wat = component(
         &format!(r#"(func (export "f") (result i32) {body})"#),
@@ -1020,15 +1022,168 @@ fn passing_a_busy_or_writable_end_traps() {
     assert_eq!(trap_kind(&e), TrapKind::InvalidHandle, "{e}");
 }
 
+// ------------------------------------------------------------ the host
+
+/// Exports for the host tests: `g` makes a stream with a pending write of
+/// "abcde" (keeping the writable end), `gf` a future with 'a' pending,
+/// `ge` an error context "hello", `status` cancels the pending write and
+/// returns its result, `close` drops the writable end, `write` starts a
+/// write of 2 and returns its result, `take` reads up to 8 from a stream
+/// it is given and returns the result.
+fn host_component() -> String {
+    component(
+        r#"(func (export "g") (result i32)
+             (call $split (call $s.new))
+             (call $expect (call $s.write (global.get $tx) (i32.const 100) (i32.const 5)) (i32.const -1))
+             (global.get $rx))
+           (func (export "gf") (result i32)
+             (call $split (call $f.new))
+             (call $expect (call $f.write (global.get $tx) (i32.const 100)) (i32.const -1))
+             (global.get $rx))
+           (func (export "ge") (result i32)
+             (call $ec.new (i32.const 100) (i32.const 5)))
+           (func (export "status") (result i32)
+             (call $s.cancel-write (global.get $tx)))
+           (func (export "close")
+             (call $s.drop-w (global.get $tx)))
+           (func (export "write") (result i32)
+             (call $s.write (global.get $tx) (i32.const 100) (i32.const 2)))
+           (func (export "take") (param i32) (result i32)
+             (call $s.read (local.get 0) (i32.const 300) (i32.const 8)))"#,
+        r#"(func (export "g") (result (stream u8)) (canon lift (core func $i "g")))
+           (func (export "gf") (result (future u8)) (canon lift (core func $i "gf")))
+           (func (export "ge") (result error-context) (canon lift (core func $i "ge")))
+           (func (export "status") (result u32) (canon lift (core func $i "status")))
+           (func (export "close") (canon lift (core func $i "close")))
+           (func (export "write") (result u32) (canon lift (core func $i "write")))
+           (func (export "take") (param "s" (stream u8)) (result u32)
+             (canon lift (core func $i "take")))"#,
+    )
+}
+
+fn stream_of(v: Val) -> StreamAny {
+    match v {
+        Val::Stream(s) => s,
+        other => panic!("expected a stream, got {other:?}"),
+    }
+}
+
+fn u8s(r: StreamRead) -> Vec<u8> {
+    match r {
+        StreamRead::Values(vs) => vs
+            .into_iter()
+            .map(|v| match v {
+                Val::U8(x) => x,
+                other => panic!("expected a u8, got {other:?}"),
+            })
+            .collect(),
+        other => panic!("expected values, got {other:?}"),
+    }
+}
+
 #[test]
-fn the_host_cannot_take_a_stream_yet() {
-    let wat = component(
-        r#"(func (export "g") (result i32) (i32.wrap_i64 (call $s.new)))"#,
-        r#"(func (export "g") (result (stream u8)) (canon lift (core func $i "g")))"#,
+fn the_host_reads_a_pending_write() {
+    let (mut store, instance) = instantiate(&host_component());
+    let s = stream_of(call1(&mut store, &instance, "g", &[]));
+    assert_eq!(u8s(s.read(&mut store, 3).expect("read")), b"abc");
+    assert_eq!(u8s(s.read(&mut store, 0).expect("read")), b"");
+    assert_eq!(u8s(s.read(&mut store, 10).expect("read")), b"de");
+    // The write is used up: it completes, and nothing is pending.
+    assert_eq!(s.read(&mut store, 10).expect("read"), StreamRead::Blocked);
+    assert_eq!(call1(&mut store, &instance, "status", &[]), Val::U32(0x50));
+    // A new write, then the writer leaves.
+    assert_eq!(
+        call1(&mut store, &instance, "write", &[]),
+        Val::U32(BLOCKED)
     );
-    let (mut store, instance) = instantiate(&wat);
-    let e = call_err(&mut store, &instance, "g", &[]);
-    assert!(matches!(e.kind(), ErrorKind::Unsupported), "{e}");
+    assert_eq!(u8s(s.read(&mut store, 1).expect("read")), b"a");
+    // A cancelled write with room left reports what was read.
+    assert_eq!(call1(&mut store, &instance, "status", &[]), Val::U32(0x12));
+    call(&mut store, &instance, "close", &[]).expect("close");
+    assert_eq!(s.read(&mut store, 1).expect("read"), StreamRead::Dropped);
+    s.drop(&mut store).expect("drop");
+    assert!(s.read(&mut store, 1).is_err());
+    assert!(s.drop(&mut store).is_err());
+}
+
+#[test]
+fn the_host_dropping_its_end_ends_the_write() {
+    let (mut store, instance) = instantiate(&host_component());
+    let s = stream_of(call1(&mut store, &instance, "g", &[]));
+    s.drop(&mut store).expect("drop");
+    // The pending write ended DROPPED with nothing copied.
+    assert_eq!(call1(&mut store, &instance, "status", &[]), Val::U32(1));
+}
+
+#[test]
+fn the_host_passes_a_stream_back_to_a_guest() {
+    let (mut store, instance) = instantiate(&host_component());
+    let s = stream_of(call1(&mut store, &instance, "g", &[]));
+    assert_eq!(u8s(s.read(&mut store, 1).expect("read")), b"a");
+    // The guest reads the other 4.
+    assert_eq!(
+        call1(&mut store, &instance, "take", &[Val::Stream(s)]),
+        Val::U32(0x40)
+    );
+    // The host's end moved.
+    assert!(s.read(&mut store, 1).is_err());
+    let e = call_err(&mut store, &instance, "take", &[Val::Stream(s)]);
+    assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
+    // Not a stream at all.
+    let e = call_err(&mut store, &instance, "take", &[Val::U32(1)]);
+    assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
+}
+
+#[test]
+fn the_host_reads_a_future() {
+    let (mut store, instance) = instantiate(&host_component());
+    let Val::Future(f) = call1(&mut store, &instance, "gf", &[]) else {
+        panic!("expected a future")
+    };
+    assert_eq!(
+        f.read(&mut store).expect("read"),
+        FutureRead::Value(Some(Val::U8(b'a')))
+    );
+    f.drop(&mut store).expect("drop");
+    // A future whose value was not written yet.
+    let (mut store, instance) = instantiate(&component(
+        r#"(func (export "gf") (result i32)
+             (call $split (call $f.new))
+             (global.get $rx))"#,
+        r#"(func (export "gf") (result (future u8)) (canon lift (core func $i "gf")))"#,
+    ));
+    let Val::Future(f) = call1(&mut store, &instance, "gf", &[]) else {
+        panic!("expected a future")
+    };
+    assert_eq!(f.read(&mut store).expect("read"), FutureRead::Blocked);
+    f.drop(&mut store).expect("drop");
+}
+
+#[test]
+fn the_host_holds_error_contexts() {
+    let (mut store, instance) = instantiate(&host_component());
+    let Val::ErrorContext(e) = call1(&mut store, &instance, "ge", &[]) else {
+        panic!("expected an error context")
+    };
+    let expected = if cfg!(feature = "deterministic") {
+        ""
+    } else {
+        "abcde"
+    };
+    assert_eq!(e.debug_message(&mut store).expect("message"), expected);
+    e.drop(&mut store).expect("drop");
+    assert!(e.debug_message(&mut store).is_err());
+    assert!(e.drop(&mut store).is_err());
+}
+
+#[test]
+fn host_values_belong_to_their_store() {
+    let (mut store, instance) = instantiate(&host_component());
+    let s = stream_of(call1(&mut store, &instance, "g", &[]));
+    let (mut other, _) = instantiate(&host_component());
+    assert!(s.read(&mut other, 1).is_err());
+    assert!(s.drop(&mut other).is_err());
+    assert_eq!(u8s(s.read(&mut store, 1).expect("read")), b"a");
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Component-model async types (feature `async`): `stream<T>`, `future<T>`
 //! and `error-context` load, are introspectable, survive component images,
-//! and move between components (tests/async_streams.rs), but not yet to or
-//! from the host; async function types run when lifted and lowered without
-//! the `async` option.
+//! and move between components and to the host (tests/async_streams.rs);
+//! async function types run when lifted and lowered without the `async`
+//! option.
 #![cfg(feature = "async")]
 
 mod common;
@@ -102,8 +102,8 @@ fn a_root_import_with_async_types_links_nothing_to_move() {
 }
 
 #[test]
-fn functions_passing_async_handles_load_and_the_host_cannot_pass_them_yet() {
-    // Lifted: loads; a call from the host cannot make a stream value.
+fn functions_passing_async_handles_load() {
+    // Lifted: loads; a call from the host needs a stream value.
     let (mut store, instance) = instantiate(
         r#"(component
              (core module $m (func (export "f") (param i32)))
@@ -113,8 +113,8 @@ fn functions_passing_async_handles_load_and_the_host_cannot_pass_them_yet() {
     let f = instance.get_func(&mut store, "f").expect("export");
     let e = f
         .call(&mut store, &[Val::U32(1)], &mut [])
-        .expect_err("no Val is a stream");
-    assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
+        .expect_err("not a stream");
+    assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
     // Lowered, with a nested future in the result, and an error-context
     // parameter: both load (stream, future and error-context handles move
     // between components; see tests/async_streams.rs).

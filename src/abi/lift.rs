@@ -224,10 +224,12 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
                 let bits = self.load_uint(ptr, flags_size(names.len()))?;
                 flags_val(names, bits)
             }
+            #[cfg(feature = "async")]
+            DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext => {
+                let h = u32::from_le_bytes(self.bytes(ptr)?);
+                self.mem.lift_async(arena, ValType::Def(i), h)?
+            }
             _ => {
-                #[cfg(feature = "async")]
-                let (n, payloads) = cases_of(def).ok_or_else(|| not_cases(def))?;
-                #[cfg(not(feature = "async"))]
                 let (n, payloads) = cases_of(def).ok_or_else(internal)?;
                 let disc = self.load_uint(ptr, discriminant_size(n))?;
                 if disc as usize >= n {
@@ -369,10 +371,13 @@ impl<M: GuestMemory + ?Sized> LiftCx<'_, M> {
                 *pos += 1;
                 flags_val(names, bits)
             }
+            #[cfg(feature = "async")]
+            DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext => {
+                let h = flat.get(*pos).copied().ok_or_else(internal)? as u32;
+                *pos += 1;
+                self.mem.lift_async(self.arena, ValType::Def(i), h)?
+            }
             _ => {
-                #[cfg(feature = "async")]
-                let (n, payloads) = cases_of(def).ok_or_else(|| not_cases(def))?;
-                #[cfg(not(feature = "async"))]
                 let (n, payloads) = cases_of(def).ok_or_else(internal)?;
                 let joined = self.arena.flat(ValType::Def(i)).len();
                 let disc = flat.get(*pos).copied().ok_or_else(internal)? as u32;
@@ -450,23 +455,6 @@ fn variant_val(def: &DefType, case: usize, payload: Option<Box<Val>>) -> Val {
         DefType::Option(_) => Val::Option(if case == 0 { None } else { payload }),
         _ => Val::Result(if case == 0 { Ok(payload) } else { Err(payload) }),
     }
-}
-
-/// The error for lifting a value of `def`, which has no cases, as a
-/// variant: the host cannot hold stream, future and error-context values
-/// yet (feature `async`).
-#[cfg(feature = "async")]
-#[cold]
-fn not_cases(def: &DefType) -> Error {
-    if matches!(
-        def,
-        DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext
-    ) {
-        return Error::unsupported(
-            "passing stream, future and error-context values to or from the host",
-        );
-    }
-    internal()
 }
 
 /// Flat values shorter than their signature: cannot happen for validated

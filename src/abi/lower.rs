@@ -26,23 +26,6 @@ pub(crate) struct LowerCx<'a, M: ?Sized> {
 
 /// A value does not match the type it is lowered as.
 pub(crate) fn mismatch(arena: &TypeArena, ty: ValType, got: &Val) -> Error {
-    // No `Val` is a stream, future or error-context yet.
-    #[cfg(feature = "async")]
-    if matches!(
-        ty,
-        ValType::Def(i) if matches!(
-            arena.def(i),
-            crate::types::DefType::Stream(_)
-                | crate::types::DefType::Future(_)
-                | crate::types::DefType::ErrorContext
-        )
-    ) {
-        return Error::unsupported(format!(
-            "passing `{}` values from the host (stream, future and error-context values \
-             move only between components yet)",
-            arena.to_public(ty)
-        ));
-    }
     Error::usage(format!(
         "type mismatch: expected {}, got {} value {got}",
         arena.to_public(ty),
@@ -161,6 +144,11 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
                 let bits = flags_bits(arena, ValType::Def(i), names, v, set)?;
                 self.store_uint(ptr, flags_size(names.len()), bits)
             }
+            #[cfg(feature = "async")]
+            (DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext, v) => {
+                let h = self.mem.lower_async(arena, ValType::Def(i), v)?;
+                self.write(ptr, &h.to_le_bytes())
+            }
             _ => {
                 let (case, payload) = match_case(arena, ValType::Def(i), def, v)?;
                 let (n, payloads) =
@@ -277,6 +265,14 @@ impl<M: GuestMemory + ?Sized> LowerCx<'_, M> {
                     names,
                     v,
                     set,
+                )?));
+            }
+            #[cfg(feature = "async")]
+            (DefType::Stream(_) | DefType::Future(_) | DefType::ErrorContext, v) => {
+                out.push(u64::from(self.mem.lower_async(
+                    arena,
+                    ValType::Def(i),
+                    v,
                 )?));
             }
             _ => {

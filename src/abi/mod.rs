@@ -124,6 +124,32 @@ pub(crate) trait GuestMemory {
         let _ = (r, borrow, id, rep, own);
         Err(no_resources())
     }
+
+    /// Lifts handle `h`, a stream, future or error-context of type `ty`, to
+    /// the host (feature `async`).
+    #[cfg(feature = "async")]
+    fn lift_async(
+        &mut self,
+        arena: &crate::types::TypeArena,
+        ty: crate::types::ValType,
+        h: u32,
+    ) -> Result<crate::Val> {
+        let _ = (arena, ty, h);
+        Err(no_resources())
+    }
+
+    /// Lowers the host's stream, future or error-context `v` as type `ty`
+    /// (feature `async`).
+    #[cfg(feature = "async")]
+    fn lower_async(
+        &mut self,
+        arena: &crate::types::TypeArena,
+        ty: crate::types::ValType,
+        v: &crate::Val,
+    ) -> Result<u32> {
+        let _ = (arena, ty, v);
+        Err(no_resources())
+    }
 }
 
 /// No memory at all: what lifting and lowering values without strings,

@@ -109,7 +109,8 @@ pub(crate) fn drop<T>(data: &mut StoreData<T>, inst: u32, i: u32) -> Result<()> 
     release(data.async_state(), e)
 }
 
-fn release(state: &mut AsyncState, e: u32) -> Result<()> {
+/// Drops one reference to error context `e`.
+pub(crate) fn release(state: &mut AsyncState, e: u32) -> Result<()> {
     let ec = state.error_context(e)?;
     ec.refs = ec.refs.saturating_sub(1);
     if ec.refs == 0 {
@@ -137,4 +138,47 @@ pub(crate) fn move_handle<T>(data: &mut StoreData<T>, from: u32, to: u32, h: u32
             Err(err)
         }
     }
+}
+
+/// One more reference to the error context behind handle `h` of `inst`
+/// (the spec's `lift_error_context`, for the host): returns its index.
+pub(crate) fn share<T>(data: &mut StoreData<T>, inst: u32, h: u32) -> Result<u32> {
+    let e = data.async_handle(inst, h, KIND_ERROR_CONTEXT, WHAT)?;
+    let ec = data.async_state().error_context(e)?;
+    ec.refs = ec.refs.checked_add(1).ok_or_else(|| {
+        Error::trap(
+            TrapKind::TooManyHandles,
+            "too many handles to an error context",
+        )
+    })?;
+    Ok(e)
+}
+
+/// A new handle in `inst`'s table to error context `e` (the spec's
+/// `lower_error_context`).
+pub(crate) fn add_handle<T>(data: &mut StoreData<T>, inst: u32, e: u32) -> Result<u32> {
+    let ec = data.async_state().error_context(e)?;
+    ec.refs = ec.refs.checked_add(1).ok_or_else(|| {
+        Error::trap(
+            TrapKind::TooManyHandles,
+            "too many handles to an error context",
+        )
+    })?;
+    match data.add_async_handle(inst, KIND_ERROR_CONTEXT, e) {
+        Ok(i) => Ok(i),
+        Err(err) => {
+            release(data.async_state(), e)?;
+            Err(err)
+        }
+    }
+}
+
+/// A copy of error context `e`'s debug message.
+pub(crate) fn message(state: &mut AsyncState, e: u32) -> Result<String> {
+    let m = &state.error_context(e)?.message;
+    let mut out = String::new();
+    out.try_reserve(m.len())
+        .map_err(|_| Error::trap(TrapKind::LimitExceeded, "the host could not copy a message"))?;
+    out.push_str(m);
+    Ok(out)
 }

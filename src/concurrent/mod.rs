@@ -116,6 +116,7 @@ pub(crate) mod builtins;
 #[cfg(feature = "validate")]
 pub(crate) mod canon;
 pub(crate) mod error_context;
+pub(crate) mod host;
 pub(crate) mod lift;
 #[allow(dead_code)] // used as issue #18 lands
 pub(crate) mod sched;

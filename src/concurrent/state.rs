@@ -45,6 +45,10 @@ pub(crate) struct AsyncState {
     pub streams: Slab<super::streams::Shared>,
     /// The error contexts of every instance.
     pub error_contexts: Slab<super::error_context::ErrorContext>,
+    /// The stream and future ends the host holds.
+    pub host_ends: Slab<super::host::HostEnd>,
+    /// The error contexts the host holds.
+    pub host_error_contexts: Slab<super::host::HostErrorContext>,
 }
 
 /// A call in progress: the spec's task with its implicit thread.

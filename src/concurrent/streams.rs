@@ -16,6 +16,7 @@
 //! `reclaim_buffer` runs then), and the end's state changes then.
 
 use alloc::format;
+use alloc::vec::Vec;
 
 use super::state::AsyncState;
 use super::waitable::{code, internal, Event, Pending, WaitableKind, KIND_WAITABLE};
@@ -209,8 +210,10 @@ impl Buffer {
 /// One end of a stream or future.
 pub(crate) struct EndState {
     /// The end's waitable while it is in a handle table (`None` once
-    /// dropped).
+    /// dropped, or while the host holds it).
     pub w: Option<u32>,
+    /// The end's index in the host's ends while the host holds it.
+    pub host: Option<u32>,
     pub state: CopyState,
     /// The end's element type: the arena (component id) and the type.
     pub ty: (usize, Option<ValType>),
@@ -221,6 +224,8 @@ pub(crate) struct EndState {
 /// The state a stream's or future's two ends share (the spec's
 /// `SharedStreamImpl`/`SharedFutureImpl`).
 pub(crate) struct Shared {
+    /// A future (else a stream).
+    pub future: bool,
     /// One of the ends was dropped.
     pub dropped: bool,
     /// The end (0: readable, 1: writable) whose buffer waits for the other
@@ -479,6 +484,7 @@ fn new<T>(
     let ty = (component.inner.arena.component_id, b.elem);
     let end = |w| EndState {
         w,
+        host: None,
         state: CopyState::Idle,
         ty,
         buffer: None,
@@ -487,6 +493,7 @@ fn new<T>(
     let limiter = &mut data.limiter.0;
     let id = state.streams.add_within(
         Shared {
+            future: b.future,
             dropped: false,
             pending: None,
             ends: [end(None), end(None)],
@@ -1071,12 +1078,22 @@ fn drop_end<T>(
     let state = data.async_state();
     state.drop_shared(id)?;
     state.remove_waitable(w)?;
-    let shared = state.shared(id)?;
-    shared.ends[side].w = None;
-    if shared.ends.iter().all(|e| e.w.is_none()) {
-        let _ = state.streams.remove(id);
-    }
+    state.shared(id)?.ends[side].w = None;
+    state.free_if_unused(id);
     Ok(())
+}
+
+impl AsyncState {
+    /// Removes stream `id` once no table and no host value holds an end.
+    fn free_if_unused(&mut self, id: u32) {
+        let unused = self
+            .streams
+            .get(id)
+            .is_ok_and(|s| s.ends.iter().all(|e| e.w.is_none() && e.host.is_none()));
+        if unused {
+            let _ = self.streams.remove(id);
+        }
+    }
 }
 
 /// Moves handle `h` of type `src` (a stream, a future or an
@@ -1104,6 +1121,23 @@ pub(crate) fn move_handle<T>(
         (DefType::Future(s), DefType::Future(d)) => (true, *s, *d),
         _ => return Err(internal("async handle types differ")),
     };
+    let id = take_readable(data, from, src.0, future, se, h)?;
+    put_end(data, to, future, id, (dst.0.component_id, de))
+}
+
+/// Takes the readable end behind handle `h` of `inst`, of element type
+/// `elem` of `arena`, out of the table (the spec's `lift_stream` and
+/// `lift_future`): it must be idle and in no waitable set. Returns the
+/// stream's id; the end then has no waitable until it is put back.
+pub(crate) fn take_readable<T>(
+    data: &mut StoreData<T>,
+    inst: u32,
+    arena: &TypeArena,
+    future: bool,
+    elem: Option<ValType>,
+    h: u32,
+) -> Result<u32> {
+    let (from, se) = (inst, elem);
     let what = if future { "future" } else { "stream" };
     let not_end = || wrong(format!("handle {h} is not a readable {what} end"));
     let w = data
@@ -1121,10 +1155,10 @@ pub(crate) fn move_handle<T>(
         _ => return Err(not_end()),
     };
     let end = state.end(id, READABLE)?;
-    let same = end.ty.0 == src.0.component_id
+    let same = end.ty.0 == arena.component_id
         && match (end.ty.1, se) {
             (None, None) => true,
-            (Some(a), Some(b)) => super::types::same_type(src.0, a, b),
+            (Some(a), Some(b)) => super::types::same_type(arena, a, b),
             _ => false,
         };
     if !same {
@@ -1142,21 +1176,168 @@ pub(crate) fn move_handle<T>(
             "cannot pass {what} end {h}: it is in a waitable set"
         )));
     }
+    data.remove_async_handle(from, h, KIND_WAITABLE, "a stream or future end")?;
+    let state = data.async_state();
+    state.remove_waitable(w)?;
+    state.end(id, READABLE)?.w = None;
+    Ok(id)
+}
+
+/// Puts the readable end of stream `id` (taken out by [`take_readable`])
+/// into `inst`'s table as an end of type `ty`. If the table is full, the
+/// end is dropped.
+fn put_end<T>(
+    data: &mut StoreData<T>,
+    inst: u32,
+    future: bool,
+    id: u32,
+    ty: (usize, Option<ValType>),
+) -> Result<u32> {
     let kind = if future {
         WaitableKind::Future { id, readable: true }
     } else {
         WaitableKind::Stream { id, readable: true }
     };
-    // The new end first: if the destination's table is full, the source
-    // keeps its end.
-    let (w2, h2) = data.add_waitable(to, kind)?;
-    data.remove_async_handle(from, h, KIND_WAITABLE, "a stream or future end")?;
-    let state = data.async_state();
-    state.remove_waitable(w)?;
+    match data.add_waitable(inst, kind) {
+        Ok((w, h)) => {
+            let end = data.async_state().end(id, READABLE)?;
+            end.w = Some(w);
+            end.host = None;
+            end.ty = ty;
+            Ok(h)
+        }
+        Err(e) => {
+            drop_host_end(data.async_state(), id)?;
+            Err(e)
+        }
+    }
+}
+
+/// Puts the host's readable end of stream `id` into `inst`'s table as an
+/// end of element type `elem` of `arena` (lowering a host value): the
+/// host's end must be of that type, in the same component binary, and not
+/// done.
+pub(crate) fn put_readable<T>(
+    data: &mut StoreData<T>,
+    inst: u32,
+    arena: &TypeArena,
+    future: bool,
+    elem: Option<ValType>,
+    id: u32,
+) -> Result<u32> {
+    let end = data.async_state().end(id, READABLE)?;
+    let same = end.ty.0 == arena.component_id
+        && match (end.ty.1, elem) {
+            (None, None) => true,
+            (Some(a), Some(b)) => super::types::same_type(arena, a, b),
+            _ => false,
+        };
+    let what = if future { "future" } else { "stream" };
+    if !same {
+        return Err(Error::usage(format!(
+            "the {what} is not of the type it is passed as (or comes from another component \
+             binary, which this build cannot check)"
+        )));
+    }
+    if end.state != CopyState::Idle {
+        return Err(Error::usage(format!(
+            "the {what} is done: it can only be dropped"
+        )));
+    }
+    put_end(data, inst, future, id, (arena.component_id, elem))
+}
+
+/// Records that the host holds the readable end of stream `id` (at host
+/// index `host`).
+pub(crate) fn set_host(state: &mut AsyncState, id: u32, host: Option<u32>) -> Result<()> {
+    state.end(id, READABLE)?.host = host;
+    Ok(())
+}
+
+/// Drops the readable end of stream `id` that left the guest tables (the
+/// host's, or one in transit).
+pub(crate) fn drop_host_end(state: &mut AsyncState, id: u32) -> Result<()> {
+    state.drop_shared(id)?;
     let end = state.end(id, READABLE)?;
-    end.w = Some(w2);
-    end.ty = (dst.0.component_id, de);
-    Ok(h2)
+    end.host = None;
+    end.w = None;
+    state.free_if_unused(id);
+    Ok(())
+}
+
+/// The host reads up to `max` values of the readable end of stream (or
+/// future) `id` from a pending write, without waiting.
+pub(crate) fn host_read<T: 'static>(
+    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+    id: u32,
+    max: u32,
+) -> Result<super::host::StreamRead> {
+    use super::host::StreamRead;
+    let state = ctx.data_mut().async_state();
+    let shared = state.shared(id)?;
+    let future = shared.future;
+    if shared.ends[READABLE].state == CopyState::Done {
+        return Ok(StreamRead::Dropped);
+    }
+    if shared.dropped {
+        shared.ends[READABLE].state = CopyState::Done;
+        return Ok(StreamRead::Dropped);
+    }
+    if shared.pending != Some(WRITABLE) {
+        return Ok(StreamRead::Blocked);
+    }
+    let Some(b) = shared.ends[WRITABLE].buffer.as_ref() else {
+        return Err(internal("stream buffer"));
+    };
+    let remain = b.remain();
+    if remain == 0 {
+        // A zero-length write: it completes, and the reader would wait.
+        state.reset_and_notify_pending(id, copy_result::COMPLETED)?;
+        return Ok(StreamRead::Blocked);
+    }
+    let n = remain.min(max);
+    let (component, elem, opts, ptr, progress) =
+        (b.component.clone(), b.elem, b.opts, b.ptr, b.progress);
+    let mut vals = Vec::new();
+    let mut mem = crate::wasmi_mem::WasmiMem::new(&mut *ctx, &opts);
+    crate::abi::GuestMemory::host_alloc(
+        &mut mem,
+        u64::from(n) * core::mem::size_of::<crate::Val>() as u64,
+    )?;
+    vals.try_reserve(n as usize).map_err(|_| {
+        Error::trap(
+            TrapKind::LimitExceeded,
+            "the host could not allocate the values",
+        )
+    })?;
+    let arena = &component.inner.arena;
+    let mut cx = crate::abi::lift::LiftCx {
+        arena,
+        mem: &mut mem,
+        enc: opts.encoding,
+    };
+    for k in 0..n {
+        vals.push(match elem {
+            Some(t) => {
+                let size = arena.layout(t).size;
+                let at = ptr.wrapping_add(progress.wrapping_add(k).wrapping_mul(size));
+                cx.load(t, at)?
+            }
+            None => crate::Val::Tuple(Vec::new()),
+        });
+    }
+    let state = ctx.data_mut().async_state();
+    let shared = state.shared(id)?;
+    if let Some(b) = shared.ends[WRITABLE].buffer.as_mut() {
+        b.progress += n;
+    }
+    if future {
+        state.reset_and_notify_pending(id, copy_result::COMPLETED)?;
+        state.end(id, READABLE)?.state = CopyState::Done;
+    } else {
+        state.notify(id, WRITABLE, copy_result::COMPLETED, true)?;
+    }
+    Ok(StreamRead::Values(vals))
 }
 
 /// The type of a stream or future built-in's `ty` immediate, interned:

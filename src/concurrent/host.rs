@@ -1,0 +1,351 @@
+//! Stream, future and error-context values held by the host
+//! ([`StreamAny`], [`FutureAny`], [`ErrorContextAny`] in
+//! [`Val`](crate::Val)): a small poll-style API.
+//!
+//! A function lifted to the host (a guest's export called with
+//! [`Func::call`](crate::Func::call), or an import's arguments) gives the
+//! host the *readable* end of a stream or future, taken out of the guest's
+//! handle table. The host can read what a guest writer has pending
+//! ([`StreamAny::read`], [`FutureAny::read`]: they never wait; `Blocked`
+//! says nothing is pending now), drop the end, or pass it back into a
+//! component of the same component binary. An error context lifted to the
+//! host is a copy of the guest's: its debug message stays readable until
+//! the host drops it.
+//!
+//! The host cannot create streams or futures yet, nor wait for a writer
+//! (that needs the async scheduler of issue #18).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::error::{Error, Result};
+use crate::store::{AsContextMut, StoreData};
+use crate::types::{DefType, TypeArena, ValType};
+use crate::Val;
+
+/// The readable end of a stream held by the host (see the [module
+/// docs](self)). Copy it freely: the end is consumed when it is passed to
+/// a component or dropped, and using it after that is an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamAny {
+    pub(crate) store_id: usize,
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+/// The readable end of a future held by the host (see [`StreamAny`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FutureAny {
+    pub(crate) store_id: usize,
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+/// An error context held by the host: its debug message, until dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorContextAny {
+    pub(crate) store_id: usize,
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+/// What [`StreamAny::read`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamRead {
+    /// The values a pending write had (at most the number asked for; none
+    /// for a zero-length read). An untyped `stream` gives `Val::Tuple(vec![])`
+    /// for each element.
+    Values(Vec<Val>),
+    /// No write is pending now: read again later.
+    Blocked,
+    /// The writer dropped its end: no more values will come.
+    Dropped,
+}
+
+/// What [`FutureAny::read`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FutureRead {
+    /// The value (`None` for an untyped `future`). The future is done: drop
+    /// it.
+    Value(Option<Val>),
+    /// No value was written yet: read again later.
+    Blocked,
+}
+
+/// A stream or future end the host holds.
+pub(crate) struct HostEnd {
+    id: u32,
+    future: bool,
+    generation: u32,
+}
+
+/// An error context the host holds.
+pub(crate) struct HostErrorContext {
+    ec: u32,
+    generation: u32,
+}
+
+fn stale(what: &str) -> Error {
+    Error::usage(alloc::format!(
+        "{what} was already passed on, dropped, or belongs to another store"
+    ))
+}
+
+impl<T> StoreData<T> {
+    fn next_async_generation(&mut self) -> u32 {
+        let g = self.next_generation;
+        self.next_generation = g.wrapping_add(1);
+        g
+    }
+
+    /// The host end behind `(index, generation)`.
+    fn host_end(&mut self, index: u32, generation: u32, future: bool) -> Result<u32> {
+        let what = if future { "future" } else { "stream" };
+        if let Some(state) = self.async_state.as_deref_mut() {
+            if let Ok(e) = state.host_ends.get(index) {
+                if e.generation == generation && e.future == future {
+                    return Ok(e.id);
+                }
+            }
+        }
+        Err(stale(what))
+    }
+}
+
+/// Lifts handle `h` of `inst`, of async type `ty` (a stream, a future or
+/// an error-context of `arena`), to the host.
+pub(crate) fn lift<T>(
+    data: &mut StoreData<T>,
+    inst: u32,
+    arena: &TypeArena,
+    ty: ValType,
+    h: u32,
+) -> Result<Val> {
+    let ValType::Def(i) = ty else {
+        return Err(super::waitable::internal("async handle type"));
+    };
+    let store_id = data.id;
+    match arena.def(i) {
+        DefType::ErrorContext => {
+            let ec = super::error_context::share(data, inst, h)?;
+            let generation = data.next_async_generation();
+            let state = data.async_state.get_or_insert_with(Default::default);
+            let limiter = &mut data.limiter.0;
+            let index = match state.host_error_contexts.add_within(
+                HostErrorContext { ec, generation },
+                crate::resources::MAX_HANDLES,
+                |bytes| limiter.take_bytes(bytes),
+            ) {
+                Ok(i) => i,
+                Err(e) => {
+                    super::error_context::release(data.async_state(), ec)?;
+                    return Err(e);
+                }
+            };
+            Ok(Val::ErrorContext(ErrorContextAny {
+                store_id,
+                index,
+                generation,
+            }))
+        }
+        DefType::Stream(elem) | DefType::Future(elem) => {
+            let future = matches!(arena.def(i), DefType::Future(_));
+            let id = super::streams::take_readable(data, inst, arena, future, *elem, h)?;
+            let generation = data.next_async_generation();
+            let state = data.async_state.get_or_insert_with(Default::default);
+            let limiter = &mut data.limiter.0;
+            let index = state.host_ends.add_within(
+                HostEnd {
+                    id,
+                    future,
+                    generation,
+                },
+                crate::resources::MAX_HANDLES,
+                |bytes| limiter.take_bytes(bytes),
+            );
+            let index = match index {
+                Ok(i) => i,
+                Err(e) => {
+                    // The end leaves both tables: as if dropped.
+                    super::streams::drop_host_end(data.async_state(), id)?;
+                    return Err(e);
+                }
+            };
+            super::streams::set_host(data.async_state(), id, Some(index))?;
+            Ok(if future {
+                Val::Future(FutureAny {
+                    store_id,
+                    index,
+                    generation,
+                })
+            } else {
+                Val::Stream(StreamAny {
+                    store_id,
+                    index,
+                    generation,
+                })
+            })
+        }
+        _ => Err(super::waitable::internal("async handle type")),
+    }
+}
+
+/// Lowers `v` as a value of async type `ty` of `arena` into `inst`'s
+/// table: a host-held end moves there; an error context gets a new handle.
+pub(crate) fn lower<T>(
+    data: &mut StoreData<T>,
+    inst: u32,
+    arena: &TypeArena,
+    ty: ValType,
+    v: &Val,
+) -> Result<u32> {
+    let ValType::Def(i) = ty else {
+        return Err(super::waitable::internal("async handle type"));
+    };
+    let mismatch = || crate::abi::lower::mismatch(arena, ty, v);
+    let store_id = data.id;
+    match (arena.def(i), v) {
+        (DefType::ErrorContext, Val::ErrorContext(e)) => {
+            let ec = host_error_context(data, e)?;
+            super::error_context::add_handle(data, inst, ec)
+        }
+        (
+            DefType::Stream(elem),
+            Val::Stream(StreamAny {
+                index, generation, ..
+            }),
+        )
+        | (
+            DefType::Future(elem),
+            Val::Future(FutureAny {
+                index, generation, ..
+            }),
+        ) => {
+            let future = matches!(v, Val::Future(_));
+            let sid = match v {
+                Val::Stream(s) => s.store_id,
+                Val::Future(f) => f.store_id,
+                _ => return Err(mismatch()),
+            };
+            if sid != store_id {
+                return Err(stale(if future { "future" } else { "stream" }));
+            }
+            let id = data.host_end(*index, *generation, future)?;
+            let h = super::streams::put_readable(data, inst, arena, future, *elem, id)?;
+            let _ = data.async_state().host_ends.remove(*index);
+            Ok(h)
+        }
+        _ => Err(mismatch()),
+    }
+}
+
+fn host_error_context<T>(data: &mut StoreData<T>, e: &ErrorContextAny) -> Result<u32> {
+    if e.store_id != data.id {
+        return Err(stale("error context"));
+    }
+    let state = data.async_state();
+    match state.host_error_contexts.get(e.index) {
+        Ok(x) if x.generation == e.generation => Ok(x.ec),
+        _ => Err(stale("error context")),
+    }
+}
+
+impl StreamAny {
+    /// Reads up to `max` values a guest writer has pending: never waits
+    /// (see [`StreamRead`]). Values are lifted from the writer's memory as
+    /// a call's results are (strings copied, `own` handles moved to the
+    /// host); the writer is told how many were read.
+    pub fn read<S: AsContextMut>(&self, mut store: S, max: u32) -> Result<StreamRead>
+    where
+        S::Data: 'static,
+    {
+        let mut cx = store.as_context_mut();
+        if cx.inner.data().id != self.store_id {
+            return Err(stale("stream"));
+        }
+        let id = cx
+            .inner
+            .data_mut()
+            .host_end(self.index, self.generation, false)?;
+        super::streams::host_read(&mut cx.inner, id, max)
+    }
+
+    /// Drops the end: a pending write ends with `DROPPED`.
+    pub fn drop(&self, mut store: impl AsContextMut) -> Result<()> {
+        drop_end(
+            &mut store,
+            self.store_id,
+            self.index,
+            self.generation,
+            false,
+        )
+    }
+}
+
+impl FutureAny {
+    /// Reads the value a guest writer has pending: never waits (see
+    /// [`FutureRead`]).
+    pub fn read<S: AsContextMut>(&self, mut store: S) -> Result<FutureRead>
+    where
+        S::Data: 'static,
+    {
+        let mut cx = store.as_context_mut();
+        if cx.inner.data().id != self.store_id {
+            return Err(stale("future"));
+        }
+        let id = cx
+            .inner
+            .data_mut()
+            .host_end(self.index, self.generation, true)?;
+        match super::streams::host_read(&mut cx.inner, id, 1)? {
+            StreamRead::Values(mut vs) => Ok(FutureRead::Value(vs.pop())),
+            StreamRead::Blocked => Ok(FutureRead::Blocked),
+            StreamRead::Dropped => Err(Error::usage("the future's writer is gone")),
+        }
+    }
+
+    /// Drops the end (a reader may drop a future before its value comes:
+    /// a pending write ends with `DROPPED`).
+    pub fn drop(&self, mut store: impl AsContextMut) -> Result<()> {
+        drop_end(&mut store, self.store_id, self.index, self.generation, true)
+    }
+}
+
+fn drop_end(
+    store: &mut impl AsContextMut,
+    store_id: usize,
+    index: u32,
+    generation: u32,
+    future: bool,
+) -> Result<()> {
+    let mut cx = store.as_context_mut();
+    let data = cx.inner.data_mut();
+    if data.id != store_id {
+        return Err(stale(if future { "future" } else { "stream" }));
+    }
+    let id = data.host_end(index, generation, future)?;
+    let state = data.async_state();
+    let _ = state.host_ends.remove(index);
+    super::streams::drop_host_end(state, id)
+}
+
+impl ErrorContextAny {
+    /// The error context's debug message (empty when the runtime dropped
+    /// it, as the `deterministic` build always does).
+    pub fn debug_message(&self, mut store: impl AsContextMut) -> Result<String> {
+        let mut cx = store.as_context_mut();
+        let data = cx.inner.data_mut();
+        let ec = host_error_context(data, self)?;
+        super::error_context::message(data.async_state(), ec)
+    }
+
+    /// Drops the host's copy of the error context.
+    pub fn drop(&self, mut store: impl AsContextMut) -> Result<()> {
+        let mut cx = store.as_context_mut();
+        let data = cx.inner.data_mut();
+        let ec = host_error_context(data, self)?;
+        let state = data.async_state();
+        let _ = state.host_error_contexts.remove(self.index);
+        super::error_context::release(state, ec)
+    }
+}

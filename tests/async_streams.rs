@@ -1518,3 +1518,98 @@ fn random_builtin_sequences_never_panic() {
     }
     assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
 }
+
+/// A host import given a stream reads it while the guest's write is
+/// pending, and returns an error context to the guest.
+#[test]
+fn a_host_import_reads_a_guest_stream_and_returns_an_error_context() {
+    let wat = r#"(component
+  (type $S (stream u8))
+  (import "consume" (func $consume (param "s" $S) (result u32)))
+  (import "fail" (func $fail (result error-context)))
+  (core module $Mem (memory (export "mem") 1))
+  (core instance $mem (instantiate $Mem))
+  (alias core export $mem "mem" (core memory $memory))
+  (canon stream.new $S (core func $s.new))
+  (canon stream.write $S async (memory $memory) (core func $s.write))
+  (canon stream.cancel-write $S (core func $s.cancel-write))
+  (canon error-context.drop (core func $ec.drop))
+  (canon lower (func $consume) (core func $consume'))
+  (canon lower (func $fail) (core func $fail'))
+  (core module $M
+    (import "" "mem" (memory 1))
+    (import "" "s.new" (func $s.new (result i64)))
+    (import "" "s.write" (func $s.write (param i32 i32 i32) (result i32)))
+    (import "" "s.cancel-write" (func $s.cancel-write (param i32) (result i32)))
+    (import "" "ec.drop" (func $ec.drop (param i32)))
+    (import "" "consume" (func $consume (param i32) (result i32)))
+    (import "" "fail" (func $fail (result i32)))
+    (data (i32.const 100) "xyz")
+    (func (export "f") (result i32)
+      (local $r i64) (local $tx i32) (local $n i32)
+      (local.set $r (call $s.new))
+      (local.set $tx (i32.wrap_i64 (i64.shr_u (local.get $r) (i64.const 32))))
+      (if (i32.ne (call $s.write (local.get $tx) (i32.const 100) (i32.const 3)) (i32.const -1))
+        (then unreachable))
+      ;; the host reads 2 of the 3 bytes, then drops its end
+      (local.set $n (call $consume (i32.wrap_i64 (local.get $r))))
+      (if (i32.ne (call $s.cancel-write (local.get $tx)) (i32.const 0x21))
+        (then unreachable))
+      (call $ec.drop (call $fail))
+      (local.get $n)))
+  (core instance $i (instantiate $M (with "" (instance
+    (export "mem" (memory $memory))
+    (export "s.new" (func $s.new)) (export "s.write" (func $s.write))
+    (export "s.cancel-write" (func $s.cancel-write)) (export "ec.drop" (func $ec.drop))
+    (export "consume" (func $consume')) (export "fail" (func $fail'))))))
+  (func (export "f") (result u32) (canon lift (core func $i "f")))
+)"#;
+    let engine = Engine::default();
+    let c = load(&engine, wat);
+    let mut linker = Linker::<Option<ErrorContextAny>>::new(&engine);
+    linker
+        .root()
+        .func_new("consume", |mut cx, params, results| {
+            let Some(Val::Stream(s)) = params.first() else {
+                panic!("expected a stream, got {params:?}")
+            };
+            let StreamRead::Values(vs) = s.read(&mut cx, 2)? else {
+                panic!("expected values")
+            };
+            s.drop(&mut cx)?;
+            results[0] = Val::U32(vs.len() as u32 * 100 + u32::from(vs[1] == Val::U8(b'y')));
+            Ok(())
+        })
+        .expect("define consume");
+    linker
+        .root()
+        .func_new("fail", |mut cx, _, results| {
+            // One the host got from another instance earlier.
+            let e = cx.data_mut().take().expect("an error context");
+            results[0] = Val::ErrorContext(e);
+            Ok(())
+        })
+        .expect("define fail");
+    // An error context made by another instance of this store.
+    let ec_wat = component(
+        r#"(func (export "ge") (result i32) (call $ec.new (i32.const 100) (i32.const 2)))"#,
+        r#"(func (export "ge") (result error-context) (canon lift (core func $i "ge")))"#,
+    );
+    let mut store = Store::new(&engine, None);
+    let maker = Linker::new(&engine)
+        .instantiate(&mut store, &load(&engine, &ec_wat))
+        .expect("instantiate");
+    let Val::ErrorContext(e) = call1(&mut store, &maker, "ge", &[]) else {
+        panic!("expected an error context")
+    };
+    *store.data_mut() = Some(e);
+    let instance = linker.instantiate(&mut store, &c).expect("instantiate");
+    assert_eq!(call1(&mut store, &instance, "f", &[]), Val::U32(201));
+    // The host's copy is still there (the guest dropped its own handle).
+    let expected = if cfg!(feature = "deterministic") {
+        ""
+    } else {
+        "ab"
+    };
+    assert_eq!(e.debug_message(&mut store).expect("message"), expected);
+}

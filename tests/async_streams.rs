@@ -1144,6 +1144,8 @@ fn the_host_reads_a_future() {
         f.read(&mut store).expect("read"),
         FutureRead::Value(Some(Val::U8(b'a')))
     );
+    let e = f.read(&mut store).expect_err("read twice");
+    assert_eq!(e.kind(), &ErrorKind::Usage, "{e}");
     f.drop(&mut store).expect("drop");
     // A future whose value was not written yet.
     let (mut store, instance) = instantiate(&component(

@@ -34,10 +34,15 @@
 //!   their built-ins, with copies between guest memories (within one
 //!   instance or between two), partial and zero-length copies,
 //!   cancellation and drops; their handles move between components in
-//!   component-to-component calls (`abi::transfer`). The host cannot hold
-//!   one yet: a host call passing one is `unsupported` when made. A sync
-//!   `read`/`write` (or cancel) that cannot complete at once blocks through
+//!   component-to-component calls (`abi::transfer`). A sync `read`/`write`
+//!   (or cancel) that cannot complete at once blocks through
 //!   `sched::wait_for_event`.
+//! * The host ([`host`]): `Val::Stream`/`Val::Future`/`Val::ErrorContext`
+//!   hold readable ends (and error contexts) lifted to the host; the host
+//!   reads what a guest writer has pending, without waiting
+//!   (`StreamAny::read`), drops ends, or passes them back into a component
+//!   of the same binary. It cannot create streams or wait for a writer
+//!   yet.
 //!
 //! # Design of the runtime (issue #18)
 //!

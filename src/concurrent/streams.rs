@@ -1277,6 +1277,9 @@ pub(crate) fn host_read<T: 'static>(
     let shared = state.shared(id)?;
     let future = shared.future;
     if shared.ends[READABLE].state == CopyState::Done {
+        if future {
+            return Err(Error::usage("the future's value was read already"));
+        }
         return Ok(StreamRead::Dropped);
     }
     if shared.dropped {

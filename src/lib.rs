@@ -38,7 +38,7 @@ mod wasmi_mem;
 pub use abi::StringEncoding;
 pub use component::{Component, ComponentItem};
 #[cfg(feature = "async")]
-pub use concurrent::host::{ErrorContextAny, FutureAny, FutureRead, StreamAny, StreamRead};
+pub use concurrent::host_values::{ErrorContextAny, FutureAny, FutureRead, StreamAny, StreamRead};
 pub use engine::{
     Config, Engine, DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_LIFTED_BYTES_PER_CALL,
     DEFAULT_MAX_RESOURCE_TYPES,

@@ -143,7 +143,7 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
     ) -> Result<crate::Val> {
         let inst = self.instance;
         let mut cx = self.ctx.as_context_mut();
-        crate::concurrent::host::lift(cx.data_mut(), inst, arena, ty, h)
+        crate::concurrent::host_values::lift(cx.data_mut(), inst, arena, ty, h)
     }
 
     #[cfg(feature = "async")]
@@ -155,7 +155,7 @@ impl<T: 'static, C: wasmi::AsContextMut<Data = StoreData<T>>> GuestMemory for Wa
     ) -> Result<u32> {
         let inst = self.instance;
         let mut cx = self.ctx.as_context_mut();
-        crate::concurrent::host::lower(cx.data_mut(), inst, arena, ty, v)
+        crate::concurrent::host_values::lower(cx.data_mut(), inst, arena, ty, v)
     }
 
     fn charge(&mut self, units: u64) -> Result<()> {

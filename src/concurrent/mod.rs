@@ -37,7 +37,7 @@
 //!   component-to-component calls (`abi::transfer`). A sync `read`/`write`
 //!   (or cancel) that cannot complete at once blocks through
 //!   `sched::wait_for_event`.
-//! * The host ([`host`]): `Val::Stream`/`Val::Future`/`Val::ErrorContext`
+//! * The host ([`host_values`]): `Val::Stream`/`Val::Future`/`Val::ErrorContext`
 //!   hold readable ends (and error contexts) lifted to the host; the host
 //!   reads what a guest writer has pending, without waiting
 //!   (`StreamAny::read`), drops ends, or passes them back into a component
@@ -121,7 +121,7 @@ pub(crate) mod builtins;
 #[cfg(feature = "validate")]
 pub(crate) mod canon;
 pub(crate) mod error_context;
-pub(crate) mod host;
+pub(crate) mod host_values;
 pub(crate) mod lift;
 #[allow(dead_code)] // used as issue #18 lands
 pub(crate) mod sched;

@@ -46,9 +46,9 @@ pub(crate) struct AsyncState {
     /// The error contexts of every instance.
     pub error_contexts: Slab<super::error_context::ErrorContext>,
     /// The stream and future ends the host holds.
-    pub host_ends: Slab<super::host::HostEnd>,
+    pub host_ends: Slab<super::host_values::HostEnd>,
     /// The error contexts the host holds.
-    pub host_error_contexts: Slab<super::host::HostErrorContext>,
+    pub host_error_contexts: Slab<super::host_values::HostErrorContext>,
 }
 
 /// A call in progress: the spec's task with its implicit thread.

@@ -1271,8 +1271,8 @@ pub(crate) fn host_read<T: 'static>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     id: u32,
     max: u32,
-) -> Result<super::host::StreamRead> {
-    use super::host::StreamRead;
+) -> Result<super::host_values::StreamRead> {
+    use super::host_values::StreamRead;
     let state = ctx.data_mut().async_state();
     let shared = state.shared(id)?;
     let future = shared.future;

@@ -19,13 +19,13 @@ use crate::func::{
 use crate::store::StoreData;
 
 /// The caller and callee instances of a call, over a wasmi store context.
-struct WasmiPair<'a, C> {
-    ctx: &'a mut C,
-    src: &'a Options,
-    dst: &'a Options,
+pub(crate) struct WasmiPair<'a, C> {
+    pub ctx: &'a mut C,
+    pub src: &'a Options,
+    pub dst: &'a Options,
     /// The callee's task, for borrows lent into it (params only).
-    dst_task: Option<u32>,
-    lent: &'a mut Lent,
+    pub dst_task: Option<u32>,
+    pub lent: &'a mut Lent,
 }
 
 impl<C> WasmiPair<'_, C> {

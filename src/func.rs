@@ -38,6 +38,9 @@ pub(crate) struct Options {
     /// The callback of an `async (callback f)` lift (feature `async`).
     #[cfg(feature = "async")]
     pub callback: Option<wasmi::Func>,
+    /// The `async` option (feature `async`).
+    #[cfg(feature = "async")]
+    pub is_async: bool,
 }
 
 /// A core function lifted with `canon lift`.
@@ -50,6 +53,10 @@ pub(crate) struct LiftedFunc {
     pub entering: EnterSet,
     /// `core` with a static signature, when it has a common one.
     pub fast: crate::core_wrap::FastCall,
+    /// A call makes a task of the async runtime: the type is `async` or
+    /// the lift is (feature `async`).
+    #[cfg(feature = "async")]
+    pub is_task: bool,
 }
 
 /// A `func_new` host function: its `Val` form, and how a lowering makes the
@@ -296,8 +303,14 @@ impl Func {
             FuncKind::Lifted(l) => {
                 let ctx = &mut cx.inner;
                 #[cfg(feature = "async")]
-                if l.options.callback.is_some() {
-                    return crate::concurrent::lift::call(ctx, &self.component, l, params, results);
+                if l.is_task {
+                    return crate::concurrent::call::call_from_host(
+                        ctx,
+                        &self.component,
+                        l,
+                        params,
+                        results,
+                    );
                 }
                 // The set a call from the host enters, fixed at lift time.
                 enter_set(ctx.data_mut(), &l.entering)?;

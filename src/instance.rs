@@ -423,6 +423,8 @@ impl Spaces {
                 .callback
                 .map(|f| get(&self.core_funcs, f, "core func").copied())
                 .transpose()?,
+            #[cfg(feature = "async")]
+            is_async: opts.is_async,
         })
     }
 }
@@ -651,14 +653,16 @@ fn run_step<T: 'static>(
             let callee = get(&s.funcs, *func, "func")?.clone();
             let options = s.options(store, opts, instance_idx)?;
             let core = match &callee.kind {
+                #[cfg(feature = "async")]
+                _ if crate::concurrent::call::needs_async_lower(&options, &callee) => {
+                    crate::concurrent::call::lower(store, component, *ty, options, callee.clone())?
+                }
                 FuncKind::Host { host, .. } => match host.downcast_ref::<func::ValHost<T>>() {
                     Some(h) => (h.lower)(store, component, *ty, options, h.f.clone()),
                     None => crate::typed::lower_typed_host(host, store, component, *ty, options)
                         .ok_or_else(|| Error::usage("host function of another store data type"))?,
                 },
-                FuncKind::Lifted(_l) => {
-                    #[cfg(feature = "async")]
-                    crate::concurrent::lift::check_sync_caller(_l, "`canon lower`")?;
+                FuncKind::Lifted(_) => {
                     func::lower_lifted(store, component, *ty, options, callee.clone())
                 }
             };
@@ -684,6 +688,9 @@ fn run_step<T: 'static>(
                     options,
                     entering: crate::func::self_and_ancestors(store.inner.data(), instance_idx),
                     fast: crate::core_wrap::FastCall::new(&store.inner, &core),
+                    #[cfg(feature = "async")]
+                    is_task: options.is_async
+                        || crate::concurrent::call::is_async_type(component, *ty),
                 },
             ));
         }

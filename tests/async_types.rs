@@ -144,12 +144,7 @@ fn task_return_of_an_async_handle_is_unsupported() {
 
 #[test]
 fn async_builtins_are_unsupported_by_name() {
-    for (builtin, name) in [
-        ("(canon waitable.join)", "waitable.join"),
-        ("(canon task.cancel)", "task.cancel"),
-        ("(canon subtask.drop)", "subtask.drop"),
-        ("(canon error-context.drop)", "error-context.drop"),
-    ] {
+    for (builtin, name) in [("(canon error-context.drop)", "error-context.drop")] {
         let msg = unsupported(&format!("(component (core func {builtin}))"));
         assert!(msg.contains(&format!("the `{name}` built-in")), "{msg}");
     }

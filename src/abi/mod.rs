@@ -4,6 +4,8 @@
 //! [`GuestMemory`] trait, which the call paths implement over wasmi.
 
 pub(crate) mod budget;
+#[cfg(feature = "async")]
+pub(crate) mod flat_mem;
 pub(crate) mod layout;
 pub(crate) mod lift;
 pub(crate) mod lower;

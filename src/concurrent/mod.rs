@@ -106,10 +106,10 @@
 //! `Store::run_until_idle`.
 
 pub(crate) mod builtins;
+pub(crate) mod call;
 #[cfg(feature = "validate")]
 pub(crate) mod canon;
 pub(crate) mod lift;
-#[allow(dead_code)] // used as issue #18 lands
 pub(crate) mod sched;
 pub(crate) mod state;
 pub(crate) mod task_return;

@@ -80,6 +80,9 @@ pub(crate) enum DefType {
 pub(crate) struct FuncTy {
     pub params: Box<[(Box<str>, ValType)]>,
     pub result: Option<ValType>,
+    /// The type is `async` (feature `async`).
+    #[cfg(feature = "async")]
+    pub is_async: bool,
 }
 
 /// All value types a component uses, with their layouts.

@@ -19,10 +19,9 @@ use crate::abi::transfer::{Pair, Side, Transfer};
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::adapter::WasmiPair;
 use crate::component::Component;
-use crate::error::{from_wasmi, Error, Result, TrapKind};
+use crate::error::{Error, Result, TrapKind};
 use crate::func::{
-    charge_fuel, enter_set, entering_set, from_raw, leave_set, to_raw, CoreArgs, CoreResults, Func,
-    FuncKind, LiftedFunc, Options,
+    charge_fuel, from_raw, to_raw, CoreArgs, CoreResults, Func, FuncKind, LiftedFunc, Options,
 };
 use crate::store::{StoreContextMut, StoreData};
 use crate::types::ValType;
@@ -241,7 +240,7 @@ fn call<T: 'static>(
 
 /// Starts the callee's task for subtask `s` of a caller in instance
 /// `caller_inst`: an `async`-typed callee gets a thread, run until it
-/// blocks or ends; a sync-typed one runs on the native stack.
+/// blocks or ends.
 fn start_callee<T: 'static>(
     ctx: &mut Ctx<'_, T>,
     caller_inst: u32,
@@ -251,34 +250,9 @@ fn start_callee<T: 'static>(
 ) -> Result<()> {
     let (k, t) = new_task(ctx.data_mut(), callee_component, l, TaskCaller::Guest(s))?;
     ctx.data_mut().async_state().subtask(s)?.callee = Some(k);
-    if is_async_type(callee_component, l.ty) {
-        return resume_thread(ctx, t, false, Some(caller_inst));
-    }
-    // A sync-typed callee: no thread (it may not block).
-    let _ = ctx.data_mut().async_state().threads.remove(t);
-    let entering = entering_set(ctx.data(), l.options.instance, Some(caller_inst));
-    enter_set(ctx.data_mut(), &entering)?;
-    let r = (|| {
-        ctx.data_mut().async_state().task(k)?.state = TaskState::Started;
-        let args = on_start(ctx, k)?;
-        let plan = callee_component
-            .inner
-            .plans
-            .get(l.ty as usize)
-            .ok_or_else(|| internal("function plan"))?;
-        let mut outs: CoreResults = plan.core_results.iter().map(|t| from_raw(0, *t)).collect();
-        l.core
-            .call(&mut *ctx, &args, &mut outs)
-            .map_err(from_wasmi)?;
-        resolve_from_core(ctx, k, &outs)?;
-        crate::func::post_return(ctx, l, &outs)
-    })();
-    let _ = ctx.data_mut().async_state().tasks.remove(k);
-    if let Ok(sub) = ctx.data_mut().async_state().subtask(s) {
-        sub.callee = None;
-    }
-    leave_set(ctx.data_mut(), &entering, &r)?;
-    r
+    // Validation makes the type `async` for `canon lower async`, and a
+    // sync lower of a sync type is the fused adapter's.
+    resume_thread(ctx, t, false, Some(caller_inst))
 }
 
 /// The spec's `on_start` of task `task`: its arguments, lowered into the

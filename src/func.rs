@@ -67,17 +67,23 @@ pub(crate) struct LiftedFunc {
 pub(crate) struct ValHost<T> {
     pub f: Arc<HostFn<T>>,
     pub lower: LowerHost<T>,
+    /// An `async` host function (`func_new_async`; feature `async`): `f`
+    /// then refuses to be called synchronously.
+    #[cfg(feature = "async")]
+    pub future: Option<Arc<crate::concurrent::host::AsyncHostFn<T>>>,
 }
 
 /// See [`ValHost::lower`].
 pub(crate) type LowerHost<T> =
-    fn(&mut StoreContextMut<'_, T>, &Component, u32, Options, Arc<HostFn<T>>) -> wasmi::Func;
+    fn(&mut StoreContextMut<'_, T>, &Component, u32, Options, &ValHost<T>) -> Result<wasmi::Func>;
 
 impl<T> Clone for ValHost<T> {
     fn clone(&self) -> Self {
         ValHost {
             f: self.f.clone(),
             lower: self.lower,
+            #[cfg(feature = "async")]
+            future: self.future.clone(),
         }
     }
 }
@@ -256,6 +262,59 @@ impl Func {
         Ok(())
     }
 
+    /// Calls the function like [`Func::call`], as a future (feature
+    /// `async`). For a function that makes a task (its type or its lift is
+    /// `async`), each poll runs the store's threads until the call
+    /// returns, or until only host futures (of `func_new_async` functions)
+    /// can make progress: then it is `Pending` and the host futures wake
+    /// the caller's waker. Any executor, or a `block_on`, drives it; a
+    /// `no_std` host can poll it with [`Waker::noop`](core::task::Waker::noop)
+    /// in its main loop (each poll runs until the store is idle). Other
+    /// functions run to completion in the first poll.
+    ///
+    /// Fails as [`Func::call`] does; a task that waits for something no
+    /// thread and no host future can provide is a
+    /// [`TrapKind::Deadlock`]. Dropping the future before it completes
+    /// leaves the call's task in the store, where later calls run it.
+    #[cfg(feature = "async")]
+    pub async fn call_async<T: 'static>(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let l = match &self.kind {
+            FuncKind::Lifted(l) if l.is_task => l.clone(),
+            _ => return self.call(store, params, results),
+        };
+        let mut cx = store.as_context_mut();
+        self.check_call(cx.inner.data().id, params.len(), results.len())?;
+        self.check_params(params)?;
+        let mut call = crate::concurrent::call::HostCall::new();
+        let ctx = &mut cx.inner;
+        core::future::poll_fn(|tcx| {
+            call.poll(ctx, &self.component, &l, params, results, tcx.waker())
+        })
+        .await
+    }
+
+    /// Checks that `params` are values of the parameter types.
+    #[cfg(feature = "async")]
+    fn check_params(&self, params: &[Val]) -> Result<()> {
+        let arena = &self.component.inner.arena;
+        let fty = arena
+            .funcs
+            .get(self.ty_index() as usize)
+            .ok_or_else(|| Error::usage("unknown function type"))?;
+        for ((name, t), v) in fty.params.iter().zip(params) {
+            if !crate::values::type_matches(arena, *t, v) {
+                return Err(crate::abi::lower::mismatch(arena, *t, v)
+                    .context(format_args!("argument `{name}`")));
+            }
+        }
+        Ok(())
+    }
+
     /// Calls the function with dynamic values. `params` must match the
     /// parameter types and `results` must have one slot per result (0 or 1);
     /// the results are written there. Post-return runs before this returns.
@@ -304,6 +363,7 @@ impl Func {
                 let ctx = &mut cx.inner;
                 #[cfg(feature = "async")]
                 if l.is_task {
+                    self.check_params(params)?;
                     return crate::concurrent::call::call_from_host(
                         ctx,
                         &self.component,
@@ -616,14 +676,23 @@ pub(crate) fn lower_host<T: 'static>(
     component: &Component,
     ty: u32,
     options: Options,
-    host: Arc<HostFn<T>>,
-) -> wasmi::Func {
+    host: &ValHost<T>,
+) -> Result<wasmi::Func> {
+    #[cfg(feature = "async")]
+    if options.is_async || host.future.is_some() {
+        return crate::concurrent::host::lower(store, component, ty, options, host);
+    }
+    let host = host.f.clone();
     let fty = lowered_type(component, ty);
     let component = component.clone();
-    crate::core_wrap::core_func(&mut store.inner, fty, move |caller, args, results| {
-        host_call(&component, ty, &options, &host, caller, args, results)
-            .map_err(wasmi::Error::host)
-    })
+    Ok(crate::core_wrap::core_func(
+        &mut store.inner,
+        fty,
+        move |caller, args, results| {
+            host_call(&component, ty, &options, &host, caller, args, results)
+                .map_err(wasmi::Error::host)
+        },
+    ))
 }
 
 /// Creates the core function a guest calls for a lowered function that a

@@ -654,11 +654,20 @@ fn run_step<T: 'static>(
             let options = s.options(store, opts, instance_idx)?;
             let core = match &callee.kind {
                 #[cfg(feature = "async")]
-                _ if crate::concurrent::call::needs_async_lower(&options, &callee) => {
+                FuncKind::Lifted(_)
+                    if crate::concurrent::call::needs_async_lower(&options, &callee) =>
+                {
                     crate::concurrent::call::lower(store, component, *ty, options, callee.clone())?
                 }
                 FuncKind::Host { host, .. } => match host.downcast_ref::<func::ValHost<T>>() {
-                    Some(h) => (h.lower)(store, component, *ty, options, h.f.clone()),
+                    Some(h) => (h.lower)(store, component, *ty, options, h)?,
+                    #[cfg(feature = "async")]
+                    None if options.is_async => {
+                        return Err(Error::unsupported(
+                            "`canon lower async` of a typed host function (`func_wrap`, \
+                             `bindgen!`): define it with `func_new` or `func_new_async`",
+                        ))
+                    }
                     None => crate::typed::lower_typed_host(host, store, component, *ty, options)
                         .ok_or_else(|| Error::usage("host function of another store data type"))?,
                 },

@@ -37,6 +37,8 @@ mod wasmi_mem;
 
 pub use abi::StringEncoding;
 pub use component::{Component, ComponentItem};
+#[cfg(feature = "async")]
+pub use concurrent::host::HostFuture;
 pub use engine::{
     Config, Engine, DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_LIFTED_BYTES_PER_CALL,
     DEFAULT_MAX_RESOURCE_TYPES,

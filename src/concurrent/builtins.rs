@@ -350,6 +350,8 @@ fn run<T: 'static>(
             if !resolved {
                 if let Some(task) = callee {
                     super::sched::request_cancellation(&mut ctx, task, Some(inst))?;
+                } else {
+                    super::host::cancel_host_call(ctx.data_mut(), sub)?;
                 }
                 let s = ctx.data_mut().async_state();
                 if !s.subtask(sub)?.resolved() {

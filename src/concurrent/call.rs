@@ -58,7 +58,7 @@ pub(crate) fn needs_async_lower(options: &Options, callee: &Func) -> bool {
 /// The core type of `canon lower async` of function type `ty`: the
 /// params flat if at most 4, else a pointer; a result pointer if there
 /// is a result; an `i32` status.
-fn async_lowered_type(component: &Component, ty: u32) -> wasmi::FuncType {
+pub(crate) fn async_lowered_type(component: &Component, ty: u32) -> wasmi::FuncType {
     use wasmi::ValType::I32;
     let arena = &component.inner.arena;
     let Some(f) = arena.funcs.get(ty as usize) else {
@@ -509,35 +509,97 @@ pub(crate) fn resolve<T: 'static>(
     Ok(())
 }
 
-/// Calls the `async`-lifted function `l` from the host with `params`,
-/// running the store's threads until it returns its result to `results`.
-pub(crate) fn call_from_host<T: 'static>(
+/// A call from the host of a function that makes a task, in progress.
+pub(crate) struct HostCall {
+    /// The task and the slot of its result, once started.
+    started: Option<(u32, u32)>,
+}
+
+impl HostCall {
+    pub(crate) fn new() -> Self {
+        HostCall { started: None }
+    }
+
+    /// Runs the call as far as it goes: starts it on the first poll, then
+    /// runs the store's threads and host futures until it returns
+    /// (`Ready`, with its result in `results`) or waits for host futures
+    /// only (`Pending`: `waker` is woken when one can progress).
+    pub(crate) fn poll<T: 'static>(
+        &mut self,
+        ctx: &mut Ctx<'_, T>,
+        component: &Component,
+        l: &Arc<LiftedFunc>,
+        params: &[crate::Val],
+        results: &mut [crate::Val],
+        waker: &core::task::Waker,
+    ) -> core::task::Poll<Result<()>> {
+        use core::task::Poll;
+        let r = match self.started {
+            Some((task, slot)) => match drive_task(ctx, task, waker) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(r) => (r, slot),
+            },
+            None => {
+                let slot = {
+                    let data = ctx.data_mut();
+                    let max = data.limits.max_handles;
+                    data.async_state()
+                        .host_results
+                        .add_within(None, max, |_| Ok(()))
+                };
+                let slot = match slot {
+                    Ok(s) => s,
+                    Err(e) => return Poll::Ready(Err(e)),
+                };
+                let started = (|| {
+                    let caller = TaskCaller::Host {
+                        params: params.to_vec(),
+                        slot,
+                    };
+                    let (task, t) = new_task(ctx.data_mut(), component, l, caller)?;
+                    ctx.data_mut().async_state().waker = Some(waker.clone());
+                    resume_thread(ctx, t, false, None)?;
+                    Ok(task)
+                })();
+                match started {
+                    Ok(task) => {
+                        self.started = Some((task, slot));
+                        match drive_task(ctx, task, waker) {
+                            Poll::Pending => return Poll::Pending,
+                            Poll::Ready(r) => (r, slot),
+                        }
+                    }
+                    Err(e) => (Err(e), slot),
+                }
+            }
+        };
+        let (r, slot) = r;
+        Poll::Ready(finish_host_call(ctx, l, r, slot, results))
+    }
+}
+
+/// Drives the store until task `task` resolved.
+fn drive_task<T: 'static>(
     ctx: &mut Ctx<'_, T>,
-    component: &Component,
+    task: u32,
+    waker: &core::task::Waker,
+) -> core::task::Poll<Result<()>> {
+    super::host::drive(ctx, waker, |s| {
+        s.tasks
+            .get(task)
+            .map_or(true, |k| k.state == TaskState::Resolved)
+    })
+}
+
+/// The end of a call from the host: its result, or its trap (which
+/// poisons the callee's instances).
+fn finish_host_call<T: 'static>(
+    ctx: &mut Ctx<'_, T>,
     l: &Arc<LiftedFunc>,
-    params: &[crate::Val],
+    r: Result<()>,
+    slot: u32,
     results: &mut [crate::Val],
 ) -> Result<()> {
-    let slot = {
-        let data = ctx.data_mut();
-        let max = data.limits.max_handles;
-        data.async_state()
-            .host_results
-            .add_within(None, max, |_| Ok(()))?
-    };
-    let r = (|| {
-        let caller = TaskCaller::Host {
-            params: params.to_vec(),
-            slot,
-        };
-        let (task, t) = new_task(ctx.data_mut(), component, l, caller)?;
-        resume_thread(ctx, t, false, None)?;
-        super::sched::run_until(ctx, |s| {
-            s.tasks
-                .get(task)
-                .map_or(true, |k| k.state == TaskState::Resolved)
-        })
-    })();
     let val = ctx.data_mut().async_state().host_results.remove(slot);
     if let Err(e) = &r {
         // A trap ends the store's use of the instance (the spec traps the
@@ -555,6 +617,19 @@ pub(crate) fn call_from_host<T: 'static>(
         *slot = v;
     }
     Ok(())
+}
+
+/// Calls the function `l` (which makes a task) from the host with
+/// `params`, blocking until it returns its result to `results`.
+pub(crate) fn call_from_host<T: 'static>(
+    ctx: &mut Ctx<'_, T>,
+    component: &Component,
+    l: &Arc<LiftedFunc>,
+    params: &[crate::Val],
+    results: &mut [crate::Val],
+) -> Result<()> {
+    let mut call = HostCall::new();
+    super::host::block_on(|waker| call.poll(ctx, component, l, params, results, waker))
 }
 
 #[allow(unused_imports)]

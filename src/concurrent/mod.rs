@@ -109,6 +109,7 @@ pub(crate) mod builtins;
 pub(crate) mod call;
 #[cfg(feature = "validate")]
 pub(crate) mod canon;
+pub(crate) mod host;
 pub(crate) mod lift;
 pub(crate) mod sched;
 pub(crate) mod state;

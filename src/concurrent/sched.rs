@@ -911,46 +911,24 @@ pub(crate) fn release_loans<T>(data: &mut StoreData<T>) {
     }
 }
 
-/// Runs ready threads (first ready first) until `done` holds; a deadlock
-/// trap if none is ready before. The scheduler loop of a call from the
-/// host (the spec's `Store.tick`, repeated).
-pub(crate) fn run_until<T: 'static>(
-    ctx: &mut Ctx<'_, '_, T>,
-    mut done: impl FnMut(&mut AsyncState) -> bool,
-) -> Result<()> {
-    loop {
-        if done(ctx.data_mut().async_state()) {
-            return Ok(());
-        }
-        let data = ctx.data_mut();
-        let instances = &data.instances;
-        let s = data
-            .async_state
-            .as_deref()
-            .ok_or_else(|| internal("async state"))?;
-        let next = s.waiting.iter().copied().find(|t| {
-            s.ready(*t)
-                && s.threads
-                    .get(*t)
-                    .ok()
-                    .and_then(|th| s.tasks.get(th.task).ok())
-                    .is_some_and(|k| {
-                        instances
-                            .get(k.inst as usize)
+/// The first waiting thread that is ready and whose instances the host
+/// may enter (the spec's `Store.tick` candidates, in a fixed order).
+pub(crate) fn next_ready<T>(data: &mut StoreData<T>) -> Option<u32> {
+    let s = data.async_state.as_deref()?;
+    s.waiting.iter().copied().find(|t| {
+        s.ready(*t)
+            && s.threads
+                .get(*t)
+                .ok()
+                .and_then(|th| s.tasks.get(th.task).ok())
+                .is_some_and(|k| {
+                    entering_set(data, k.inst, None).iter().all(|i| {
+                        data.instances
+                            .get(*i as usize)
                             .is_some_and(|f| f.may_enter && !f.poisoned)
                     })
-        });
-        match next {
-            Some(t) => resume_thread(ctx, t, false, None)?,
-            None => {
-                return Err(Error::trap(
-                    TrapKind::Deadlock,
-                    "deadlock detected: event loop cannot make further progress (every \
-                     thread waits for an event nothing can send)",
-                ))
-            }
-        }
-    }
+                })
+    })
 }
 
 fn rule(message: &'static str) -> Error {

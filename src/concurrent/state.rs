@@ -52,6 +52,10 @@ pub(crate) struct AsyncState {
     pub host_results: Slab<Option<crate::Val>>,
     /// Loans of subtasks whose resolution was delivered, to end.
     pub released: Vec<crate::wasmi_mem::Lent>,
+    /// Calls of async host functions whose futures are pending.
+    pub host_calls: Vec<super::host::PendingHostCall>,
+    /// The waker of the host call driving the store, for host futures.
+    pub waker: Option<core::task::Waker>,
 }
 
 /// The async state of one component instance.

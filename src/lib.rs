@@ -39,6 +39,8 @@ pub use abi::StringEncoding;
 pub use component::{Component, ComponentItem};
 #[cfg(feature = "async")]
 pub use concurrent::host::HostFuture;
+#[cfg(feature = "async")]
+pub use engine::DEFAULT_MAX_TASKS;
 pub use engine::{
     Config, Engine, DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_LIFTED_BYTES_PER_CALL,
     DEFAULT_MAX_RESOURCE_TYPES,

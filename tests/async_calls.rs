@@ -482,3 +482,38 @@ fn instances_are_left_when_their_tasks_suspend_and_end() {
         assert_eq!(out[0], Val::U32(42));
     }
 }
+
+#[test]
+fn starting_more_tasks_than_max_tasks_traps() {
+    let callee = format!("{F_YIELDS_ONCE}{CALLEE_REST}");
+    // Starts `f` 10 times without waiting: each stays a task in progress.
+    let caller = r#"
+      (func (export "run")
+        (local $i i32)
+        (loop $l
+          (drop (call $fa (local.get $i) (i32.add (i32.const 64) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (i32.const 10))))
+        (call $tr (i32.const 0)))"#;
+    let wat = compose(&callee, caller, "async");
+    for (max, ok) in [(11, true), (6, false)] {
+        let mut config = Config::default();
+        config.max_tasks(max);
+        let engine = Engine::new(&config);
+        let c = load(&engine, &wat);
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &c)
+            .expect("instantiate");
+        let f = instance.get_func(&mut store, "run").expect("run");
+        let mut out = [Val::U32(0)];
+        let r = f.call(&mut store, &[], &mut out);
+        if ok {
+            r.expect("within the limit");
+        } else {
+            let e = r.expect_err("past the limit");
+            assert_eq!(trap_kind(&e), TrapKind::LimitExceeded, "{e}");
+            assert!(e.to_string().contains("max_tasks"), "{e}");
+        }
+    }
+}

@@ -183,12 +183,7 @@ fn call<T: 'static>(
         waitable: None,
         callee: None,
     };
-    let max = ctx.data().limits.max_handles;
-    let s = ctx
-        .data_mut()
-        .async_state()
-        .subtasks
-        .add_within(sub, max, |_| Ok(()))?;
+    let s = super::sched::add_subtask(ctx.data_mut(), sub)?;
     let r = start_callee(ctx, o.instance, callee_component, l, s);
     if let Err(e) = r {
         if let Ok(sub) = ctx.data_mut().async_state().subtasks.remove(s) {
@@ -542,10 +537,11 @@ impl HostCall {
             None => {
                 let slot = {
                     let data = ctx.data_mut();
-                    let max = data.limits.max_handles;
-                    data.async_state()
-                        .host_results
-                        .add_within(None, max, |_| Ok(()))
+                    let max = data.limits.max_tasks;
+                    let s = data.async_state.get_or_insert_with(Default::default);
+                    let limiter = &mut data.limiter.0;
+                    s.host_results
+                        .add_within(None, max, |bytes| limiter.take_bytes(bytes))
                 };
                 let slot = match slot {
                     Ok(s) => s,

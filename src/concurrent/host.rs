@@ -179,12 +179,7 @@ fn call<T: 'static>(
             match poll_once(ctx.data_mut(), &mut fut) {
                 Poll::Ready(r) => Some(r),
                 Poll::Pending => {
-                    let max = ctx.data().limits.max_handles;
-                    let s = ctx
-                        .data_mut()
-                        .async_state()
-                        .subtasks
-                        .add_within(sub, max, |_| Ok(()))?;
+                    let s = super::sched::add_subtask(ctx.data_mut(), sub)?;
                     let st = ctx.data_mut().async_state();
                     st.host_calls
                         .try_reserve(1)
@@ -199,12 +194,7 @@ fn call<T: 'static>(
         }
     };
     let val = ready.unwrap_or(Ok(None)).map_err(host_failed)?;
-    let max = ctx.data().limits.max_handles;
-    let s = ctx
-        .data_mut()
-        .async_state()
-        .subtasks
-        .add_within(sub, max, |_| Ok(()))?;
+    let s = super::sched::add_subtask(ctx.data_mut(), sub)?;
     deliver(ctx, s, val)?;
     finish(ctx, o, s, results)
 }

@@ -352,21 +352,25 @@ pub(crate) fn new_task<T>(
     } else {
         After::Stackful
     };
-    let max = data.limits.max_handles;
-    let s = data.async_state();
-    let k = s.tasks.add_within(
-        Task {
-            component: component.clone(),
-            func: func.clone(),
-            inst: func.options.instance,
-            state: TaskState::Initial,
-            caller,
-            borrows: None,
-            thread: 0,
-        },
-        max,
-        |_| Ok(()),
-    )?;
+    let max = data.limits.max_tasks;
+    let s = data.async_state.get_or_insert_with(Default::default);
+    let limiter = &mut data.limiter.0;
+    let k = s
+        .tasks
+        .add_within(
+            Task {
+                component: component.clone(),
+                func: func.clone(),
+                inst: func.options.instance,
+                state: TaskState::Initial,
+                caller,
+                borrows: None,
+                thread: 0,
+            },
+            max,
+            |bytes| limiter.take_bytes(bytes),
+        )
+        .map_err(too_many_tasks)?;
     let t = s.threads.add_within(
         Thread {
             task: k,
@@ -379,7 +383,7 @@ pub(crate) fn new_task<T>(
             outs: CoreResults::new(),
         },
         max,
-        |_| Ok(()),
+        |bytes| limiter.take_bytes(bytes),
     );
     match t {
         Ok(t) => {
@@ -929,6 +933,29 @@ pub(crate) fn next_ready<T>(data: &mut StoreData<T>) -> Option<u32> {
                     })
                 })
     })
+}
+
+/// The trap of a task past [`Config::max_tasks`](crate::Config::max_tasks).
+fn too_many_tasks(e: Error) -> Error {
+    if e.kind() == &crate::error::ErrorKind::Trap(TrapKind::TooManyHandles) {
+        Error::trap(
+            TrapKind::LimitExceeded,
+            "too many tasks in progress in the store (the max_tasks limit)",
+        )
+    } else {
+        e
+    }
+}
+
+/// Adds subtask `sub` to the store, within the task limit and the store
+/// budget.
+pub(crate) fn add_subtask<T>(data: &mut StoreData<T>, sub: Subtask) -> Result<u32> {
+    let max = data.limits.max_tasks;
+    let s = data.async_state.get_or_insert_with(Default::default);
+    let limiter = &mut data.limiter.0;
+    s.subtasks
+        .add_within(sub, max, |bytes| limiter.take_bytes(bytes))
+        .map_err(too_many_tasks)
 }
 
 fn rule(message: &'static str) -> Error {

@@ -9,8 +9,8 @@ wit_bindgen::generate!({
     world: "async-echo",
 });
 
-use exports::example::async_echo::api::Guest;
 use example::async_echo::host;
+use exports::example::async_echo::api::Guest;
 use wit_bindgen::{FutureReader, StreamReader, StreamResult};
 
 /// How many bytes one read asks for.

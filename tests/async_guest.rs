@@ -1,16 +1,25 @@
-//! The async-echo guest (`tests/guests/async-echo`, built by
-//! `tools/build-guests.sh`): a Rust component whose exports all use the
-//! component model's async ABI through wit-bindgen's async support (its
-//! `async` and `async-spawn` features), the first real toolchain's output
-//! for issue #18.
+//! The async guests (`tests/guests/async-{echo,tasks,yield}`, built by
+//! `tools/build-guests.sh` from one WIT package,
+//! `tests/guests/async-echo/wit`): Rust components whose exports all use
+//! the component model's async ABI through wit-bindgen's async support (its
+//! `async` and `async-spawn` features), a real toolchain's output for issue
+//! #18.
 //!
-//! What runs today: the component's built-ins are pinned (so a rebuilt
-//! guest that asks for more shows up here), and loading it is refused with
-//! an `unsupported: …` error naming the first missing piece of the async
-//! runtime. The tests that call it through `Func::call` are written and
-//! `#[ignore]`d until the runtime runs them; the ones that need a host API
-//! for async calls, streams and futures (which does not exist yet) are in
-//! `tests/async_guest_pending.rs.txt`, not compiled.
+//! * async-echo: everything: streams in and out, a future out, a task that
+//!   waits forever, and the two interfaces below.
+//! * async-tasks: no stream or future: `subtasks` (`double-fetch`, two
+//!   `canon lower async` calls of the host's `fetch` at once) and
+//!   `yielding`.
+//! * async-yield: `yielding` alone (`spin`, `spin-blocking`), no import.
+//!
+//! The three components' built-ins are pinned here (so a rebuilt guest
+//! that asks for more shows up). What runs today: async-yield, through
+//! `Func::call`. async-tasks loads, but linking its `fetch` to a host
+//! function is refused; loading async-echo is refused. Each refusal's
+//! exact `unsupported: …` error is asserted; the tests that will run once
+//! the runtime has what is missing are written and `#[ignore]`d, and those
+//! that need a host API for async calls, streams and futures (which does
+//! not exist yet) are in `tests/async_guest_pending.rs.txt`, not compiled.
 #![cfg(all(feature = "async", feature = "validate"))]
 
 use componentry::{
@@ -18,24 +27,28 @@ use componentry::{
 };
 
 const ASYNC_ECHO: &[u8] = include_bytes!("guests/async-echo.wasm");
+const ASYNC_TASKS: &[u8] = include_bytes!("guests/async-tasks.wasm");
+const ASYNC_YIELD: &[u8] = include_bytes!("guests/async-yield.wasm");
 
-/// The guest's exported interface and the host interface it imports.
+/// The guests' exported interfaces and the host interface they import.
 const API: &str = "example:async-echo/api";
+const SUBTASKS: &str = "example:async-echo/subtasks";
+const YIELDING: &str = "example:async-echo/yielding";
 const HOST: &str = "example:async-echo/host";
 
-/// What loading the guest says today. The first async feature the loader
-/// meets that the runtime does not run yet: update this as issue #18 lands
-/// (and once the guest loads, turn `the_guest_loads_or_names_what_is_missing`
-/// into a plain load test and un-ignore the tests below).
+/// What loading async-echo says today: the first async feature the loader
+/// meets that the runtime does not run yet. Update it as issue #18 lands
+/// (and once the guest loads, turn `async_echo_loads_or_names_what_is_missing`
+/// into a plain load test and un-ignore `wait_forever_is_a_deadlock_trap`).
 const LOAD_ERROR_TODAY: &str = "unsupported: the `future.new` built-in: the component-model async \
      runtime (issue #18) is not implemented yet";
 
 #[test]
-fn the_guest_loads_or_names_what_is_missing() {
+fn async_echo_loads_or_names_what_is_missing() {
     let engine = Engine::default();
     match Component::new(&engine, ASYNC_ECHO) {
         Ok(_) => panic!(
-            "the async-echo guest loads now: replace this test with the ignored ones below \
+            "the async-echo guest loads now: make this a load test, un-ignore the test below \
              (expected today: {LOAD_ERROR_TODAY})"
         ),
         Err(e) => {
@@ -45,12 +58,43 @@ fn the_guest_loads_or_names_what_is_missing() {
     }
 }
 
-/// Every canonical definition the guest's component makes, as
-/// `wasm-tools print` spells it (options sorted, in brackets, indices left out;
+/// What instantiating async-tasks says today, with `fetch` a host
+/// function: the first thing the runtime does not run yet. Update it as
+/// issue #18 lands (and once it instantiates, un-ignore
+/// `double_fetch_runs_two_host_calls_as_subtasks`).
+const TASKS_LINK_ERROR_TODAY: &str = "unsupported: `canon lower async` of a host function: async \
+     host functions (issue #18) are not implemented yet";
+
+#[test]
+fn async_tasks_loads_but_its_host_import_is_refused() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, ASYNC_TASKS).expect("async-tasks loads");
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker
+        .instance(HOST)
+        .unwrap()
+        .func_wrap("fetch", |_store, (n,): (u32,)| Ok(n))
+        .unwrap();
+    match linker.instantiate(&mut store, &component) {
+        Ok(_) => panic!(
+            "async-tasks instantiates now: make this an instantiation test, un-ignore \
+             double_fetch_runs_two_host_calls_as_subtasks (expected today: \
+             {TASKS_LINK_ERROR_TODAY})"
+        ),
+        Err(e) => {
+            assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
+            assert_eq!(e.to_string(), TASKS_LINK_ERROR_TODAY);
+        }
+    }
+}
+
+/// Every canonical definition async-echo's component makes, as `wasm-tools
+/// print` spells it (options sorted, in brackets, indices left out;
 /// `task.return` with its result type), each once. This is the list of
 /// what the runtime must run for a wit-bindgen 0.63 async guest (callback
 /// form: no `waitable-set.wait`, no stackful lift, no error contexts).
-const BUILTINS: &[&str] = &[
+const ECHO_BUILTINS: &[&str] = &[
     "canon lift [async callback]",
     "canon lower [async memory]",
     "context.get i32 0",
@@ -84,8 +128,68 @@ const BUILTINS: &[&str] = &[
     "waitable.join",
 ];
 
+/// The same for async-tasks: async-echo's, less those of streams and
+/// futures.
+const TASKS_BUILTINS: &[&str] = &[
+    "canon lift [async callback]",
+    "canon lower [async memory]",
+    "context.get i32 0",
+    "context.set i32 0",
+    "subtask.cancel",
+    "subtask.drop",
+    "task.cancel",
+    "task.return",
+    "task.return (result u32)",
+    "thread.yield",
+    "waitable-set.drop",
+    "waitable-set.new",
+    "waitable-set.poll [memory]",
+    "waitable.join",
+];
+
+/// The same for async-yield: no `canon lower`, no subtask.
+const YIELD_BUILTINS: &[&str] = &[
+    "canon lift [async callback]",
+    "context.get i32 0",
+    "context.set i32 0",
+    "task.cancel",
+    "task.return",
+    "thread.yield",
+    "waitable-set.drop",
+    "waitable-set.new",
+    "waitable-set.poll [memory]",
+    "waitable.join",
+];
+
 #[test]
-fn the_guest_uses_exactly_these_builtins() {
+fn async_echo_uses_exactly_these_builtins() {
+    assert_eq!(
+        builtins(ASYNC_ECHO),
+        ECHO_BUILTINS.iter().map(|s| s.to_string()).collect(),
+        "async-echo's canonical built-ins changed: update ECHO_BUILTINS (and tell issue #18)"
+    );
+}
+
+#[test]
+fn async_tasks_uses_exactly_these_builtins() {
+    assert_eq!(
+        builtins(ASYNC_TASKS),
+        TASKS_BUILTINS.iter().map(|s| s.to_string()).collect(),
+        "async-tasks' canonical built-ins changed: update TASKS_BUILTINS (and tell issue #18)"
+    );
+}
+
+#[test]
+fn async_yield_uses_exactly_these_builtins() {
+    assert_eq!(
+        builtins(ASYNC_YIELD),
+        YIELD_BUILTINS.iter().map(|s| s.to_string()).collect(),
+        "async-yield's canonical built-ins changed: update YIELD_BUILTINS (and tell issue #18)"
+    );
+}
+
+/// The canonical definitions of `component`, spelt as in `ECHO_BUILTINS`.
+fn builtins(component: &[u8]) -> std::collections::BTreeSet<String> {
     use std::collections::BTreeSet;
     use wasmparser::{
         CanonicalFunction as C, CanonicalOption as O, ComponentDefinedType, ComponentType,
@@ -137,7 +241,7 @@ fn the_guest_uses_exactly_these_builtins() {
     let mut types: Vec<String> = Vec::new();
     let mut found = BTreeSet::new();
     let mut depth = 0u32;
-    for payload in Parser::new(0).parse_all(ASYNC_ECHO) {
+    for payload in Parser::new(0).parse_all(component) {
         match payload.expect("parse") {
             Payload::Version { .. } => depth += 1,
             Payload::End(_) => depth -= 1,
@@ -226,45 +330,42 @@ fn the_guest_uses_exactly_these_builtins() {
             _ => {}
         }
     }
-    let expected: BTreeSet<String> = BUILTINS.iter().map(|s| s.to_string()).collect();
-    assert_eq!(
-        found, expected,
-        "the guest's canonical built-ins changed: update BUILTINS (and tell issue #18)"
-    );
+    found
 }
 
-// ------------------------------------------------ once the runtime runs it
+// ------------------------------------------------------------ calls
 
-/// An engine metering fuel, a store with `fuel`, and the guest
-/// instantiated with the host's `fetch` returning `n * 10` at once.
-fn instantiate(fuel: u64) -> (Store<()>, Instance) {
+/// An engine metering fuel, a store with `fuel`, and `guest` instantiated
+/// with the host's `fetch` returning `n * 10` at once.
+fn instantiate(guest: &[u8], fuel: u64) -> (Store<()>, Instance) {
     let mut config = Config::default();
     config.consume_fuel(true);
     let engine = Engine::new(&config);
-    let component = Component::new(&engine, ASYNC_ECHO).expect("load the async-echo guest");
+    let component = Component::new(&engine, guest).expect("load the guest");
     let mut store = Store::new(&engine, ());
     store.set_fuel(fuel).expect("fuel");
     let mut linker = Linker::new(&engine);
     linker
         .instance(HOST)
         .expect("host instance")
-        .func_wrap("fetch", |_store, (n,): (u32,)| Ok((n.wrapping_mul(10),)))
+        .func_wrap("fetch", |_store, (n,): (u32,)| Ok(n.wrapping_mul(10)))
         .expect("define fetch");
     let instance = linker
         .instantiate(&mut store, &component)
-        .expect("instantiate the async-echo guest");
+        .expect("instantiate the guest");
     (store, instance)
 }
 
-/// Calls export `name` of the guest's API with `params` through the
-/// synchronous `Func::call` (the host waits for the task to finish).
+/// Calls export `name` of the guest's interface `iface` with `params`
+/// through the synchronous `Func::call` (the host waits for the task to
+/// finish).
 fn call(
     store: &mut Store<()>,
     instance: &Instance,
-    name: &str,
+    (iface, name): (&str, &str),
     params: &[Val],
 ) -> Result<Vec<Val>, Error> {
-    let api = instance.get_export(&mut *store, None, API).expect("api");
+    let api = instance.get_export(&mut *store, None, iface).expect(iface);
     let idx = instance
         .get_export(&mut *store, Some(&api), name)
         .unwrap_or_else(|| panic!("export {name}"));
@@ -284,44 +385,45 @@ fn trap_kind(e: &Error) -> TrapKind {
 /// `canon lower async` of a host function and two subtasks at once: the
 /// guest joins two calls of `fetch`, which the host answers at once.
 #[test]
-#[ignore = "needs the async runtime (issue #18): `canon lower async`, subtasks"]
+#[ignore = "needs async host functions (issue #18): `canon lower async` of a host function"]
 fn double_fetch_runs_two_host_calls_as_subtasks() {
-    let (mut store, instance) = instantiate(10_000_000);
-    let out = call(&mut store, &instance, "double-fetch", &[Val::U32(4)]).expect("double-fetch");
+    let (mut store, instance) = instantiate(ASYNC_TASKS, 10_000_000);
+    let f = (SUBTASKS, "double-fetch");
+    let out = call(&mut store, &instance, f, &[Val::U32(4)]).expect("double-fetch");
     assert_eq!(out, [Val::U32(40 + 50)]);
     // Again, in the same instance: the first task's subtasks and waitable
     // set are gone.
-    let out = call(&mut store, &instance, "double-fetch", &[Val::U32(7)]).expect("double-fetch");
+    let out = call(&mut store, &instance, f, &[Val::U32(7)]).expect("double-fetch");
     assert_eq!(out, [Val::U32(70 + 80)]);
 }
 
 /// A task waiting on a read that nothing can complete (the guest holds the
 /// writable end and never writes): a deadlock trap, never a hang.
 #[test]
-#[ignore = "needs the async runtime (issue #18): streams, the scheduler"]
+#[ignore = "needs the async runtime (issue #18): streams and futures"]
 fn wait_forever_is_a_deadlock_trap() {
-    let (mut store, instance) = instantiate(10_000_000);
-    let e = call(&mut store, &instance, "wait-forever", &[]).expect_err("cannot return");
+    let (mut store, instance) = instantiate(ASYNC_ECHO, 10_000_000);
+    let f = (API, "wait-forever");
+    let e = call(&mut store, &instance, f, &[]).expect_err("cannot return");
     assert_eq!(trap_kind(&e), TrapKind::Deadlock, "{e}");
-    let e = call(&mut store, &instance, "wait-forever", &[]).expect_err("poisoned");
+    let e = call(&mut store, &instance, f, &[]).expect_err("poisoned");
     assert_eq!(trap_kind(&e), TrapKind::Poisoned, "{e}");
 }
 
 /// A task that YIELDs forever from its callback: fuel stops it.
 #[test]
-#[ignore = "needs the async runtime (issue #18): the guest's other built-ins"]
 fn spin_runs_out_of_fuel() {
-    let (mut store, instance) = instantiate(1_000_000);
-    let e = call(&mut store, &instance, "spin", &[]).expect_err("cannot return");
+    let (mut store, instance) = instantiate(ASYNC_YIELD, 1_000_000);
+    let e = call(&mut store, &instance, (YIELDING, "spin"), &[]).expect_err("cannot return");
     assert_eq!(trap_kind(&e), TrapKind::OutOfFuel, "{e}");
 }
 
 /// A task that calls the (non-cancellable) `thread.yield` forever inside
 /// one callback: fuel stops it.
 #[test]
-#[ignore = "needs the async runtime (issue #18): the guest's other built-ins"]
 fn spin_blocking_runs_out_of_fuel() {
-    let (mut store, instance) = instantiate(1_000_000);
-    let e = call(&mut store, &instance, "spin-blocking", &[]).expect_err("cannot return");
+    let (mut store, instance) = instantiate(ASYNC_YIELD, 1_000_000);
+    let e =
+        call(&mut store, &instance, (YIELDING, "spin-blocking"), &[]).expect_err("cannot return");
     assert_eq!(trap_kind(&e), TrapKind::OutOfFuel, "{e}");
 }

@@ -1,20 +1,24 @@
-//! `example:async-echo`: a guest whose exports are all async (the component
-//! model's async ABI, callback form), for componentry's async runtime:
-//! streams in and out, a future out, an async import called twice at once,
-//! and three exports that never finish (a deadlock, a YIELD loop and a
-//! `thread.yield` loop).
+//! `example:async-echo`, world `async-echo`: a guest whose exports are all
+//! async (the component model's async ABI, callback form), for
+//! componentry's async runtime: streams in and out, a future out, a task
+//! that waits forever, and the `subtasks` and `yielding` interfaces
+//! (src/subtasks.rs, src/yielding.rs, shared with the async-tasks and
+//! async-yield guests): an async import called twice at once, and two tasks
+//! that only yield.
 
 wit_bindgen::generate!({
     path: "wit",
     world: "async-echo",
 });
 
-use example::async_echo::host;
 use exports::example::async_echo::api::Guest;
 use wit_bindgen::{FutureReader, StreamReader, StreamResult};
 
 /// How many bytes one read asks for.
 const CHUNK: usize = 64;
+
+mod subtasks;
+mod yielding;
 
 struct Component;
 
@@ -73,28 +77,11 @@ impl Guest for Component {
         rx
     }
 
-    async fn double_fetch(n: u32) -> u32 {
-        let (a, b) = futures::future::join(host::fetch(n), host::fetch(n.wrapping_add(1))).await;
-        a.wrapping_add(b)
-    }
-
     async fn wait_forever() {
         // Both ends are this instance's (allowed for a stream of numbers);
         // `_tx` lives as long as the read, so the read never completes.
         let (_tx, mut rx) = wit_stream::new::<u8>();
         let _ = rx.next().await;
-    }
-
-    async fn spin() {
-        loop {
-            wit_bindgen::yield_async().await;
-        }
-    }
-
-    async fn spin_blocking() {
-        // wit-bindgen's `thread.yield` is the non-cancellable one: it never
-        // reports a cancellation, so this never ends.
-        while wit_bindgen::yield_blocking() {}
     }
 }
 

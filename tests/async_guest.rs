@@ -48,8 +48,8 @@ fn async_echo_loads_or_names_what_is_missing() {
     let engine = Engine::default();
     match Component::new(&engine, ASYNC_ECHO) {
         Ok(_) => panic!(
-            "the async-echo guest loads now: make this a load test, un-ignore the test below \
-             (expected today: {LOAD_ERROR_TODAY})"
+            "the async-echo guest loads now: make this a load test, un-ignore \
+             wait_forever_is_a_deadlock_trap (expected today: {LOAD_ERROR_TODAY})"
         ),
         Err(e) => {
             assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");

@@ -58,15 +58,13 @@ fn async_echo_loads_or_names_what_is_missing() {
     }
 }
 
-/// What instantiating async-tasks says today, with `fetch` a host
-/// function: the first thing the runtime does not run yet. Update it as
-/// issue #18 lands (and once it instantiates, un-ignore
-/// `double_fetch_runs_two_host_calls_as_subtasks`).
-const TASKS_LINK_ERROR_TODAY: &str = "unsupported: `canon lower async` of a host function: async \
-     host functions (issue #18) are not implemented yet";
+/// What instantiating async-tasks says with `fetch` a typed host function
+/// (`func_wrap`): typed host functions cannot be lowered with `async` yet.
+const TASKS_LINK_ERROR_TYPED: &str = "unsupported: `canon lower async` of a typed host function \
+     (`func_wrap`, `bindgen!`): define it with `func_new` or `func_new_async`";
 
 #[test]
-fn async_tasks_loads_but_its_host_import_is_refused() {
+fn async_tasks_refuses_a_typed_host_function_for_its_async_import() {
     let engine = Engine::default();
     let component = Component::new(&engine, ASYNC_TASKS).expect("async-tasks loads");
     let mut store = Store::new(&engine, ());
@@ -77,14 +75,10 @@ fn async_tasks_loads_but_its_host_import_is_refused() {
         .func_wrap("fetch", |_store, (n,): (u32,)| Ok(n))
         .unwrap();
     match linker.instantiate(&mut store, &component) {
-        Ok(_) => panic!(
-            "async-tasks instantiates now: make this an instantiation test, un-ignore \
-             double_fetch_runs_two_host_calls_as_subtasks (expected today: \
-             {TASKS_LINK_ERROR_TODAY})"
-        ),
+        Ok(_) => panic!("a typed host function was lowered with `async`"),
         Err(e) => {
             assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
-            assert_eq!(e.to_string(), TASKS_LINK_ERROR_TODAY);
+            assert_eq!(e.to_string(), TASKS_LINK_ERROR_TYPED);
         }
     }
 }
@@ -336,7 +330,8 @@ fn builtins(component: &[u8]) -> std::collections::BTreeSet<String> {
 // ------------------------------------------------------------ calls
 
 /// An engine metering fuel, a store with `fuel`, and `guest` instantiated
-/// with the host's `fetch` returning `n * 10` at once.
+/// with the host's `fetch` (a `func_new` function) returning `n * 10` at
+/// once.
 fn instantiate(guest: &[u8], fuel: u64) -> (Store<()>, Instance) {
     let mut config = Config::default();
     config.consume_fuel(true);
@@ -348,7 +343,13 @@ fn instantiate(guest: &[u8], fuel: u64) -> (Store<()>, Instance) {
     linker
         .instance(HOST)
         .expect("host instance")
-        .func_wrap("fetch", |_store, (n,): (u32,)| Ok(n.wrapping_mul(10)))
+        .func_new("fetch", |_store, params, results| {
+            let [Val::U32(n)] = params else {
+                return Err(Error::usage("fetch takes a u32"));
+            };
+            results[0] = Val::U32(n.wrapping_mul(10));
+            Ok(())
+        })
         .expect("define fetch");
     let instance = linker
         .instantiate(&mut store, &component)
@@ -385,7 +386,6 @@ fn trap_kind(e: &Error) -> TrapKind {
 /// `canon lower async` of a host function and two subtasks at once: the
 /// guest joins two calls of `fetch`, which the host answers at once.
 #[test]
-#[ignore = "needs async host functions (issue #18): `canon lower async` of a host function"]
 fn double_fetch_runs_two_host_calls_as_subtasks() {
     let (mut store, instance) = instantiate(ASYNC_TASKS, 10_000_000);
     let f = (SUBTASKS, "double-fetch");
@@ -426,4 +426,73 @@ fn spin_blocking_runs_out_of_fuel() {
     let e =
         call(&mut store, &instance, (YIELDING, "spin-blocking"), &[]).expect_err("cannot return");
     assert_eq!(trap_kind(&e), TrapKind::OutOfFuel, "{e}");
+}
+
+/// Two host calls in flight at once: `fetch` is an async host function
+/// whose futures complete only when the test says so, in the reverse
+/// order of the calls; the guest's task waits for both.
+#[test]
+fn double_fetch_waits_for_two_pending_host_futures() {
+    use std::future::Future;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Poll, Waker};
+    type Pending = Arc<Mutex<Vec<(u32, Arc<Mutex<Option<u32>>>, Option<Waker>)>>>;
+    let engine = Engine::default();
+    let component = Component::new(&engine, ASYNC_TASKS).expect("load");
+    let mut linker = Linker::new(&engine);
+    let pending: Pending = Arc::default();
+    let p = pending.clone();
+    linker
+        .instance(HOST)
+        .unwrap()
+        .func_new_async("fetch", move |_store, params| {
+            let [Val::U32(n)] = params else {
+                return Err(Error::usage("fetch takes a u32"));
+            };
+            let answer: Arc<Mutex<Option<u32>>> = Arc::default();
+            p.lock().unwrap().push((*n, answer.clone(), None));
+            let p = p.clone();
+            Ok(Box::pin(std::future::poll_fn(move |cx| {
+                match *answer.lock().unwrap() {
+                    Some(v) => Poll::Ready(Ok(Some(Val::U32(v)))),
+                    None => {
+                        for e in p.lock().unwrap().iter_mut() {
+                            if Arc::ptr_eq(&e.1, &answer) {
+                                e.2 = Some(cx.waker().clone());
+                            }
+                        }
+                        Poll::Pending
+                    }
+                }
+            })))
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let api = instance
+        .get_export(&mut store, None, SUBTASKS)
+        .expect("api");
+    let idx = instance
+        .get_export(&mut store, Some(&api), "double-fetch")
+        .expect("double-fetch");
+    let f = instance.get_func(&mut store, &idx).expect("func");
+    let mut out = [Val::U32(0)];
+    {
+        let mut fut = std::pin::pin!(f.call_async(&mut store, &[Val::U32(3)], &mut out));
+        let mut cx = std::task::Context::from_waker(Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        // Both calls are in flight before either answers.
+        let asked: Vec<u32> = pending.lock().unwrap().iter().map(|e| e.0).collect();
+        assert_eq!(asked, [3, 4]);
+        // The second answer alone does not finish the task.
+        let (n, answer, _) = pending.lock().unwrap()[1].clone();
+        *answer.lock().unwrap() = Some(n * 100);
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        let (n, answer, _) = pending.lock().unwrap()[0].clone();
+        *answer.lock().unwrap() = Some(n * 100);
+        assert!(matches!(fut.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
+    }
+    assert_eq!(out[0], Val::U32(300 + 400));
 }

@@ -627,6 +627,3 @@ pub(crate) fn call_from_host<T: 'static>(
     let mut call = HostCall::new();
     super::host::block_on(|waker| call.poll(ctx, component, l, params, results, waker))
 }
-
-#[allow(unused_imports)]
-use Pair as _;

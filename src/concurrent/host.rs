@@ -18,7 +18,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use super::call::{async_lowered_type, is_async_type, MAX_FLAT_ASYNC_PARAMS};
+use super::call::{async_lowered_type, MAX_FLAT_ASYNC_PARAMS};
 use super::sched::{block, Resume, SubState, Subtask, WaitFor};
 use super::waitable::{internal, WaitableKind};
 use crate::abi::flat_mem::Flat;
@@ -437,6 +437,3 @@ pub(crate) fn block_on<R>(mut step: impl FnMut(&Waker) -> Poll<R>) -> R {
 fn limit(message: &'static str) -> Error {
     Error::trap(TrapKind::LimitExceeded, message)
 }
-
-#[allow(unused_imports)]
-use is_async_type as _;

@@ -34,7 +34,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::state::{AsyncState, CONTEXT_SLOTS};
-use super::waitable::{code, internal, Event, Pending, WaitableKind};
+use super::waitable::{code, internal, Event, Pending};
 use crate::abi::flat_mem::Flat;
 use crate::component::Component;
 use crate::error::{from_wasmi, Error, Result, TrapKind};
@@ -439,7 +439,7 @@ fn run_thread<T: 'static>(
         Cont::Running => Err(internal("a running thread was resumed")),
         Cont::Start { waited } => start_thread(ctx, t, task, waited, cancelled),
         Cont::Wasm { call, resume } => {
-            let inputs = finish_resume(ctx, t, resume, cancelled)?;
+            let inputs = resume_values(ctx, resume, cancelled)?;
             let mut outs = core::mem::take(&mut ctx.data_mut().async_state().thread(t)?.outs);
             let r = call.resume(&mut *ctx, &inputs, &mut outs);
             ctx.data_mut().async_state().thread(t)?.outs = outs;
@@ -747,18 +747,6 @@ pub(crate) fn request_cancellation<T: 'static>(
     }
 }
 
-/// Computes what a parked built-in returns as its thread resumes.
-fn finish_resume<T: 'static>(
-    ctx: &mut Ctx<'_, '_, T>,
-    t: u32,
-    resume: Resume,
-    cancelled: bool,
-) -> Result<smallvec::SmallVec<[wasmi::Val; 4]>> {
-    let task = ctx.data_mut().async_state().thread(t)?.task;
-    let _ = task;
-    resume_values(ctx, resume, cancelled)
-}
-
 /// The results of a blocking built-in whose wait ended (`cancelled`: by a
 /// cancellation).
 pub(crate) fn resume_values<T: 'static>(
@@ -965,6 +953,3 @@ fn rule(message: &'static str) -> Error {
 fn limit(message: &'static str) -> Error {
     Error::trap(TrapKind::LimitExceeded, message)
 }
-
-#[allow(unused_imports)]
-use WaitableKind as _;

@@ -517,3 +517,111 @@ fn starting_more_tasks_than_max_tasks_traps() {
         }
     }
 }
+
+/// Three tasks of a stackful callee log, yield, log again; the scheduler
+/// runs them in a fixed order (first ready, in the order they began to
+/// wait), the same in every store: a replay schedules alike.
+#[test]
+fn the_schedule_is_fixed_and_replays_alike() {
+    let wat = r#"(component
+      (import "log" (func $log (param "x" u32)))
+      (core module $Mem (memory (export "mem") 1))
+      (core instance $mem (instantiate $Mem))
+      (alias core export $mem "mem" (core memory $m))
+      (component $C
+        (import "log" (func $log (param "x" u32)))
+        (core func $log (canon lower (func $log)))
+        (canon thread.yield (core func $yield))
+        (canon task.return (result u32) (core func $tr))
+        (core module $CM
+          (import "" "log" (func $log (param i32)))
+          (import "" "yield" (func $yield (result i32)))
+          (import "" "tr" (func $tr (param i32)))
+          (func (export "g") (param $x i32)
+            (call $log (local.get $x))
+            (drop (call $yield))
+            (call $log (i32.add (local.get $x) (i32.const 10)))
+            (drop (call $yield))
+            (call $log (i32.add (local.get $x) (i32.const 20)))
+            (call $tr (local.get $x))))
+        (core instance $ci (instantiate $CM (with "" (instance
+          (export "log" (func $log)) (export "yield" (func $yield)) (export "tr" (func $tr))))))
+        (func (export "g") async (param "x" u32) (result u32)
+          (canon lift (core func $ci "g") async)))
+      (instance $c (instantiate $C (with "log" (func $log))))
+      (core func $ga (canon lower (func $c "g") async (memory $m)))
+      (canon task.return (result u32) (core func $tr))
+      (canon waitable-set.new (core func $wsn))
+      (canon waitable-set.wait (memory $m) (core func $wsw))
+      (canon waitable.join (core func $join))
+      (canon subtask.drop (core func $sd))
+      (core module $DM
+        (import "" "mem" (memory 1))
+        (import "" "ga" (func $ga (param i32 i32) (result i32)))
+        (import "" "tr" (func $tr (param i32)))
+        (import "" "wsn" (func $wsn (result i32)))
+        (import "" "wsw" (func $wsw (param i32 i32) (result i32)))
+        (import "" "join" (func $join (param i32 i32)))
+        (import "" "sd" (func $sd (param i32)))
+        (func (export "run")
+          (local $ws i32) (local $i i32) (local $n i32) (local $sum i32)
+          (local.set $ws (call $wsn))
+          (loop $start
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (call $join
+              (i32.shr_u
+                (call $ga (local.get $i) (i32.add (i32.const 64) (i32.shl (local.get $i) (i32.const 2))))
+                (i32.const 4))
+              (local.get $ws))
+            (br_if $start (i32.lt_u (local.get $i) (i32.const 3))))
+          (loop $wait
+            (drop (call $wsw (local.get $ws) (i32.const 0)))
+            (if (i32.eq (i32.load (i32.const 4)) (i32.const 2 (; RETURNED ;)))
+              (then
+                (call $sd (i32.load (i32.const 0)))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+            (br_if $wait (i32.lt_u (local.get $n) (i32.const 3))))
+          (local.set $sum (i32.add (i32.load (i32.const 68))
+            (i32.add (i32.load (i32.const 72)) (i32.load (i32.const 76)))))
+          (call $tr (local.get $sum))))
+      (core instance $di (instantiate $DM (with "" (instance
+        (export "mem" (memory $m)) (export "ga" (func $ga)) (export "tr" (func $tr))
+        (export "wsn" (func $wsn)) (export "wsw" (func $wsw)) (export "join" (func $join))
+        (export "sd" (func $sd))))))
+      (func (export "run") async (result u32) (canon lift (core func $di "run") async)))"#;
+    let schedule = || {
+        let engine = Engine::default();
+        let c = load(&engine, wat);
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut linker = Linker::<()>::new(&engine);
+        let l = log.clone();
+        linker
+            .root()
+            .func_new("log", move |_store, params, _results| {
+                l.lock().unwrap().push(params[0].clone());
+                Ok(())
+            })
+            .expect("define");
+        let mut store = Store::new(&engine, ());
+        let instance = linker.instantiate(&mut store, &c).expect("instantiate");
+        let f = instance.get_func(&mut store, "run").expect("run");
+        let mut out = [Val::U32(0)];
+        f.call(&mut store, &[], &mut out).expect("run");
+        assert_eq!(out[0], Val::U32(6));
+        let order: Vec<u32> = log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|v| match v {
+                Val::U32(x) => *x,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        order
+    };
+    let first = schedule();
+    // Each task runs until it yields as it is started; then the waiting
+    // threads resume in the order they began to wait.
+    assert_eq!(first, [1, 2, 3, 11, 12, 13, 21, 22, 23]);
+    assert_eq!(schedule(), first);
+}

@@ -275,7 +275,10 @@ impl Func {
     /// Fails as [`Func::call`] does; a task that waits for something no
     /// thread and no host future can provide is a
     /// [`TrapKind::Deadlock`]. Dropping the future before it completes
-    /// leaves the call's task in the store, where later calls run it.
+    /// requests the task's cancellation, as a caller's `subtask.cancel`
+    /// does: a task waiting in a callback's event loop (or at the
+    /// backpressure gate) gets TASK_CANCELLED when the store next runs;
+    /// its result, if any, is discarded.
     #[cfg(feature = "async")]
     pub async fn call_async<T: 'static>(
         &self,
@@ -290,12 +293,10 @@ impl Func {
         let mut cx = store.as_context_mut();
         self.check_call(cx.inner.data().id, params.len(), results.len())?;
         self.check_params(params)?;
-        let mut call = crate::concurrent::call::HostCall::new();
-        let ctx = &mut cx.inner;
-        core::future::poll_fn(|tcx| {
-            call.poll(ctx, &self.component, &l, params, results, tcx.waker())
-        })
-        .await
+        // Dropped before it completes, the guard asks the task to cancel.
+        let mut guard = crate::concurrent::call::CancelOnDrop::new(&mut cx.inner);
+        core::future::poll_fn(|tcx| guard.poll(&self.component, &l, params, results, tcx.waker()))
+            .await
     }
 
     /// Checks that `params` are values of the parameter types.

@@ -407,3 +407,87 @@ fn stores_and_call_futures_can_move_between_threads() {
     let fut = run.call_async(&mut store, &[Val::U32(1)], &mut out);
     send(&fut);
 }
+
+/// Dropping a `call_async` future cancels its task: the task (waiting for
+/// a host call that never ends) gets TASK_CANCELLED when the store next
+/// runs, and cancels itself.
+#[test]
+fn dropping_a_call_future_cancels_the_task() {
+    let wat = r#"(component
+      (import "never" (func $never async (result u32)))
+      (import "log" (func $log (param "x" u32)))
+      (core module $Mem (memory (export "mem") 1))
+      (core instance $mem (instantiate $Mem))
+      (alias core export $mem "mem" (core memory $m))
+      (core func $na (canon lower (func $never) async (memory $m)))
+      (core func $logc (canon lower (func $log)))
+      (canon task.return (result u32) (core func $tr))
+      (canon task.cancel (core func $tc))
+      (canon waitable-set.new (core func $wsn))
+      (canon waitable.join (core func $join))
+      (core module $M
+        (import "" "na" (func $na (param i32) (result i32)))
+        (import "" "log" (func $log (param i32)))
+        (import "" "tr" (func $tr (param i32)))
+        (import "" "tc" (func $tc))
+        (import "" "wsn" (func $wsn (result i32)))
+        (import "" "join" (func $join (param i32 i32)))
+        (func (export "wait") (result i32)
+          (local $ret i32) (local $ws i32)
+          (local.set $ret (call $na (i32.const 16)))
+          (local.set $ws (call $wsn))
+          (call $join (i32.shr_u (local.get $ret) (i32.const 4)) (local.get $ws))
+          (i32.or (i32.const 2 (; WAIT ;)) (i32.shl (local.get $ws) (i32.const 4))))
+        (func (export "wait_cb") (param i32 i32 i32) (result i32)
+          (call $log (local.get 0))
+          (call $tc)
+          (i32.const 0 (; EXIT ;)))
+        (func (export "ping") (result i32) (call $tr (i32.const 7)) (i32.const 0))
+        (func (export "ping_cb") (param i32 i32 i32) (result i32) unreachable))
+      (core instance $i (instantiate $M (with "" (instance
+        (export "na" (func $na)) (export "log" (func $logc)) (export "tr" (func $tr))
+        (export "tc" (func $tc)) (export "wsn" (func $wsn)) (export "join" (func $join))))))
+      (func (export "wait") async (result u32)
+        (canon lift (core func $i "wait") async (callback (core func $i "wait_cb"))))
+      (func (export "ping") async (result u32)
+        (canon lift (core func $i "ping") async (callback (core func $i "ping_cb")))))"#;
+    let engine = Engine::default();
+    let c = load(&engine, wat);
+    let mut linker = Linker::<()>::new(&engine);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    linker
+        .root()
+        .func_new_async("never", |_store, _params| {
+            Ok(Box::pin(std::future::pending()))
+        })
+        .expect("never");
+    linker
+        .root()
+        .func_new("log", move |_store, params, _results| {
+            l.lock().unwrap().push(params[0].clone());
+            Ok(())
+        })
+        .expect("log");
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &c).expect("instantiate");
+    let wait = instance.get_func(&mut store, "wait").expect("wait");
+    let mut out = [Val::U32(0)];
+    {
+        let mut fut = pin!(wait.call_async(&mut store, &[], &mut out));
+        assert!(poll_once(fut.as_mut()).is_pending());
+    }
+    assert!(log.lock().unwrap().is_empty());
+    let ping = instance.get_func(&mut store, "ping").expect("ping");
+    ping.call(&mut store, &[], &mut out).expect("ping");
+    assert_eq!(out[0], Val::U32(7));
+    // The cancelled task runs when the store runs its idle work:
+    // TASK_CANCELLED reaches `wait`'s callback. (Its host call stays
+    // pending: the task did not cancel that subtask.)
+    assert!(store.run_until_idle(Waker::noop()).is_pending());
+    assert_eq!(*log.lock().unwrap(), [Val::U32(6)]);
+    // Nothing more to run, and the instance still works.
+    assert!(store.run_until_idle(Waker::noop()).is_pending());
+    ping.call(&mut store, &[], &mut out).expect("ping");
+    assert_eq!(out[0], Val::U32(7));
+}

@@ -574,6 +574,57 @@ impl HostCall {
     }
 }
 
+/// A host call in progress, holding the store: dropped before the call
+/// completes, it requests the task's cancellation.
+pub(crate) struct CancelOnDrop<'a, 'b, T: 'static> {
+    ctx: &'a mut Ctx<'b, T>,
+    call: HostCall,
+    done: bool,
+}
+
+impl<'a, 'b, T: 'static> CancelOnDrop<'a, 'b, T> {
+    pub(crate) fn new(ctx: &'a mut Ctx<'b, T>) -> Self {
+        CancelOnDrop {
+            ctx,
+            call: HostCall::new(),
+            done: false,
+        }
+    }
+
+    /// [`HostCall::poll`].
+    pub(crate) fn poll(
+        &mut self,
+        component: &Component,
+        l: &Arc<LiftedFunc>,
+        params: &[crate::Val],
+        results: &mut [crate::Val],
+        waker: &core::task::Waker,
+    ) -> core::task::Poll<Result<()>> {
+        let r = self
+            .call
+            .poll(self.ctx, component, l, params, results, waker);
+        self.done = r.is_ready();
+        r
+    }
+}
+
+impl<T: 'static> Drop for CancelOnDrop<'_, '_, T> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if let Some((task, slot)) = self.call.started {
+            let s = self.ctx.data_mut().async_state();
+            let _ = s.host_results.remove(slot);
+            if let Ok(k) = s.task(task) {
+                if matches!(k.state, TaskState::Initial | TaskState::Started) {
+                    k.state = TaskState::PendingCancel;
+                }
+            }
+        }
+    }
+}
+
 /// Drives the store until task `task` resolved.
 fn drive_task<T: 'static>(
     ctx: &mut Ctx<'_, T>,

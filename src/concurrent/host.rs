@@ -402,6 +402,34 @@ pub(crate) fn drive<T: 'static>(
     }
 }
 
+/// [`Store::run_until_idle`](crate::Store::run_until_idle).
+pub(crate) fn run_until_idle<T: 'static>(
+    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+    waker: &Waker,
+) -> Poll<Result<()>> {
+    if ctx.data().async_state.is_none() {
+        return Poll::Ready(Ok(()));
+    }
+    ctx.data_mut().async_state().waker = Some(waker.clone());
+    loop {
+        match super::sched::next_ready(ctx.data_mut()) {
+            Some(t) => {
+                if let Err(e) = super::sched::resume_thread(ctx, t, false, None) {
+                    return Poll::Ready(Err(e));
+                }
+            }
+            None if ctx.data_mut().async_state().host_calls.is_empty() => {
+                return Poll::Ready(Ok(()))
+            }
+            None => match poll_host_calls(ctx) {
+                Ok(true) => {}
+                Ok(false) => return Poll::Pending,
+                Err(e) => return Poll::Ready(Err(e)),
+            },
+        }
+    }
+}
+
 /// Runs `step` to completion on this thread: polls it, and while it is
 /// pending, parks the thread until a host future wakes it (with `std`;
 /// without, spins).

@@ -292,6 +292,9 @@ impl AsyncState {
             WaitFor::Waitable(w) => self.has_pending(w),
             WaitFor::Enter => !self.has_backpressure(task.inst, task.needs_exclusive()),
         };
+        // A cancellation waits for no condition, only for a thread that
+        // takes it.
+        let cond = cond || (th.cancellable && task.state == TaskState::PendingCancel);
         // The callback loop waits for the exclusive lock too.
         let lock_free = !matches!(th.cont, Cont::Callback { .. })
             || self.inst_ref(task.inst).exclusive.is_none();
@@ -409,11 +412,15 @@ pub(crate) fn resume_thread<T: 'static>(
     cancelled: bool,
     caller: Option<u32>,
 ) -> Result<()> {
-    let (task, inst) = {
+    let (task, inst, cancelled) = {
         let s = ctx.data_mut().async_state();
         s.stop_waiting(t);
-        let task = s.thread(t)?.task;
-        (task, s.task(task)?.inst)
+        let th = s.thread(t)?;
+        let (task, cancellable) = (th.task, th.cancellable);
+        // A cancellation the host requested (dropping its call) reaches a
+        // thread that takes one when the thread resumes.
+        let cancelled = cancelled || s.deliver_pending_cancel(task, cancellable);
+        (task, s.task(task)?.inst, cancelled)
     };
     let entering = entering_set(ctx.data(), inst, caller);
     enter_set(ctx.data_mut(), &entering)?;

@@ -520,7 +520,7 @@ fn instantiate_def<T: 'static>(
     let result = (|| -> Result<()> {
         for step in d.steps.iter() {
             // Instantiation is metered: a small binary may ask for much work.
-            crate::func::charge_fuel(&mut store.inner, crate::abi::FUEL_PER_INIT_STEP)?;
+            crate::boundary::charge_fuel(&mut store.inner, crate::abi::FUEL_PER_INIT_STEP)?;
             run_step(store, component, &mut s, &mut imports, step, instance_idx)?;
         }
         Ok(())
@@ -695,7 +695,7 @@ fn run_step<T: 'static>(
                     core,
                     ty: *ty,
                     options,
-                    entering: crate::func::self_and_ancestors(store.inner.data(), instance_idx),
+                    entering: crate::boundary::self_and_ancestors(store.inner.data(), instance_idx),
                     fast: crate::core_wrap::FastCall::new(&store.inner, &core),
                     #[cfg(feature = "async")]
                     is_task: options.is_async

@@ -14,6 +14,7 @@ extern crate std;
 
 mod abi;
 mod adapter;
+mod boundary;
 mod component;
 #[cfg(feature = "async")]
 mod concurrent;

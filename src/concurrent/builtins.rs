@@ -258,7 +258,7 @@ fn run<T: 'static>(
         }
         Builtin::WaitableSetNew => {
             check_may_leave(data, inst)?;
-            crate::func::charge_fuel(caller, crate::abi::FUEL_PER_HANDLE)?;
+            crate::boundary::charge_fuel(caller, crate::abi::FUEL_PER_HANDLE)?;
             let data = caller.data_mut();
             waitable_set_new(data, inst).map(Some)
         }

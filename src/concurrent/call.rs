@@ -18,11 +18,10 @@ use crate::abi::lift::{check_align, check_range};
 use crate::abi::transfer::{Pair, Side, Transfer};
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::adapter::WasmiPair;
+use crate::boundary::charge_fuel;
 use crate::component::Component;
 use crate::error::{Error, Result, TrapKind};
-use crate::func::{
-    charge_fuel, from_raw, to_raw, CoreArgs, CoreResults, Func, FuncKind, LiftedFunc, Options,
-};
+use crate::func::{from_raw, to_raw, CoreArgs, CoreResults, Func, FuncKind, LiftedFunc, Options};
 use crate::store::{StoreContextMut, StoreData};
 use crate::types::ValType;
 use crate::wasmi_mem::Lent;

@@ -36,9 +36,10 @@ use core::fmt;
 use super::state::{AsyncState, CONTEXT_SLOTS};
 use super::waitable::{code, internal, Event, Pending};
 use crate::abi::flat_mem::Flat;
+use crate::boundary::{enter_set, entering_set, leave_set};
 use crate::component::Component;
 use crate::error::{from_wasmi, Error, Result, TrapKind};
-use crate::func::{enter_set, entering_set, leave_set, CoreResults, LiftedFunc, Options};
+use crate::func::{CoreResults, LiftedFunc, Options};
 use crate::store::StoreData;
 use crate::wasmi_mem::Lent;
 
@@ -487,7 +488,7 @@ fn call_callback<T: 'static>(
         .options
         .callback
         .ok_or_else(|| internal("callback"))?;
-    crate::func::charge_fuel(ctx, crate::abi::FUEL_PER_CALL)?;
+    crate::boundary::charge_fuel(ctx, crate::abi::FUEL_PER_CALL)?;
     let args = [
         wasmi::Val::I32(event.code as i32),
         wasmi::Val::I32(event.index as i32),

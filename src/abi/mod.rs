@@ -6,7 +6,8 @@
 pub(crate) mod budget;
 #[cfg(feature = "async")]
 pub(crate) mod flat_mem;
-pub(crate) mod layout;
+// Layouts belong to the types; the ABI code names them as its own.
+pub(crate) use crate::types::layout;
 pub(crate) mod lift;
 pub(crate) mod lower;
 pub(crate) mod string;

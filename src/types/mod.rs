@@ -10,10 +10,12 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::abi::layout::{self, FlatType, Layout};
-use crate::error::Result;
 #[cfg(feature = "validate")]
 mod intern;
+pub(crate) mod layout;
+
+use self::layout::{FlatType, Layout};
+use crate::error::Result;
 
 /// A component value type, as stored in the arena. `Def` indexes
 /// [`TypeArena::defs`].

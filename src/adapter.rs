@@ -10,22 +10,20 @@ use smallvec::SmallVec;
 use crate::abi::lower::Flat;
 use crate::abi::transfer::{Pair, Side, Transfer};
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::boundary::{call_realloc, charge_fuel, enter_set, leave_set, EnterSet};
 use crate::component::Component;
 use crate::error::{from_wasmi, Error, Result, TrapKind};
-use crate::func::{
-    call_realloc, charge_fuel, enter_set, from_raw, leave_set, post_return, to_raw, EnterSet, Func,
-    FuncKind, Lent, Options,
-};
+use crate::func::{from_raw, post_return, to_raw, Func, FuncKind, Lent, Options};
 use crate::store::StoreData;
 
 /// The caller and callee instances of a call, over a wasmi store context.
-struct WasmiPair<'a, C> {
-    ctx: &'a mut C,
-    src: &'a Options,
-    dst: &'a Options,
+pub(crate) struct WasmiPair<'a, C> {
+    pub ctx: &'a mut C,
+    pub src: &'a Options,
+    pub dst: &'a Options,
     /// The callee's task, for borrows lent into it (params only).
-    dst_task: Option<u32>,
-    lent: &'a mut Lent,
+    pub dst_task: Option<u32>,
+    pub lent: &'a mut Lent,
 }
 
 impl<C> WasmiPair<'_, C> {

@@ -22,6 +22,10 @@ pub const DEFAULT_MAX_LIFTED_BYTES_PER_CALL: u64 = 256 << 20;
 /// The default of [`Config::max_resource_types`]: 100,000.
 pub const DEFAULT_MAX_RESOURCE_TYPES: u32 = 100_000;
 
+/// The default of [`Config::max_tasks`]: 10,000 tasks in progress per store.
+#[cfg(feature = "async")]
+pub const DEFAULT_MAX_TASKS: u32 = 10_000;
+
 /// The limits of a [`Config`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Limits {
@@ -34,6 +38,8 @@ pub(crate) struct Limits {
     pub max_call_depth: u32,
     pub max_lifted_bytes_per_call: u64,
     pub max_resource_types: u32,
+    #[cfg(feature = "async")]
+    pub max_tasks: u32,
 }
 
 impl Default for Limits {
@@ -48,6 +54,8 @@ impl Default for Limits {
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
             max_lifted_bytes_per_call: DEFAULT_MAX_LIFTED_BYTES_PER_CALL,
             max_resource_types: DEFAULT_MAX_RESOURCE_TYPES,
+            #[cfg(feature = "async")]
+            max_tasks: DEFAULT_MAX_TASKS,
         }
     }
 }
@@ -100,6 +108,21 @@ impl Config {
     /// against the store budget ([`StoreLimitsBuilder::store_bytes`](crate::StoreLimitsBuilder::store_bytes)).
     pub fn max_handles_per_instance(&mut self, handles: u32) -> &mut Self {
         self.limits.max_handles = handles.min(crate::resources::MAX_HANDLES);
+        self
+    }
+
+    /// The most tasks (calls of `async` functions in progress, from the
+    /// host or between components) and host calls in progress one store
+    /// may hold at once (feature `async`); past it, the call that would
+    /// start one traps with [`TrapKind::LimitExceeded`](crate::TrapKind::LimitExceeded).
+    /// A suspended task keeps its core call's value stack, so this bounds
+    /// the host memory guests can hold by starting calls they never
+    /// finish. Default [`DEFAULT_MAX_TASKS`](crate::DEFAULT_MAX_TASKS).
+    /// The scheduler's tables also count against the store budget
+    /// ([`StoreLimitsBuilder::store_bytes`](crate::StoreLimitsBuilder::store_bytes)).
+    #[cfg(feature = "async")]
+    pub fn max_tasks(&mut self, tasks: u32) -> &mut Self {
+        self.limits.max_tasks = tasks;
         self
     }
 

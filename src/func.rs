@@ -18,6 +18,10 @@ use crate::types::FuncType;
 use crate::values::Val;
 pub(crate) use crate::wasmi_mem::{Lent, WasmiMem};
 
+// Kept reachable here for code written before `boundary` existed.
+pub(crate) use crate::boundary::charge_fuel;
+use crate::boundary::{enter_set, entering_set, leave_set, set_may_leave, EnterSet};
+
 /// The trap message of a host import called while its caller may not leave.
 pub(crate) const MAY_NOT_LEAVE: &str =
     "an import was called while the instance may not leave (from realloc or post-return)";
@@ -38,6 +42,9 @@ pub(crate) struct Options {
     /// The callback of an `async (callback f)` lift (feature `async`).
     #[cfg(feature = "async")]
     pub callback: Option<wasmi::Func>,
+    /// The `async` option (feature `async`).
+    #[cfg(feature = "async")]
+    pub is_async: bool,
 }
 
 /// A core function lifted with `canon lift`.
@@ -50,6 +57,10 @@ pub(crate) struct LiftedFunc {
     pub entering: EnterSet,
     /// `core` with a static signature, when it has a common one.
     pub fast: crate::core_wrap::FastCall,
+    /// A call makes a task of the async runtime: the type is `async` or
+    /// the lift is (feature `async`).
+    #[cfg(feature = "async")]
+    pub is_task: bool,
 }
 
 /// A `func_new` host function: its `Val` form, and how a lowering makes the
@@ -60,17 +71,23 @@ pub(crate) struct LiftedFunc {
 pub(crate) struct ValHost<T> {
     pub f: Arc<HostFn<T>>,
     pub lower: LowerHost<T>,
+    /// An `async` host function (`func_new_async`; feature `async`): `f`
+    /// then refuses to be called synchronously.
+    #[cfg(feature = "async")]
+    pub future: Option<Arc<crate::concurrent::host::AsyncHostFn<T>>>,
 }
 
 /// See [`ValHost::lower`].
 pub(crate) type LowerHost<T> =
-    fn(&mut StoreContextMut<'_, T>, &Component, u32, Options, Arc<HostFn<T>>) -> wasmi::Func;
+    fn(&mut StoreContextMut<'_, T>, &Component, u32, Options, &ValHost<T>) -> Result<wasmi::Func>;
 
 impl<T> Clone for ValHost<T> {
     fn clone(&self) -> Self {
         ValHost {
             f: self.f.clone(),
             lower: self.lower,
+            #[cfg(feature = "async")]
+            future: self.future.clone(),
         }
     }
 }
@@ -118,63 +135,6 @@ pub(crate) fn from_raw(bits: u64, ty: wasmi::ValType) -> wasmi::Val {
         wasmi::ValType::F64 => wasmi::Val::F64(wasmi::F64::from_bits(bits)),
         _ => wasmi::Val::I32(bits as u32 as i32),
     }
-}
-
-/// Charges `units` of fuel for the component layer's work, if the engine
-/// meters fuel: a deterministic trap when it runs out.
-#[inline]
-pub(crate) fn charge_fuel<T>(
-    ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
-    units: u64,
-) -> Result<()> {
-    // Most engines do not meter: one load and a branch.
-    if !ctx.as_context().data().consume_fuel || units == 0 {
-        return Ok(());
-    }
-    charge_metered(ctx, units)
-}
-
-#[inline(never)]
-fn charge_metered<T>(
-    ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
-    units: u64,
-) -> Result<()> {
-    let mut cx = ctx.as_context_mut();
-    let fuel = cx.get_fuel().map_err(from_wasmi)?;
-    if fuel < units {
-        cx.set_fuel(0).map_err(from_wasmi)?;
-        return Err(Error::trap(
-            TrapKind::OutOfFuel,
-            "all fuel consumed by the component layer (lifting, lowering or a call)",
-        ));
-    }
-    cx.set_fuel(fuel - units).map_err(from_wasmi)
-}
-
-/// Calls instance `instance`'s canonical `realloc(old_ptr, old_size, align,
-/// new_size)`, charging fuel and with may_leave cleared (it may not call imports).
-pub(crate) fn call_realloc<T>(
-    ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
-    realloc: Option<wasmi::TypedFunc<(i32, i32, i32, i32), i32>>,
-    instance: u32,
-    args: [u32; 4],
-) -> Result<u32> {
-    let f = realloc.ok_or_else(|| Error::trap(TrapKind::Other, "no `realloc` canonical option"))?;
-    charge_fuel(ctx, crate::abi::FUEL_PER_REALLOC)?;
-    set_may_leave(ctx, instance, false)?;
-    let [a, b, c, d] = args;
-    let r = f.call(&mut *ctx, (a as i32, b as i32, c as i32, d as i32));
-    set_may_leave(ctx, instance, true)?;
-    r.map(|p| p as u32).map_err(from_wasmi)
-}
-
-fn set_may_leave<T>(
-    ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
-    instance: u32,
-    v: bool,
-) -> Result<()> {
-    ctx.as_context_mut().data_mut().flags(instance)?.may_leave = v;
-    Ok(())
 }
 
 impl Func {
@@ -249,6 +209,60 @@ impl Func {
         Ok(())
     }
 
+    /// Calls the function like [`Func::call`], as a future (feature
+    /// `async`). For a function that makes a task (its type or its lift is
+    /// `async`), each poll runs the store's threads until the call
+    /// returns, or until only host futures (of `func_new_async` functions)
+    /// can make progress: then it is `Pending` and the host futures wake
+    /// the caller's waker. Any executor, or a `block_on`, drives it; a
+    /// `no_std` host can poll it with [`Waker::noop`](core::task::Waker::noop)
+    /// in its main loop (each poll runs until the store is idle). Other
+    /// functions run to completion in the first poll.
+    ///
+    /// Fails as [`Func::call`] does; a task that waits for something no
+    /// thread and no host future can provide is a
+    /// [`TrapKind::Deadlock`]. Dropping the future before it completes
+    /// requests the task's cancellation, as a caller's `subtask.cancel`
+    /// does: a task waiting in a callback's event loop (or at the
+    /// backpressure gate) gets TASK_CANCELLED when the store next runs;
+    /// its result, if any, is discarded.
+    #[cfg(feature = "async")]
+    pub async fn call_async<T: 'static>(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let l = match &self.kind {
+            FuncKind::Lifted(l) if l.is_task => l.clone(),
+            _ => return self.call(store, params, results),
+        };
+        let mut cx = store.as_context_mut();
+        self.check_call(cx.inner.data().id, params.len(), results.len())?;
+        self.check_params(params)?;
+        // Dropped before it completes, the guard asks the task to cancel.
+        let mut guard = crate::concurrent::call::CancelOnDrop::new(&mut cx.inner);
+        core::future::poll_fn(|tcx| guard.poll(&self.component, &l, params, results, tcx.waker()))
+            .await
+    }
+
+    /// Checks that `params` are values of the parameter types.
+    #[cfg(feature = "async")]
+    fn check_params(&self, params: &[Val]) -> Result<()> {
+        let arena = &self.component.inner.arena;
+        let fty = arena
+            .funcs
+            .get(self.ty_index() as usize)
+            .ok_or_else(|| Error::usage("unknown function type"))?;
+        for ((name, t), v) in fty.params.iter().zip(params) {
+            if !crate::values::type_matches(arena, *t, v) {
+                return Err(crate::abi::lower::mismatch(arena, *t, v)
+                    .context(format_args!("argument `{name}`")));
+            }
+        }
+        Ok(())
+    }
+
     /// Calls the function with dynamic values. `params` must match the
     /// parameter types and `results` must have one slot per result (0 or 1);
     /// the results are written there. Post-return runs before this returns.
@@ -296,8 +310,15 @@ impl Func {
             FuncKind::Lifted(l) => {
                 let ctx = &mut cx.inner;
                 #[cfg(feature = "async")]
-                if l.options.callback.is_some() {
-                    return crate::concurrent::lift::call(ctx, &self.component, l, params, results);
+                if l.is_task {
+                    self.check_params(params)?;
+                    return crate::concurrent::call::call_from_host(
+                        ctx,
+                        &self.component,
+                        l,
+                        params,
+                        results,
+                    );
                 }
                 // The set a call from the host enters, fixed at lift time.
                 enter_set(ctx.data_mut(), &l.entering)?;
@@ -314,108 +335,6 @@ impl Func {
             }
         }
     }
-}
-
-/// The instances a call enters: the callee and its ancestors, minus those
-/// the caller is already inside (CanonicalABI.md, `entering_set`).
-pub(crate) type EnterSet = SmallVec<[u32; 4]>;
-
-pub(crate) fn self_and_ancestors<T>(data: &StoreData<T>, instance: u32) -> EnterSet {
-    let mut set = EnterSet::new();
-    let mut next = Some(instance);
-    while let Some(i) = next {
-        // Parents are created before children, so this chain ends.
-        if set.contains(&i) {
-            break;
-        }
-        set.push(i);
-        next = data.instances.get(i as usize).and_then(|f| f.parent);
-    }
-    set
-}
-
-/// `may_enter_from` + `enter_from`: traps if any instance of the entering
-/// set may not be entered (or trapped before), then marks them entered.
-pub(crate) fn enter<T>(
-    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
-    callee: u32,
-    caller: Option<u32>,
-) -> Result<EnterSet> {
-    let data = ctx.data_mut();
-    let set = entering_set(data, callee, caller);
-    enter_set(data, &set)?;
-    Ok(set)
-}
-
-/// The instances a call from `caller` (the host if `None`) into `callee`
-/// enters: the callee and its ancestors, less the caller's own.
-pub(crate) fn entering_set<T>(data: &StoreData<T>, callee: u32, caller: Option<u32>) -> EnterSet {
-    let mut set = self_and_ancestors(data, callee);
-    if let Some(c) = caller {
-        let theirs = self_and_ancestors(data, c);
-        set.retain(|i| !theirs.contains(i));
-    }
-    set
-}
-
-/// Enters the instances of an entering set: traps if one trapped before or
-/// is already on the call stack, else marks them all entered.
-// Always inlined: it is most of a call's fixed cost, and the async hook
-// would otherwise tip it over the inliner's threshold (+21 instructions a
-// typed call, callgrind).
-#[inline(always)]
-pub(crate) fn enter_set<T>(data: &mut StoreData<T>, set: &[u32]) -> Result<()> {
-    // Every nested call enters a (possibly empty) set: count its depth here.
-    data.enter_depth()?;
-    for &i in set {
-        let err = match data.flags(i) {
-            Err(e) => e,
-            Ok(flags) if flags.poisoned => {
-                Error::trap(TrapKind::Poisoned, "the instance trapped earlier")
-            }
-            Ok(flags) if !flags.may_enter => Error::trap(
-                TrapKind::CannotEnter,
-                "the instance is already on the call stack (reentrance)",
-            ),
-            Ok(_) => continue,
-        };
-        data.leave_depth();
-        return Err(err);
-    }
-    for &i in set {
-        data.flags(i)?.may_enter = false;
-    }
-    #[cfg(feature = "async")]
-    if let Some(s) = data.async_state.as_deref_mut() {
-        s.enter(data.depth);
-    }
-    Ok(())
-}
-
-/// `leave_to`; a trap poisons every instance the call entered.
-pub(crate) fn leave<T, R>(
-    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
-    set: &EnterSet,
-    r: &Result<R>,
-) -> Result<()> {
-    leave_set(ctx.data_mut(), set, r)
-}
-
-/// `leave_to` over an entering set; a trap poisons them all.
-#[inline]
-pub(crate) fn leave_set<T, R>(data: &mut StoreData<T>, set: &[u32], r: &Result<R>) -> Result<()> {
-    #[cfg(feature = "async")]
-    if let Some(s) = data.async_state.as_deref_mut() {
-        s.leave(data.depth);
-    }
-    data.leave_depth();
-    let trapped = matches!(r, Err(e) if e.is_trap());
-    for &i in set {
-        let flags = data.flags(i)?;
-        flags.may_enter = true;
-        flags.poisoned |= trapped;
-    }
-    Ok(())
 }
 
 /// Lowers `params` into the callee, calls its core function and lifts the
@@ -603,14 +522,23 @@ pub(crate) fn lower_host<T: 'static>(
     component: &Component,
     ty: u32,
     options: Options,
-    host: Arc<HostFn<T>>,
-) -> wasmi::Func {
+    host: &ValHost<T>,
+) -> Result<wasmi::Func> {
+    #[cfg(feature = "async")]
+    if options.is_async || host.future.is_some() {
+        return crate::concurrent::host::lower(store, component, ty, options, host);
+    }
+    let host = host.f.clone();
     let fty = lowered_type(component, ty);
     let component = component.clone();
-    crate::core_wrap::core_func(&mut store.inner, fty, move |caller, args, results| {
-        host_call(&component, ty, &options, &host, caller, args, results)
-            .map_err(wasmi::Error::host)
-    })
+    Ok(crate::core_wrap::core_func(
+        &mut store.inner,
+        fty,
+        move |caller, args, results| {
+            host_call(&component, ty, &options, &host, caller, args, results)
+                .map_err(wasmi::Error::host)
+        },
+    ))
 }
 
 /// Creates the core function a guest calls for a lowered function that a

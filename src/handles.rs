@@ -427,9 +427,9 @@ pub(crate) fn run_dtor<T: 'static>(
     let (Some(instance), Some(dtor)) = (instance, dtor) else {
         return Ok(());
     };
-    let set = crate::func::enter(ctx, instance, caller)?;
+    let set = crate::boundary::enter(ctx, instance, caller)?;
     let r = dtor.call(&mut *ctx, rep as i32).map_err(from_wasmi);
-    crate::func::leave(ctx, &set, &r)?;
+    crate::boundary::leave(ctx, &set, &r)?;
     r
 }
 
@@ -464,7 +464,7 @@ pub(crate) fn builtin<T: 'static>(
                   rep: i32|
                   -> core::result::Result<i32, wasmi::Error> {
                 let r = (|| {
-                    crate::func::charge_fuel(&mut caller, crate::abi::FUEL_PER_HANDLE)?;
+                    crate::boundary::charge_fuel(&mut caller, crate::abi::FUEL_PER_HANDLE)?;
                     caller.data_mut().resource_new(inst, r, rep as u32)
                 })();
                 r.map(|h| h as i32).map_err(wasmi::Error::host)

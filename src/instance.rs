@@ -423,6 +423,8 @@ impl Spaces {
                 .callback
                 .map(|f| get(&self.core_funcs, f, "core func").copied())
                 .transpose()?,
+            #[cfg(feature = "async")]
+            is_async: opts.is_async,
         })
     }
 }
@@ -518,7 +520,7 @@ fn instantiate_def<T: 'static>(
     let result = (|| -> Result<()> {
         for step in d.steps.iter() {
             // Instantiation is metered: a small binary may ask for much work.
-            crate::func::charge_fuel(&mut store.inner, crate::abi::FUEL_PER_INIT_STEP)?;
+            crate::boundary::charge_fuel(&mut store.inner, crate::abi::FUEL_PER_INIT_STEP)?;
             run_step(store, component, &mut s, &mut imports, step, instance_idx)?;
         }
         Ok(())
@@ -651,14 +653,25 @@ fn run_step<T: 'static>(
             let callee = get(&s.funcs, *func, "func")?.clone();
             let options = s.options(store, opts, instance_idx)?;
             let core = match &callee.kind {
+                #[cfg(feature = "async")]
+                FuncKind::Lifted(_)
+                    if crate::concurrent::call::needs_async_lower(&options, &callee) =>
+                {
+                    crate::concurrent::call::lower(store, component, *ty, options, callee.clone())?
+                }
                 FuncKind::Host { host, .. } => match host.downcast_ref::<func::ValHost<T>>() {
-                    Some(h) => (h.lower)(store, component, *ty, options, h.f.clone()),
+                    Some(h) => (h.lower)(store, component, *ty, options, h)?,
+                    #[cfg(feature = "async")]
+                    None if options.is_async => {
+                        return Err(Error::unsupported(
+                            "`canon lower async` of a typed host function (`func_wrap`, \
+                             `bindgen!`): define it with `func_new` or `func_new_async`",
+                        ))
+                    }
                     None => crate::typed::lower_typed_host(host, store, component, *ty, options)
                         .ok_or_else(|| Error::usage("host function of another store data type"))?,
                 },
-                FuncKind::Lifted(_l) => {
-                    #[cfg(feature = "async")]
-                    crate::concurrent::lift::check_sync_caller(_l, "`canon lower`")?;
+                FuncKind::Lifted(_) => {
                     func::lower_lifted(store, component, *ty, options, callee.clone())
                 }
             };
@@ -682,8 +695,11 @@ fn run_step<T: 'static>(
                     core,
                     ty: *ty,
                     options,
-                    entering: crate::func::self_and_ancestors(store.inner.data(), instance_idx),
+                    entering: crate::boundary::self_and_ancestors(store.inner.data(), instance_idx),
                     fast: crate::core_wrap::FastCall::new(&store.inner, &core),
+                    #[cfg(feature = "async")]
+                    is_task: options.is_async
+                        || crate::concurrent::call::is_async_type(component, *ty),
                 },
             ));
         }

@@ -14,6 +14,7 @@ extern crate std;
 
 mod abi;
 mod adapter;
+mod boundary;
 mod component;
 #[cfg(feature = "async")]
 mod concurrent;
@@ -38,7 +39,11 @@ mod wasmi_mem;
 pub use abi::StringEncoding;
 pub use component::{Component, ComponentItem};
 #[cfg(feature = "async")]
+pub use concurrent::host::HostFuture;
+#[cfg(feature = "async")]
 pub use concurrent::host_values::{ErrorContextAny, FutureAny, FutureRead, StreamAny, StreamRead};
+#[cfg(feature = "async")]
+pub use engine::DEFAULT_MAX_TASKS;
 pub use engine::{
     Config, Engine, DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_LIFTED_BYTES_PER_CALL,
     DEFAULT_MAX_RESOURCE_TYPES,

@@ -336,6 +336,52 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         let host = crate::func::ValHost {
             f: Arc::new(func),
             lower: crate::func::lower_host::<T>,
+            #[cfg(feature = "async")]
+            future: None,
+        };
+        self.insert(name, Definition::Func(host))
+    }
+
+    /// Defines an async host function `name` (feature `async`): given the
+    /// store and the lifted arguments, it returns a future of its result,
+    /// which gets no access to the store. It serves any function type, as
+    /// [`LinkerInstance::func_new`] does. A guest calling it with `canon
+    /// lower async` gets a subtask while the future is pending; a guest
+    /// task of an `async` function calling it synchronously waits for it
+    /// while other tasks run; the future is polled by the host's
+    /// [`Func::call_async`](crate::Func::call_async) (or the blocking
+    /// [`Func::call`](crate::Func::call)), with its waker. An error from
+    /// the function or the future traps the calling component with
+    /// [`TrapKind::Host`](crate::TrapKind::Host); a result of the wrong
+    /// type too. A guest's `subtask.cancel` drops the future.
+    #[cfg(feature = "async")]
+    pub fn func_new_async(
+        &mut self,
+        name: &str,
+        func: impl Fn(StoreContextMut<'_, T>, &[Val]) -> Result<crate::HostFuture>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Result<()> {
+        let func = Arc::new(func);
+        let blocking = func.clone();
+        let host = crate::func::ValHost {
+            // Called by the host itself (`Func::call` of a re-export):
+            // block on the future.
+            f: Arc::new(
+                move |store: StoreContextMut<'_, T>, params: &[Val], results: &mut [Val]| {
+                    let mut fut = blocking(store, params)?;
+                    let v = crate::concurrent::host::block_on(|w| {
+                        fut.as_mut().poll(&mut core::task::Context::from_waker(w))
+                    })?;
+                    if let (Some(slot), Some(v)) = (results.first_mut(), v) {
+                        *slot = v;
+                    }
+                    Ok(())
+                },
+            ),
+            lower: crate::func::lower_host::<T>,
+            future: Some(func),
         };
         self.insert(name, Definition::Func(host))
     }

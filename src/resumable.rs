@@ -9,11 +9,9 @@
 
 use alloc::sync::Arc;
 
+use crate::boundary::{enter, leave, EnterSet};
 use crate::error::{from_wasmi, Error, Result};
-use crate::func::{
-    begin_call, enter, finish_call, leave, post_return, CoreResults, EnterSet, Func, FuncKind,
-    LiftedFunc,
-};
+use crate::func::{begin_call, finish_call, post_return, CoreResults, Func, FuncKind, LiftedFunc};
 use crate::store::{AsContextMut, StoreData};
 use crate::values::Val;
 

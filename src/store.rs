@@ -313,6 +313,26 @@ impl<T> Store<T> {
         self.inner.get_fuel().map_err(from_wasmi)
     }
 
+    /// Runs the store's tasks that can make progress — ready threads, and
+    /// host futures (polled with `waker`) — until none can (feature
+    /// `async`): `Ready` when no task waits for a host future, `Pending`
+    /// when some do (`waker` is woken when one can progress). Calls from
+    /// the host run the tasks they need; this runs the rest, such as a
+    /// task that keeps working after it returned its value or one whose
+    /// call the host dropped. A `no_std` host calls it from its main loop
+    /// with [`Waker::noop`](core::task::Waker::noop).
+    ///
+    /// Fails with the first trap of a task it runs (the task's instances
+    /// are then poisoned).
+    #[cfg(feature = "async")]
+    pub fn run_until_idle(&mut self, waker: &core::task::Waker) -> core::task::Poll<Result<()>>
+    where
+        T: 'static,
+    {
+        let mut ctx = wasmi::AsContextMut::as_context_mut(&mut self.inner);
+        crate::concurrent::host::run_until_idle(&mut ctx, waker)
+    }
+
     fn check_fuel(&self) -> Result<()> {
         if self.inner.data().consume_fuel {
             Ok(())

@@ -7,8 +7,9 @@ use smallvec::SmallVec;
 
 use crate::abi::budget::HostBudget;
 use crate::abi::GuestMemory;
+use crate::boundary::{call_realloc, charge_fuel};
 use crate::error::Result;
-use crate::func::{call_realloc, charge_fuel, Options};
+use crate::func::Options;
 use crate::resources::{HostHandle, ResourceAny};
 use crate::store::StoreData;
 

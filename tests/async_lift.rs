@@ -322,7 +322,7 @@ fn yielding_forever_runs_out_of_fuel_instead_of_hanging() {
 }
 
 #[test]
-fn callers_that_need_the_scheduler_are_refused() {
+fn typed_and_resumable_calls_of_async_functions_are_unsupported() {
     let wat = component(
         "(result u32)",
         "",
@@ -341,13 +341,13 @@ fn callers_that_need_the_scheduler_are_refused() {
         panic!("call_resumable of an async-lifted function")
     };
     assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
-    // A sync `canon lower` of it by another component.
+    // A sync `canon lower` of it by another component runs it.
     let outer = r#"(component
       (component $C
         (canon task.return (result u32) (core func $tr))
         (core module $M
           (import "" "tr" (func $tr (param i32)))
-          (func (export "f") (result i32) (call $tr (i32.const 1)) (i32.const 0))
+          (func (export "f") (result i32) (call $tr (i32.const 7)) (i32.const 0))
           (func (export "cb") (param i32 i32 i32) (result i32) unreachable))
         (core instance $i (instantiate $M (with "" (instance (export "tr" (func $tr))))))
         (func (export "f") async (result u32)
@@ -355,40 +355,21 @@ fn callers_that_need_the_scheduler_are_refused() {
       (instance $c (instantiate $C))
       (component $D
         (import "f" (func $f async (result u32)))
-        (core func (canon lower (func $f))))
-      (instance $d (instantiate $D (with "f" (func $c "f")))))"#;
+        (core func $lf (canon lower (func $f)))
+        (core module $N
+          (import "" "f" (func $f (result i32)))
+          (func (export "g") (result i32) (i32.add (call $f) (i32.const 1))))
+        (core instance $n (instantiate $N (with "" (instance (export "f" (func $lf))))))
+        (func (export "g") (result u32) (canon lift (core func $n "g"))))
+      (instance $d (instantiate $D (with "f" (func $c "f"))))
+      (export "g" (func $d "g")))"#;
     let engine = Engine::default();
     let c = load(&engine, outer);
     let mut store = Store::new(&engine, ());
-    let Err(e) = Linker::new(&engine).instantiate(&mut store, &c) else {
-        panic!("a sync lower of an async-lifted function instantiated")
-    };
-    assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
-}
-
-#[test]
-fn the_stackful_form_and_async_lower_are_unsupported() {
-    let e = try_load(
-        &Engine::default(),
-        r#"(component
-             (core module $m (func (export "f")))
-             (core instance $i (instantiate $m))
-             (func (export "f") async (canon lift (core func $i "f") async)))"#,
-    )
-    .err()
-    .expect("stackful lift refused");
-    assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
-    assert!(e.to_string().contains("stackful"), "{e}");
-    let e = try_load(
-        &Engine::default(),
-        r#"(component
-             (import "f" (func $f async))
-             (core func (canon lower (func $f) async)))"#,
-    )
-    .err()
-    .expect("async lower refused");
-    assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
-    assert!(e.to_string().contains("canon lower async"), "{e}");
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &c)
+        .expect("a sync lower of an async-lifted function");
+    assert_eq!(call1(&mut store, &instance, "g", &[]), Val::U32(8));
 }
 
 #[test]

@@ -4,10 +4,9 @@
 //! drops, every trap CanonicalABI.md names for them, and stream, future
 //! and error-context handles passed between components.
 //!
-//! The validator runs without wasm-tools' `cm-more-async-builtins`
-//! feature, so `stream.read`/`write` and `future.read`/`write` are always
-//! `async` here and the cancel built-ins are always synchronous (a cancel
-//! of a copy between guests completes at once).
+//! Most tests use the `async` forms of `read`/`write` and the sync forms
+//! of the cancel built-ins (a cancel of a copy between guests completes at
+//! once); the other forms are tested at the end.
 #![cfg(feature = "async")]
 
 mod common;
@@ -1315,13 +1314,11 @@ fn strings_and_stream_ends_as_elements_move_between_components() {
     );
 }
 
-// ------------------------------------------------------------ waiting on the scheduler
+// ------------------------------------------------------------ sync forms and the scheduler
 //
-// The tests below need what this build does not load yet: the sync forms
-// of `read`/`write` and the async forms of the cancel built-ins (wasm-tools'
-// `cm-more-async-builtins` validator feature, which the spec's reference
-// tests turn on), and `waitable.join` and blocking (the scheduler). They are
-// written against the spec and ignored until those land.
+// The sync forms of `read`/`write` and the async forms of the cancel
+// built-ins (wasm-tools' `cm-more-async-builtins`), with `waitable.join`
+// and blocking from the scheduler.
 
 /// A component whose `f` runs `body` with sync and async forms of the
 /// `stream<u8>`/`future<u8>` built-ins, and `waitable.join` (as `$join`,
@@ -1390,7 +1387,6 @@ fn more_builtins(body: &str, join: bool) -> String {
 }
 
 #[test]
-#[ignore = "needs the validator's cm-more-async-builtins feature"]
 fn sync_copies_that_can_complete_do_not_block() {
     let (mut store, instance) = instantiate(&more_builtins(
         r#"(call $split (call $s.new))
@@ -1407,7 +1403,6 @@ fn sync_copies_that_can_complete_do_not_block() {
 }
 
 #[test]
-#[ignore = "needs the validator's cm-more-async-builtins feature and the scheduler"]
 fn a_sync_read_that_must_block_in_a_sync_task_traps() {
     let (mut store, instance) = instantiate(&more_builtins(
         r#"(call $split (call $s.new))
@@ -1419,7 +1414,6 @@ fn a_sync_read_that_must_block_in_a_sync_task_traps() {
 }
 
 #[test]
-#[ignore = "needs the validator's cm-more-async-builtins feature and waitable.join"]
 fn a_sync_copy_on_an_end_in_a_waitable_set_traps() {
     let (mut store, instance) = instantiate(&more_builtins(
         r#"(call $split (call $s.new))

@@ -10,16 +10,6 @@ mod common;
 use common::*;
 use componentry::*;
 
-fn unsupported(wat: &str) -> String {
-    match try_load(&Engine::default(), wat) {
-        Ok(_) => panic!("the component loaded"),
-        Err(e) => {
-            assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
-            e.to_string()
-        }
-    }
-}
-
 /// An instance import whose functions use every async type (and are not
 /// lowered, so nothing has to move).
 const IMPORTS: &str = r#"(component
@@ -140,15 +130,7 @@ fn functions_passing_async_handles_load() {
 }
 
 #[test]
-fn async_builtins_are_unsupported_by_name() {
-    for (builtin, name) in [
-        ("(canon waitable.join)", "waitable.join"),
-        ("(canon task.cancel)", "task.cancel"),
-        ("(canon subtask.drop)", "subtask.drop"),
-    ] {
-        let msg = unsupported(&format!("(component (core func {builtin}))"));
-        assert!(msg.contains(&format!("the `{name}` built-in")), "{msg}");
-    }
+fn stream_and_error_context_builtins_load() {
     // The stream, future and error-context built-ins run.
     load(
         &Engine::default(),

@@ -3,9 +3,9 @@
 //! pair of encodings, realloc and post-return of the right instance),
 //! reentrance and poisoning across instance boundaries.
 
-mod common_cm;
+mod common;
 
-use common_cm::*;
+use common::*;
 use componentry::*;
 use std::sync::{Arc, Mutex};
 
@@ -477,14 +477,14 @@ const REPORT: &str = "
 /// and returns the same string; the caller returns what it got back.
 fn transcoding_component(src: Enc, dst: Enc, text: &str) -> String {
     let (tagged, bytes) = src.encode(text);
-    let bytes = wat_bytes(&bytes);
+    let bytes = wat_string(&bytes);
     let (src_opt, dst_opt) = (src.opt(), dst.opt());
     let (src_len, dst_len) = (src.bytelen_func(), dst.bytelen_func());
     format!(
         r#"(component
   (component $Callee
     (core module $m
-      {LIBC}
+      {LIBC_LOGGED}
       {dst_len}
       (global $ptr (mut i32) (i32.const 0))
       (global $tagged (mut i32) (i32.const 0))
@@ -509,7 +509,7 @@ fn transcoding_component(src: Enc, dst: Enc, text: &str) -> String {
       (canon lift (core func $i "realloc-log") (memory (core memory $i "mem")))))
   (component $Caller
     (import "echo" (func $echo (param "s" string) (result string)))
-    (core module $Libc {LIBC})
+    (core module $Libc {LIBC_LOGGED})
     (core instance $libc (instantiate $Libc))
     (core func $echo-lowered (canon lower (func $echo) (memory (core memory $libc "mem"))
       (realloc (core func $libc "realloc")) {src_opt}))
@@ -517,7 +517,7 @@ fn transcoding_component(src: Enc, dst: Enc, text: &str) -> String {
       (import "libc" "mem" (memory 1))
       (import "" "echo" (func $echo (param i32 i32 i32)))
       {src_len}
-      (data (i32.const 256) "{bytes}")
+      (data (i32.const 256) {bytes})
       (func (export "run") (result i32)
         (call $echo (i32.const 256) (i32.const {tagged}) (i32.const 48))
         (i32.const 48))
@@ -955,7 +955,7 @@ fn trap_in_a_child_called_directly_by_the_host_poisons_its_parent() {
 const REALLOC_OWNERS: &str = r#"(component
   (component $B
     (core module $m
-      LIBC
+      LIBC_LOGGED
       (global $pr-calls (mut i32) (i32.const 0))
       (global $pr-arg (mut i32) (i32.const -1))
       (global $got-len (mut i32) (i32.const -1))
@@ -983,7 +983,7 @@ const REALLOC_OWNERS: &str = r#"(component
     (func (export "got-len") (result u32) (canon lift (core func $i "got-len"))))
   (component $A
     (import "greet" (func $greet (param "s" string) (result string)))
-    (core module $Libc LIBC)
+    (core module $Libc LIBC_LOGGED)
     (core instance $libc (instantiate $Libc))
     (core func $greet' (canon lower (func $greet) (memory (core memory $libc "mem"))
       (realloc (core func $libc "realloc"))))
@@ -1017,7 +1017,7 @@ const REALLOC_OWNERS: &str = r#"(component
 )"#;
 
 fn realloc_owners() -> (Store<()>, Instance) {
-    instantiate(&REALLOC_OWNERS.replace("LIBC", LIBC))
+    instantiate(&REALLOC_OWNERS.replace("LIBC_LOGGED", LIBC_LOGGED))
 }
 
 #[test]

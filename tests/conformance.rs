@@ -976,7 +976,10 @@ fn run_file(engine: &Engine, mode: Mode, root: &Path, path: &Path, out: &mut Vec
             reason,
             detail,
             panic,
-        } if !panic && reason.starts_with("accepted invalid") => {
+        } if !panic
+            && (reason.starts_with("accepted invalid")
+                || reason.starts_with("compiled, but expected failure")) =>
+        {
             match turned_off_but_enabled(&text) {
                 Some(f) => Outcome::Fail {
                     reason: format!(

@@ -1,9 +1,9 @@
 //! Core modules the host provides for a component's core module imports
 //! (`LinkerInstance::module`), and `Module::new`'s errors.
 
-mod common_cm;
+mod common;
 
-use common_cm::*;
+use common::*;
 use componentry::*;
 
 /// Imports a core module exporting `n: () -> i32` and a memory, instantiates

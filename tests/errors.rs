@@ -107,6 +107,8 @@ fn async_lift_is_unsupported() {
     );
 }
 
+/// Without the `async` feature (with it: tests/async_calls.rs).
+#[cfg(not(feature = "async"))]
 #[test]
 fn async_lower_is_unsupported() {
     assert_unsupported(
@@ -139,6 +141,8 @@ fn error_context_type_is_unsupported() {
     assert_unsupported(r#"(component (import "f" (func (param "x" error-context))))"#);
 }
 
+/// Without the `async` feature (with it: tests/async_calls.rs).
+#[cfg(not(feature = "async"))]
 #[test]
 fn async_builtin_is_unsupported() {
     assert_unsupported(r#"(component (core func (canon subtask.drop)))"#);

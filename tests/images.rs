@@ -4,9 +4,9 @@
 //! format, another version, other settings, truncation, corruption) is a
 //! load error, never a panic.
 
-mod common_cm;
+mod common;
 
-use common_cm::*;
+use common::*;
 use componentry::*;
 
 const COUNTER: &[u8] = include_bytes!("guests/counter.wasm");

@@ -1,9 +1,9 @@
 //! Linking by versioned interface name: a host definition whose version has
 //! the import's canonversion satisfies it.
 
-mod common_cm;
+mod common;
 
-use common_cm::*;
+use common::*;
 use componentry::*;
 
 /// Imports `log: func(x: u32) -> u32` from the interface `ns:pkg/api@{v}`

@@ -4,9 +4,9 @@
 //! every resource trap of the canonical ABI, and a create/use/drop loop
 //! that shows the handle tables stay at their high-water mark.
 
-mod common_cm;
+mod common;
 
-use common_cm::*;
+use common::*;
 use componentry::*;
 
 // ------------------------------------------------- guest-defined resource
@@ -40,7 +40,7 @@ const GUEST: &str = r#"(component
     (import "" "drop" (func $drop (param i32)))
     (import "" "rep2" (func $rep2 (param i32) (result i32)))
     (import "" "drop2" (func $drop2 (param i32)))
-    LIBC
+    LIBC_LOGGED
     (func $consume (param $h i32) (result i32)
       (local $rep i32)
       (local.set $rep (call $rep (local.get $h)))
@@ -199,7 +199,7 @@ const GUEST: &str = r#"(component
 )"#;
 
 fn guest() -> (Store<()>, Instance) {
-    instantiate(&GUEST.replace("LIBC", LIBC))
+    instantiate(&GUEST.replace("LIBC_LOGGED", LIBC_LOGGED))
 }
 
 fn dtor_calls(store: &mut Store<()>, inst: &Instance) -> u32 {
@@ -720,7 +720,7 @@ const HOST_USER: &str = r#"(component
     (import "" "both" (func $both (param i32 i32)))
     (import "" "keep-borrow" (func $keep-borrow (param i32)))
     (import "" "drop" (func $drop (param i32)))
-    LIBC
+    LIBC_LOGGED
     ;; (handle index, value) of a new `h` made by `$ctor`, then dropped
     (func $use (param $h i32) (result i32)
       (i32.store (i32.const 16) (local.get $h))
@@ -816,7 +816,7 @@ fn host_user() -> (Store<HostData>, Instance) {
     instantiate_with(
         &engine,
         &linker,
-        &HOST_USER.replace("LIBC", LIBC),
+        &HOST_USER.replace("LIBC_LOGGED", LIBC_LOGGED),
         HostData::default(),
     )
 }
@@ -958,7 +958,7 @@ fn guest_moves_an_own_host_resource_to_a_host_function() {
 fn host_resource_from_one_instance_is_accepted_by_another_instance() {
     let engine = Engine::default();
     let linker = host_linker(&engine);
-    let component = load(&engine, &HOST_USER.replace("LIBC", LIBC));
+    let component = load(&engine, &HOST_USER.replace("LIBC_LOGGED", LIBC_LOGGED));
     let mut store = Store::new(&engine, HostData::default());
     let a = linker.instantiate(&mut store, &component).unwrap();
     let b = linker.instantiate(&mut store, &component).unwrap();
@@ -1113,7 +1113,7 @@ const TWO_COMPONENTS: &str = r#"(component
       (import "" "rep" (func $rep (param i32) (result i32)))
       (import "" "drop" (func $drop (param i32)))
       (import "" "inc" (func $inc))
-      LIBC
+      LIBC_LOGGED
       (func (export "make") (param i32) (result i32) (call $inc) (call $new (local.get 0)))
       (func (export "sum-list") (param $ptr i32) (param $len i32) (result i32)
         (local $i i32) (local $sum i32) (local $h i32)
@@ -1159,7 +1159,7 @@ const TWO_COMPONENTS: &str = r#"(component
       (export "live" (func (result u32)))))
     (alias export $c "r" (type $r))
     (canon resource.drop $r (core func $drop))
-    (core module $Libc LIBC)
+    (core module $Libc LIBC_LOGGED)
     (core instance $libc (instantiate $Libc))
     (core func $make (canon lower (func $c "make")))
     (core func $sum-list (canon lower (func $c "sum-list") (memory (core memory $libc "mem"))))
@@ -1228,7 +1228,7 @@ const TWO_COMPONENTS: &str = r#"(component
 )"#;
 
 fn two_components(name: &str) -> Vec<u32> {
-    let (mut store, inst) = instantiate(&TWO_COMPONENTS.replace("LIBC", LIBC));
+    let (mut store, inst) = instantiate(&TWO_COMPONENTS.replace("LIBC_LOGGED", LIBC_LOGGED));
     u32s(&call(&mut store, &inst, name, &[]).unwrap().unwrap())
 }
 

@@ -4,9 +4,9 @@
 //! (ownership moves, borrows released after the call, outstanding borrows,
 //! wrong resource types) as the dynamic path enforces them.
 
-mod common_cm;
+mod common;
 
-use common_cm::*;
+use common::*;
 use componentry::*;
 
 /// Resource `r` (destructor counts its calls) and `r2`, with exports that
@@ -33,7 +33,7 @@ const GUEST: &str = r#"(component
     (import "" "drop" (func $drop (param i32)))
     (import "" "new2" (func $new2 (param i32) (result i32)))
     (import "" "drop2" (func $drop2 (param i32)))
-    LIBC
+    LIBC_LOGGED
     (func $consume (param $h i32) (result i32)
       (local $rep i32)
       (local.set $rep (call $rep (local.get $h)))
@@ -115,7 +115,7 @@ const GUEST: &str = r#"(component
 )"#;
 
 fn guest() -> (Store<()>, Instance) {
-    instantiate(&GUEST.replace("LIBC", LIBC))
+    instantiate(&GUEST.replace("LIBC_LOGGED", LIBC_LOGGED))
 }
 
 fn typed<P, R>(store: &mut Store<()>, inst: &Instance, name: &str) -> TypedFunc<P, R>

@@ -7,11 +7,17 @@
 #   tests/guests/strings.wasm                (tests/guests/strings)
 #   tests/guests/everything.wasm             (tests/guests/everything: every type, for bindgen!)
 #   benches/components/bench-guest.wasm      (tests/guests/bench: the boundary benchmark's guest)
+#   tests/guests/async-echo.wasm             (tests/guests/async-echo: the component model's async ABI)
+#   tests/guests/async-tasks.wasm            (tests/guests/async-tasks: async-echo less streams and futures)
+#   tests/guests/async-yield.wasm            (tests/guests/async-yield: async-echo's yielding tasks alone)
 #   tests/guests/wasi/{hello,cli,fs,image-filter}.wasm  (tests/guests/wasi/*)
 #   tests/guests/wasi/fs-p1.wasm             (tests/guests/wasi/fs, for wasip1)
 #
-# The first five are compiled with wit-bindgen for wasm32-unknown-unknown,
-# then turned into components by tools/componentize (wit-component). The
+# The first eight are compiled with wit-bindgen for wasm32-unknown-unknown,
+# then turned into components by tools/componentize (wit-component);
+# the async guests in a cargo invocation of their own, because they turn on
+# wit-bindgen's `async` and `async-spawn` features, which would otherwise be
+# unified into the other guests' build of wit-bindgen. The
 # WASI programs are plain Rust programs using std: for wasm32-wasip2, rustc
 # (its linker, wasm-component-ld) already writes a component, which is
 # copied; `fs` is also built for wasm32-wasip1 and made a component by
@@ -54,7 +60,11 @@ done
 cargo build --quiet --release --locked --target wasm32-unknown-unknown \
   --manifest-path "$root/examples/image-filter/guest/Cargo.toml"
 cargo build --quiet --release --locked --target wasm32-unknown-unknown \
-  --manifest-path "$root/tests/guests/Cargo.toml" --workspace
+  --manifest-path "$root/tests/guests/Cargo.toml" --workspace --exclude async-echo-guest \
+  --exclude async-tasks-guest --exclude async-yield-guest
+cargo build --quiet --release --locked --target wasm32-unknown-unknown \
+  --manifest-path "$root/tests/guests/Cargo.toml" -p async-echo-guest -p async-tasks-guest \
+  -p async-yield-guest
 cargo build --quiet --release --locked --target wasm32-wasip2 \
   --manifest-path "$root/tests/guests/wasi/Cargo.toml" --workspace
 cargo build --quiet --release --locked --target wasm32-wasip1 \
@@ -83,6 +93,9 @@ for entry in \
   bindgen:$core/strings_guest.wasm:tests/guests/strings.wasm \
   bindgen:$core/everything_guest.wasm:tests/guests/everything.wasm \
   bindgen:$core/bench_guest.wasm:benches/components/bench-guest.wasm \
+  bindgen:$core/async_echo_guest.wasm:tests/guests/async-echo.wasm \
+  bindgen:$core/async_tasks_guest.wasm:tests/guests/async-tasks.wasm \
+  bindgen:$core/async_yield_guest.wasm:tests/guests/async-yield.wasm \
   copy:$p2/hello.wasm:tests/guests/wasi/hello.wasm \
   copy:$p2/cli.wasm:tests/guests/wasi/cli.wasm \
   copy:$p2/fs.wasm:tests/guests/wasi/fs.wasm \

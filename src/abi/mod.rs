@@ -4,7 +4,10 @@
 //! [`GuestMemory`] trait, which the call paths implement over wasmi.
 
 pub(crate) mod budget;
-pub(crate) mod layout;
+#[cfg(feature = "async")]
+pub(crate) mod flat_mem;
+// Layouts belong to the types; the ABI code names them as its own.
+pub(crate) use crate::types::layout;
 pub(crate) mod lift;
 pub(crate) mod lower;
 pub(crate) mod string;

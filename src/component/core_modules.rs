@@ -29,10 +29,15 @@ pub(crate) fn features() -> WasmFeatures {
         | WasmFeatures::GC_TYPES
         | WasmFeatures::COMPONENT_MODEL
         | if cfg!(feature = "async") {
-            // Types, function types and built-ins of component-model async;
-            // what is not implemented yet is refused while loading, with
-            // an `unsupported` error naming it (see `crate::concurrent`).
-            WasmFeatures::CM_ASYNC | WasmFeatures::CM_ERROR_CONTEXT
+            // Types, function types and built-ins of component-model async,
+            // the stackful form and the sync and `async` variants of the
+            // built-ins; what is not implemented yet is refused while
+            // loading, with an `unsupported` error naming it (see
+            // `crate::concurrent`).
+            WasmFeatures::CM_ASYNC
+                | WasmFeatures::CM_ASYNC_STACKFUL
+                | WasmFeatures::CM_MORE_ASYNC_BUILTINS
+                | WasmFeatures::CM_ERROR_CONTEXT
         } else {
             WasmFeatures::empty()
         }

@@ -555,7 +555,16 @@ impl Writer {
         self.len(a.funcs.len());
         for f in &a.funcs {
             self.named_vals(&f.params);
-            self.opt_val(f.result);
+            // The result's option tag carries `async` in bit 1 (a build
+            // without `async` reads it as a bad tag).
+            #[cfg(feature = "async")]
+            let tag = u8::from(f.result.is_some()) | if f.is_async { 2 } else { 0 };
+            #[cfg(not(feature = "async"))]
+            let tag = u8::from(f.result.is_some());
+            self.u8(tag);
+            if let Some(t) = f.result {
+                self.val(t);
+            }
         }
     }
 
@@ -717,10 +726,12 @@ impl Writer {
             StringEncoding::Utf16 => 1,
             StringEncoding::CompactUtf16 => 2,
         };
-        // Bit 7: an `async (callback f)` lift, `f` following (a build
-        // without `async` reads it as a bad encoding).
+        // Bit 7: an `async (callback f)` lift, `f` following; bit 6: the
+        // `async` option (a build without `async` reads either as a bad
+        // encoding).
         #[cfg(feature = "async")]
-        let enc = enc | if o.callback.is_some() { 0x80 } else { 0 };
+        let enc =
+            enc | if o.callback.is_some() { 0x80 } else { 0 } | if o.is_async { 0x40 } else { 0 };
         self.u8(enc);
         #[cfg(feature = "async")]
         if let Some(f) = o.callback {
@@ -1050,9 +1061,20 @@ impl<'a> Reader<'a> {
             a.push_def(d)?;
         }
         a.funcs = self.list(|r| {
+            let params = r.named_vals()?;
+            let tag = r.u8()?;
+            #[cfg(feature = "async")]
+            let (is_async, tag) = (tag & 2 != 0, tag & !2);
+            let result = match tag {
+                0 => None,
+                1 => Some(r.val()?),
+                _ => return Err(r.err("bad function result tag")),
+            };
             Ok(FuncTy {
-                params: r.named_vals()?,
-                result: r.opt(|r| r.val())?,
+                params,
+                result,
+                #[cfg(feature = "async")]
+                is_async,
             })
         })?;
         Ok(a)
@@ -1179,10 +1201,13 @@ impl<'a> Reader<'a> {
     fn opts(&mut self) -> Result<CanonOpts> {
         let enc = self.u8()?;
         #[cfg(feature = "async")]
+        #[cfg(feature = "async")]
+        let is_async = enc & 0x40 != 0;
+        #[cfg(feature = "async")]
         let (enc, callback) = if enc & 0x80 != 0 {
-            (enc & 0x7f, Some(self.u32()?))
+            (enc & 0x3f, Some(self.u32()?))
         } else {
-            (enc, None)
+            (enc & 0x3f, None)
         };
         Ok(CanonOpts {
             encoding: match enc {
@@ -1196,8 +1221,8 @@ impl<'a> Reader<'a> {
             post_return: self.opt(|r| r.u32())?,
             #[cfg(feature = "async")]
             callback,
-            #[cfg(all(feature = "async", feature = "validate"))]
-            is_async: callback.is_some(),
+            #[cfg(feature = "async")]
+            is_async,
         })
     }
 

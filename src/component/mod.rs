@@ -125,12 +125,12 @@ pub(crate) struct CanonOpts {
     pub realloc: Option<u32>,
     pub post_return: Option<u32>,
     /// `async (callback f)` of `canon lift`: the callback core func
-    /// (feature `async`; the only async option this build runs).
+    /// (feature `async`).
     #[cfg(feature = "async")]
     pub callback: Option<u32>,
-    /// The `async` option, while loading a binary (refused unless with a
-    /// `callback`, which is what images keep).
-    #[cfg(all(feature = "async", feature = "validate"))]
+    /// The `async` option of `canon lift` or `canon lower` (feature
+    /// `async`).
+    #[cfg(feature = "async")]
     pub is_async: bool,
 }
 

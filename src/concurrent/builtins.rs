@@ -11,7 +11,9 @@
 
 use wasmi::ValType::I32;
 
+use super::sched::{block, resume_values, Resume, WaitFor};
 use super::state::{WaitableSet, CONTEXT_SLOTS, KIND_WAITABLE_SET};
+use super::waitable::{Event, WaitableKind, KIND_WAITABLE};
 use crate::abi::{StringEncoding, MAX_FLAT_PARAMS};
 use crate::component::Component;
 use crate::error::{Error, Result, TrapKind};
@@ -40,6 +42,22 @@ pub(crate) enum Builtin {
     },
     /// `waitable-set.drop`.
     WaitableSetDrop,
+    /// `waitable-set.wait (memory $m)`: core memory index `memory`.
+    WaitableSetWait {
+        /// The core memory (index in the instance's memories) events go to.
+        memory: u32,
+    },
+    /// `waitable.join`.
+    WaitableJoin,
+    /// `subtask.drop`.
+    SubtaskDrop,
+    /// `subtask.cancel async?`.
+    SubtaskCancel {
+        /// The `async` immediate: return BLOCKED instead of waiting.
+        is_async: bool,
+    },
+    /// `task.cancel`.
+    TaskCancel,
     /// `task.return (result T) (memory $m)? string-encoding`.
     TaskReturn {
         /// The result type (in the component's arena).
@@ -54,14 +72,13 @@ pub(crate) enum Builtin {
     Stream(super::streams::StreamBuiltin),
 }
 
-/// The spec's `EventCode.NONE`.
-const EVENT_NONE: u32 = 0;
-
 impl Builtin {
     /// The core memory the built-in writes to, if any.
     pub(crate) fn memory(self) -> Option<u32> {
         match self {
-            Builtin::WaitableSetPoll { memory } => Some(memory),
+            Builtin::WaitableSetPoll { memory } | Builtin::WaitableSetWait { memory } => {
+                Some(memory)
+            }
             Builtin::TaskReturn { memory, .. } => memory,
             Builtin::Stream(s) => s.memory,
             _ => None,
@@ -82,6 +99,11 @@ impl Builtin {
             Builtin::WaitableSetNew => (5, 0),
             Builtin::WaitableSetPoll { memory } => (6, memory),
             Builtin::WaitableSetDrop => (7, 0),
+            Builtin::WaitableSetWait { memory } => (9, memory),
+            Builtin::WaitableJoin => (10, 0),
+            Builtin::SubtaskDrop => (11, 0),
+            Builtin::SubtaskCancel { is_async } => (12, u32::from(is_async)),
+            Builtin::TaskCancel => (13, 0),
         }
     }
 
@@ -97,6 +119,11 @@ impl Builtin {
             5 => Builtin::WaitableSetNew,
             6 => Builtin::WaitableSetPoll { memory: x },
             7 => Builtin::WaitableSetDrop,
+            9 => Builtin::WaitableSetWait { memory: x },
+            10 => Builtin::WaitableJoin,
+            11 => Builtin::SubtaskDrop,
+            12 if x <= 1 => Builtin::SubtaskCancel { is_async: x == 1 },
+            13 => Builtin::TaskCancel,
             _ => return None,
         })
     }
@@ -114,9 +141,17 @@ impl Builtin {
             Builtin::ContextGet(_) | Builtin::ThreadYield | Builtin::WaitableSetNew => {
                 wasmi::FuncType::new([], [I32])
             }
-            Builtin::ContextSet(_) | Builtin::WaitableSetDrop => wasmi::FuncType::new([I32], []),
-            Builtin::BackpressureInc | Builtin::BackpressureDec => wasmi::FuncType::new([], []),
-            Builtin::WaitableSetPoll { .. } => wasmi::FuncType::new([I32, I32], [I32]),
+            Builtin::ContextSet(_) | Builtin::WaitableSetDrop | Builtin::SubtaskDrop => {
+                wasmi::FuncType::new([I32], [])
+            }
+            Builtin::BackpressureInc | Builtin::BackpressureDec | Builtin::TaskCancel => {
+                wasmi::FuncType::new([], [])
+            }
+            Builtin::WaitableSetPoll { .. } | Builtin::WaitableSetWait { .. } => {
+                wasmi::FuncType::new([I32, I32], [I32])
+            }
+            Builtin::WaitableJoin => wasmi::FuncType::new([I32, I32], []),
+            Builtin::SubtaskCancel { .. } => wasmi::FuncType::new([I32], [I32]),
             Builtin::Stream(s) => s.core_type(),
         }
     }
@@ -168,7 +203,7 @@ pub(crate) fn core_func<T: 'static>(
                     Ok(())
                 }
                 Ok(None) => Ok(()),
-                Err(e) => Err(wasmi::Error::host(e)),
+                Err(e) => Err(super::sched::host_error(e)),
             }
         },
     ))
@@ -176,7 +211,7 @@ pub(crate) fn core_func<T: 'static>(
 
 /// Runs built-in `b` with arguments `a0`, `a1`; returns its result, if it
 /// has one.
-fn run<T>(
+fn run<T: 'static>(
     caller: &mut wasmi::Caller<'_, StoreData<T>>,
     b: Builtin,
     inst: u32,
@@ -222,32 +257,140 @@ fn run<T>(
         }
         Builtin::ThreadYield => {
             check_may_leave(data, inst)?;
-            // No other thread of the store can be ready: every other task
-            // waits on the native stack for this one. Not cancelled.
+            let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
+            // Not cancellable (this spec version has no `cancellable`).
+            block(&mut ctx, inst, WaitFor::Ready, Resume::Yield, false)?;
             Ok(Some(0))
         }
         Builtin::WaitableSetNew => {
             check_may_leave(data, inst)?;
-            crate::func::charge_fuel(caller, crate::abi::FUEL_PER_HANDLE)?;
+            crate::boundary::charge_fuel(caller, crate::abi::FUEL_PER_HANDLE)?;
             let data = caller.data_mut();
             waitable_set_new(data, inst).map(Some)
         }
         Builtin::WaitableSetPoll { .. } => {
             check_may_leave(data, inst)?;
             let set = data.async_handle(inst, a0, KIND_WAITABLE_SET, "a waitable set")?;
-            let s = data
+            let event = data
                 .async_state()
-                .sets
-                .get(set)
-                .map_err(|_| internal("waitable set"))?;
-            // Members are waitables with pending events (none can join a
-            // set in this build): poll delivers the first such event.
-            let event = match s.members.first() {
-                None => (EVENT_NONE, 0, 0),
-                Some(_) => return Err(internal("waitable set member")),
-            };
+                .take_set_event(set)?
+                .unwrap_or(Event::NONE);
+            super::sched::release_loans(data);
             let mem = memory.ok_or_else(|| internal("memory"))?;
-            unpack_event(caller, mem, a1, event)
+            let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
+            unpack_event(&mut ctx, mem, a1, event).map(Some)
+        }
+        Builtin::WaitableSetWait { .. } => {
+            check_may_leave(data, inst)?;
+            let set = data.async_handle(inst, a0, KIND_WAITABLE_SET, "a waitable set")?;
+            let mem = memory.ok_or_else(|| internal("memory"))?;
+            if let Ok(x) = data.async_state().sets.get_mut(set) {
+                x.waiting += 1;
+            }
+            let resume = Resume::Wait { set, mem, ptr: a1 };
+            let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
+            block(&mut ctx, inst, WaitFor::Set(set), resume, false)?;
+            let v = resume_values(&mut ctx, resume, false)?;
+            match v.first() {
+                Some(wasmi::Val::I32(c)) => Ok(Some(*c as u32)),
+                _ => Err(internal("wait result")),
+            }
+        }
+        Builtin::WaitableJoin => {
+            check_may_leave(data, inst)?;
+            let w = data.waitable_handle(inst, a0, "a waitable")?;
+            let s = data.async_state();
+            if s.waitable(w)?.sync_waiter {
+                return Err(rule(
+                    "waitable.join: the waitable is being waited on synchronously",
+                ));
+            }
+            let set = if a1 == 0 {
+                None
+            } else {
+                Some(data.async_handle(inst, a1, KIND_WAITABLE_SET, "a waitable set")?)
+            };
+            data.async_state().join(w, set)?;
+            Ok(None)
+        }
+        Builtin::SubtaskDrop => {
+            check_may_leave(data, inst)?;
+            let (w, sub) = subtask_handle(data, inst, a0)?;
+            let x = data.async_state().subtask(sub)?;
+            if !x.resolve_delivered {
+                return Err(rule(
+                    "cannot drop a subtask which has not yet resolved (or whose resolution \
+                     was not yet delivered)",
+                ));
+            }
+            data.remove_async_handle(inst, a0, KIND_WAITABLE, "a subtask")?;
+            let s = data.async_state();
+            s.remove_waitable(w)?;
+            let x = s.subtasks.remove(sub).map_err(|_| internal("subtask"))?;
+            x.lent.release(data);
+            Ok(None)
+        }
+        Builtin::SubtaskCancel { is_async } => {
+            check_may_leave(data, inst)?;
+            let (w, sub) = subtask_handle(data, inst, a0)?;
+            let s = data.async_state();
+            let in_set = s.waitable(w)?.set.is_some();
+            let x = s.subtask(sub)?;
+            if x.resolve_delivered {
+                return Err(rule(
+                    "subtask.cancel: the subtask's resolution was delivered",
+                ));
+            }
+            if x.cancellation_requested {
+                return Err(rule("subtask.cancel: cancellation was already requested"));
+            }
+            if in_set && !is_async {
+                return Err(rule(
+                    "subtask.cancel without `async` of a subtask in a waitable set",
+                ));
+            }
+            let callee = x.callee;
+            let resolved = x.resolved();
+            x.cancellation_requested = true;
+            let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
+            if !resolved {
+                if let Some(task) = callee {
+                    super::sched::request_cancellation(&mut ctx, task, Some(inst))?;
+                } else {
+                    super::host::cancel_host_call(ctx.data_mut(), sub)?;
+                }
+                let s = ctx.data_mut().async_state();
+                if !s.subtask(sub)?.resolved() {
+                    if is_async {
+                        return Ok(Some(super::call::BLOCKED));
+                    }
+                    let e = super::sched::wait_for_event_in(&mut ctx, inst, w)?;
+                    return Ok(Some(e.payload));
+                }
+            }
+            let s = ctx.data_mut().async_state();
+            if !s.has_pending(w) {
+                s.subtask_progress(sub);
+            }
+            let e = super::sched::take_event(&mut ctx, w)?;
+            Ok(Some(e.payload))
+        }
+        Builtin::TaskCancel => {
+            check_may_leave(data, inst)?;
+            let depth = data.depth;
+            let Some(task) = data.async_state().current_task(depth) else {
+                return Err(rule(
+                    "task.cancel was called by a task of a function lifted without `async`",
+                ));
+            };
+            if !data.async_state().task(task)?.func.options.is_async {
+                return Err(rule(
+                    "task.cancel was called by a task of a function lifted without `async`",
+                ));
+            }
+            let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
+            super::sched::cancel_task(&mut ctx, task)?;
+            Ok(None)
         }
         Builtin::TaskReturn { .. } | Builtin::Stream(_) => Err(internal("task.return")),
         Builtin::WaitableSetDrop => {
@@ -287,14 +430,32 @@ fn waitable_set_new<T>(data: &mut StoreData<T>, inst: u32) -> Result<u32> {
     }
 }
 
+/// The subtask behind handle `i` of instance `inst`: its waitable and
+/// its index.
+fn subtask_handle<T>(data: &mut StoreData<T>, inst: u32, i: u32) -> Result<(u32, u32)> {
+    let w = data.waitable_handle(inst, i, "a subtask")?;
+    match data.async_state().waitable(w)?.kind {
+        WaitableKind::Subtask(s) => Ok((w, s)),
+        _ => Err(Error::trap(
+            TrapKind::WrongAsyncHandle,
+            alloc::format!("handle {i} is not a subtask"),
+        )),
+    }
+}
+
 /// The spec's `unpack_event`: stores the payload at `ptr` and returns the
 /// event code.
-fn unpack_event<T>(
-    caller: &mut wasmi::Caller<'_, StoreData<T>>,
+pub(crate) fn unpack_event<T>(
+    caller: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
     mem: wasmi::Memory,
     ptr: u32,
-    (code, p1, p2): (u32, u32, u32),
-) -> Result<Option<u32>> {
+    event: Event,
+) -> Result<u32> {
+    let Event {
+        code,
+        index: p1,
+        payload: p2,
+    } = event;
     if ptr % 4 != 0 {
         return Err(Error::trap(
             TrapKind::UnalignedPointer,
@@ -310,7 +471,7 @@ fn unpack_event<T>(
             "event payload pointer out of bounds of memory",
         )
     })?;
-    Ok(Some(code))
+    Ok(code)
 }
 
 fn check_may_leave<T>(data: &mut StoreData<T>, inst: u32) -> Result<()> {

@@ -8,26 +8,13 @@ use wasmparser::CanonicalFunction as C;
 use super::builtins::Builtin;
 use crate::error::{Error, Result};
 
-/// Checks the options of a `canon lift`: `async` with a callback runs;
-/// the stackful form (`async` alone) does not yet.
-pub(crate) fn check_lift_options(opts: &crate::component::CanonOpts) -> Result<()> {
-    if opts.is_async && opts.callback.is_none() {
-        return Err(Error::unsupported(
-            "the stackful form of `canon lift async` (no `callback`): the component-model \
-             async scheduler (issue #18) is not implemented yet",
-        ));
-    }
+/// Checks the options of a `canon lift`: every form runs.
+pub(crate) fn check_lift_options(_opts: &crate::component::CanonOpts) -> Result<()> {
     Ok(())
 }
 
-/// Checks the options of a `canon lower`: `async` does not run yet.
-pub(crate) fn check_lower_options(opts: &crate::component::CanonOpts) -> Result<()> {
-    if opts.is_async {
-        return Err(Error::unsupported(
-            "`canon lower async`: subtasks and the component-model async scheduler (issue \
-             #18) are not implemented yet",
-        ));
-    }
+/// Checks the options of a `canon lower`: every form runs.
+pub(crate) fn check_lower_options(_opts: &crate::component::CanonOpts) -> Result<()> {
     Ok(())
 }
 
@@ -60,6 +47,11 @@ pub(crate) fn builtin(f: &C) -> Result<Builtin> {
         C::WaitableSetNew => Builtin::WaitableSetNew,
         C::WaitableSetPoll { memory } => Builtin::WaitableSetPoll { memory: *memory },
         C::WaitableSetDrop => Builtin::WaitableSetDrop,
+        C::WaitableSetWait { memory } => Builtin::WaitableSetWait { memory: *memory },
+        C::WaitableJoin => Builtin::WaitableJoin,
+        C::SubtaskDrop => Builtin::SubtaskDrop,
+        C::SubtaskCancel { async_ } => Builtin::SubtaskCancel { is_async: *async_ },
+        C::TaskCancel => Builtin::TaskCancel,
         _ => return Err(unsupported(f)),
     })
 }

@@ -35,12 +35,27 @@ pub(crate) const CONTEXT_SLOTS: usize = 2;
 pub(crate) struct AsyncState {
     /// The calls in progress that have a frame, innermost last.
     frames: Vec<Frame>,
-    /// Backpressure of each instance (by instance index; missing = 0).
-    backpressure: Vec<u16>,
+    /// Per-instance state (by instance index; missing = initial).
+    insts: Vec<InstAsync>,
     /// The waitable sets of every instance.
     pub sets: Slab<WaitableSet>,
     /// The waitables (subtasks, stream and future ends) of every instance.
     pub waitables: Slab<super::waitable::Waitable>,
+    /// The threads, tasks and subtasks of the store (see [`super::sched`]).
+    pub threads: Slab<super::sched::Thread>,
+    pub tasks: Slab<super::sched::Task>,
+    pub subtasks: Slab<super::sched::Subtask>,
+    /// The threads waiting for a condition, in the order they began to
+    /// wait (the scheduler resumes the first ready one: a fixed order).
+    pub waiting: Vec<u32>,
+    /// The results of async calls made by the host, by slot.
+    pub host_results: Slab<Option<crate::Val>>,
+    /// Loans of subtasks whose resolution was delivered, to end.
+    pub released: Vec<crate::wasmi_mem::Lent>,
+    /// Calls of async host functions whose futures are pending.
+    pub host_calls: Vec<super::host::PendingHostCall>,
+    /// The waker of the host call driving the store, for host futures.
+    pub waker: Option<core::task::Waker>,
     /// The streams and futures of every instance (their shared state).
     pub streams: Slab<super::streams::Shared>,
     /// The error contexts of every instance.
@@ -51,32 +66,26 @@ pub(crate) struct AsyncState {
     pub host_error_contexts: Slab<super::host_values::HostErrorContext>,
 }
 
-/// A call in progress: the spec's task with its implicit thread.
+/// The async state of one component instance.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct InstAsync {
+    /// `backpressure.inc/dec`'s counter.
+    pub backpressure: u16,
+    /// The thread holding the instance's exclusive lock (a callback or
+    /// sync-lifted task of an `async` function while it runs core code).
+    pub exclusive: Option<u32>,
+    /// Tasks waiting to enter (backpressure).
+    pub waiting_to_enter: u32,
+}
+
+/// A call in progress: a sync call, or a thread of the scheduler resumed.
 struct Frame {
     /// The nesting depth of the call (`StoreData::depth` inside it).
     depth: u32,
-    /// The thread's storage.
+    /// The thread storage of a sync call (a thread keeps its own).
     context: [u32; CONTEXT_SLOTS],
-    /// For a call of an `async`-lifted function: what `task.return` needs.
-    task: Option<AsyncTask>,
-}
-
-/// The state of an `async`-lifted call (`task.return` checks against it
-/// and leaves its value here).
-pub(crate) struct AsyncTask {
-    /// The arena (component) of the lifted function's type.
-    pub component_id: usize,
-    /// The function's result type.
-    pub result: Option<crate::types::ValType>,
-    /// The lift's memory and string encoding (`task.return`'s options must
-    /// be the same).
-    pub memory: Option<wasmi::Memory>,
-    pub encoding: crate::abi::StringEncoding,
-    /// The task's borrow count entry (`StoreData::tasks`); `None` when no
-    /// parameter can hold a borrow (no entry is opened then).
-    pub borrows: Option<u32>,
-    /// `Some` once `task.return` was called: the returned value.
-    pub returned: Option<Option<crate::Val>>,
+    /// The scheduler's thread running in this frame, if any.
+    thread: Option<u32>,
 }
 
 impl AsyncState {
@@ -91,7 +100,7 @@ impl AsyncState {
             self.frames.push(Frame {
                 depth,
                 context: [0; CONTEXT_SLOTS],
-                task: None,
+                thread: None,
             });
         }
     }
@@ -105,57 +114,63 @@ impl AsyncState {
         }
     }
 
+    /// Marks the frame at depth `depth` (just entered) as running thread
+    /// `t`.
+    pub(crate) fn set_frame_thread(&mut self, depth: u32, t: u32) {
+        if let Some(f) = self.frames.last_mut().filter(|f| f.depth == depth) {
+            f.thread = Some(t);
+        }
+    }
+
+    /// The thread whose core code runs at depth `depth` (the current
+    /// thread), if the innermost call is a thread of the scheduler and not
+    /// a sync call.
+    pub(crate) fn current_thread(&self, depth: u32) -> Option<u32> {
+        self.frames
+            .last()
+            .filter(|f| f.depth == depth)
+            .and_then(|f| f.thread)
+    }
+
     /// The thread storage of the current call at depth `depth`, if it has
     /// a frame (code running outside any call, such as a start function
     /// during instantiation, runs on a fresh thread whose storage is
     /// discarded).
     pub(crate) fn context(&mut self, depth: u32) -> Option<&mut [u32; CONTEXT_SLOTS]> {
-        self.frames
-            .last_mut()
-            .filter(|f| f.depth == depth)
-            .map(|f| &mut f.context)
-    }
-
-    /// The async task of the current call at depth `depth`, if the call is
-    /// of an `async`-lifted function.
-    pub(crate) fn task(&mut self, depth: u32) -> Option<&mut AsyncTask> {
-        self.frames
-            .last_mut()
-            .filter(|f| f.depth == depth)
-            .and_then(|f| f.task.as_mut())
-    }
-
-    /// Makes the current call at depth `depth` an async task.
-    pub(crate) fn set_task(&mut self, depth: u32, task: AsyncTask) -> Result<()> {
-        match self.frames.last_mut().filter(|f| f.depth == depth) {
-            Some(f) => {
-                f.task = Some(task);
-                Ok(())
-            }
-            None => Err(Error::trap(
-                TrapKind::LimitExceeded,
-                "the host could not allocate the state of an async call",
-            )),
+        let f = self.frames.last_mut().filter(|f| f.depth == depth)?;
+        match f.thread {
+            Some(t) => self.threads.get_mut(t).ok().map(|t| &mut t.storage),
+            None => Some(&mut f.context),
         }
+    }
+
+    /// The state of instance `inst`.
+    pub(crate) fn inst(&mut self, inst: u32) -> Result<&mut InstAsync> {
+        let i = inst as usize;
+        if i >= self.insts.len() {
+            self.insts
+                .try_reserve(i + 1 - self.insts.len())
+                .map_err(|_| {
+                    Error::trap(
+                        TrapKind::LimitExceeded,
+                        "the host could not grow the per-instance async state",
+                    )
+                })?;
+            self.insts.resize(i + 1, InstAsync::default());
+        }
+        self.insts
+            .get_mut(i)
+            .ok_or_else(|| Error::trap(TrapKind::Other, "internal: instance async state"))
+    }
+
+    /// The state of instance `inst`, if it has any.
+    pub(crate) fn inst_ref(&self, inst: u32) -> InstAsync {
+        self.insts.get(inst as usize).copied().unwrap_or_default()
     }
 
     /// The backpressure counter of instance `inst`.
     pub(crate) fn backpressure(&mut self, inst: u32) -> Result<&mut u16> {
-        let i = inst as usize;
-        if i >= self.backpressure.len() {
-            self.backpressure
-                .try_reserve(i + 1 - self.backpressure.len())
-                .map_err(|_| {
-                    Error::trap(
-                        TrapKind::LimitExceeded,
-                        "the host could not grow the backpressure counters",
-                    )
-                })?;
-            self.backpressure.resize(i + 1, 0);
-        }
-        self.backpressure
-            .get_mut(i)
-            .ok_or_else(|| Error::trap(TrapKind::Other, "internal: backpressure counter"))
+        Ok(&mut self.inst(inst)?.backpressure)
     }
 }
 

@@ -22,9 +22,10 @@ use super::state::AsyncState;
 use super::waitable::{code, internal, Event, Pending, WaitableKind, KIND_WAITABLE};
 use crate::abi::transfer::{Pair, Side, Transfer};
 use crate::abi::StringEncoding;
+use crate::boundary::{call_realloc, charge_fuel};
 use crate::component::Component;
 use crate::error::{Error, Result, TrapKind};
-use crate::func::{call_realloc, charge_fuel, Options};
+use crate::func::Options;
 use crate::store::{StoreContextMut, StoreData};
 use crate::types::{DefType, TypeArena, ValType};
 
@@ -422,7 +423,7 @@ pub(crate) fn core_func<T: 'static>(
                     Ok(())
                 }
                 Ok(None) => Ok(()),
-                Err(e) => Err(wasmi::Error::host(e)),
+                Err(e) => Err(super::sched::host_error(e)),
             }
         },
     ))
@@ -656,13 +657,14 @@ fn copy<T: 'static>(
     } else {
         stream_rendezvous(caller, id, side)?;
     }
-    finish(caller, w, b.is_async)
+    finish(caller, inst, w, b.is_async)
 }
 
 /// Delivers waitable `w`'s event as the built-in's result, waiting for it
 /// in the sync form; `BLOCKED` in the async form if it has none.
 fn finish<T: 'static>(
     caller: &mut wasmi::Caller<'_, StoreData<T>>,
+    inst: u32,
     w: u32,
     is_async: bool,
 ) -> Result<u32> {
@@ -671,7 +673,7 @@ fn finish<T: 'static>(
         if is_async {
             return Ok(BLOCKED);
         }
-        return super::sched::wait_for_event(caller, w).map(|e| e.payload);
+        return super::sched::wait_for_event(caller, inst, w).map(|e| e.payload);
     }
     state.take_event(w).map(|e| e.payload)
 }
@@ -1047,7 +1049,7 @@ fn cancel<T: 'static>(
     if unfinished && shared.pending == Some(side) {
         state.reset_and_notify_pending(id, copy_result::CANCELLED)?;
     }
-    finish(caller, w, b.is_async)
+    finish(caller, inst, w, b.is_async)
 }
 
 /// `{stream,future}.drop-{readable,writable}`.

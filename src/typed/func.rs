@@ -17,11 +17,9 @@ use super::traits::{
     ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext, ParamsRef, TypeRef,
 };
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::boundary::{charge_fuel, enter_set, leave_set, self_and_ancestors, EnterSet};
 use crate::error::{from_wasmi, Error, Result, TrapKind};
-use crate::func::{
-    charge_fuel, enter_set, from_raw, leave_set, post_return, self_and_ancestors, to_raw, EnterSet,
-    Func, FuncKind, LiftedFunc, WasmiMem,
-};
+use crate::func::{from_raw, post_return, to_raw, Func, FuncKind, LiftedFunc, WasmiMem};
 use crate::store::{AsContextMut, StoreData};
 
 /// An exported function with its parameter tuple `P` and result `R`

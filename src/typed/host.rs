@@ -23,9 +23,10 @@ use super::traits::{
 };
 use super::typecheck::within;
 use crate::abi::{FUEL_PER_CALL, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::boundary::charge_fuel;
 use crate::component::Component;
 use crate::error::{Error, Result, TrapKind};
-use crate::func::{charge_fuel, from_raw, lowered_type, to_raw, Func, FuncKind, Options, WasmiMem};
+use crate::func::{from_raw, lowered_type, to_raw, Func, FuncKind, Options, WasmiMem};
 use crate::linker::{Definition, HostFn, LinkerInstance};
 use crate::store::{StoreContextMut, StoreData};
 

@@ -7,8 +7,9 @@
 
 use super::traits::{ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext};
 use crate::abi::FUEL_PER_CALL;
+use crate::boundary::charge_fuel;
 use crate::error::{Error, Result, TrapKind};
-use crate::func::{charge_fuel, Options};
+use crate::func::Options;
 use crate::store::{StoreContextMut, StoreData};
 
 /// Whether a host function of params `P` and result `R`, lowered with

@@ -57,6 +57,8 @@ impl TypeArena {
         self.funcs.push(FuncTy {
             params: params.into_boxed_slice(),
             result,
+            #[cfg(feature = "async")]
+            is_async: ft.async_,
         });
         self.interner.interned_funcs.insert(id, i);
         Ok(i)

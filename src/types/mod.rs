@@ -10,10 +10,12 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::abi::layout::{self, FlatType, Layout};
-use crate::error::Result;
 #[cfg(feature = "validate")]
 mod intern;
+pub(crate) mod layout;
+
+use self::layout::{FlatType, Layout};
+use crate::error::Result;
 
 /// A component value type, as stored in the arena. `Def` indexes
 /// [`TypeArena::defs`].
@@ -80,6 +82,9 @@ pub(crate) enum DefType {
 pub(crate) struct FuncTy {
     pub params: Box<[(Box<str>, ValType)]>,
     pub result: Option<ValType>,
+    /// The type is `async` (feature `async`).
+    #[cfg(feature = "async")]
+    pub is_async: bool,
 }
 
 /// All value types a component uses, with their layouts.

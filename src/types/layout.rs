@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use crate::types::{DefType, TypeArena, ValType};
+use super::{DefType, TypeArena, ValType};
 
 /// A core wasm value type in a flattened signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,7 +164,7 @@ pub(crate) fn cases_of(def: &DefType) -> Option<(usize, CasePayloads<'_>)> {
 /// Payload types of the cases of a variant-like type.
 #[derive(Clone, Copy)]
 pub(crate) enum CasePayloads<'a> {
-    Variant(&'a [crate::types::Case]),
+    Variant(&'a [super::Case]),
     None,
     Two(Option<ValType>, Option<ValType>),
 }

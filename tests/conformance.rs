@@ -988,6 +988,16 @@ fn run_file(engine: &Engine, mode: Mode, root: &Path, path: &Path, out: &mut Vec
                     detail,
                     panic,
                 },
+                // The test runs without `cm-more-async-builtins`, which
+                // componentry turns on with `cm-async` (the spec's
+                // reference tests assume it).
+                None if detail.contains("more async builtins feature") => Outcome::Fail {
+                    reason: "the test runs without cm-more-async-builtins, which componentry's \
+                             `async` feature turns on"
+                        .to_string(),
+                    detail,
+                    panic,
+                },
                 None => Outcome::Fail {
                     reason,
                     detail,

@@ -13,13 +13,12 @@
 //! * async-yield: `yielding` alone (`spin`, `spin-blocking`), no import.
 //!
 //! The three components' built-ins are pinned here (so a rebuilt guest
-//! that asks for more shows up). What runs today: async-yield, through
-//! `Func::call`. async-tasks loads, but linking its `fetch` to a host
-//! function is refused; loading async-echo is refused. Each refusal's
-//! exact `unsupported: …` error is asserted; the tests that will run once
-//! the runtime has what is missing are written and `#[ignore]`d, and those
-//! that need a host API for async calls, streams and futures (which does
-//! not exist yet) are in `tests/async_guest_pending.rs.txt`, not compiled.
+//! that asks for more shows up). All three load and run through
+//! `Func::call`; async-echo's `produce` and `later` return a stream and a
+//! future that the host reads with the poll-style `StreamAny::read` /
+//! `FutureAny::read` between runs of the store's tasks. The tests that need
+//! host-written streams (`echo`, `sum`) or other host API for async calls
+//! are in `tests/async_guest_pending.rs.txt`, not compiled.
 #![cfg(all(feature = "async", feature = "validate"))]
 
 use componentry::{
@@ -36,26 +35,10 @@ const SUBTASKS: &str = "example:async-echo/subtasks";
 const YIELDING: &str = "example:async-echo/yielding";
 const HOST: &str = "example:async-echo/host";
 
-/// What loading async-echo says today: the first async feature the loader
-/// meets that the runtime does not run yet. Update it as issue #18 lands
-/// (and once the guest loads, turn `async_echo_loads_or_names_what_is_missing`
-/// into a plain load test and un-ignore `wait_forever_is_a_deadlock_trap`).
-const LOAD_ERROR_TODAY: &str = "unsupported: the `future.new` built-in: the component-model async \
-     runtime (issue #18) is not implemented yet";
-
 #[test]
-fn async_echo_loads_or_names_what_is_missing() {
+fn async_echo_loads() {
     let engine = Engine::default();
-    match Component::new(&engine, ASYNC_ECHO) {
-        Ok(_) => panic!(
-            "the async-echo guest loads now: make this a load test, un-ignore \
-             wait_forever_is_a_deadlock_trap (expected today: {LOAD_ERROR_TODAY})"
-        ),
-        Err(e) => {
-            assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
-            assert_eq!(e.to_string(), LOAD_ERROR_TODAY);
-        }
-    }
+    Component::new(&engine, ASYNC_ECHO).expect("async-echo loads");
 }
 
 /// What instantiating async-tasks says with `fetch` a typed host function
@@ -400,7 +383,6 @@ fn double_fetch_runs_two_host_calls_as_subtasks() {
 /// A task waiting on a read that nothing can complete (the guest holds the
 /// writable end and never writes): a deadlock trap, never a hang.
 #[test]
-#[ignore = "needs the async runtime (issue #18): streams and futures"]
 fn wait_forever_is_a_deadlock_trap() {
     let (mut store, instance) = instantiate(ASYNC_ECHO, 10_000_000);
     let f = (API, "wait-forever");
@@ -495,4 +477,107 @@ fn double_fetch_waits_for_two_pending_host_futures() {
         assert!(matches!(fut.as_mut().poll(&mut cx), Poll::Ready(Ok(()))));
     }
     assert_eq!(out[0], Val::U32(300 + 400));
+}
+
+/// Reads the host-held stream `s` to its end: what is pending, then the
+/// store's other tasks run (`Store::run_until_idle`) so the guest writes
+/// more. Bounded, so a stuck stream fails the test instead of hanging.
+fn read_to_end(store: &mut Store<()>, s: componentry::StreamAny) -> Vec<u8> {
+    use componentry::StreamRead;
+    let waker = std::task::Waker::noop();
+    let mut out = Vec::new();
+    for _ in 0..10_000 {
+        match s.read(&mut *store, 64).expect("read") {
+            StreamRead::Values(vs) => out.extend(vs.into_iter().map(|v| match v {
+                Val::U8(b) => b,
+                other => panic!("expected a u8, got {other:?}"),
+            })),
+            StreamRead::Blocked => {
+                if let std::task::Poll::Ready(r) = store.run_until_idle(waker) {
+                    r.expect("run the store's tasks");
+                }
+            }
+            StreamRead::Dropped => {
+                s.drop(&mut *store).expect("drop");
+                return out;
+            }
+        }
+    }
+    panic!("the stream did not end; read so far: {out:?}")
+}
+
+/// `produce(n)` returns a stream the guest keeps writing after it
+/// returned; the host reads it through `StreamAny::read` between runs of
+/// the store's tasks.
+#[test]
+fn produce_writes_n_bytes_then_ends() {
+    let (mut store, instance) = instantiate(ASYNC_ECHO, 100_000_000);
+    let results = call(&mut store, &instance, (API, "produce"), &[Val::U32(300)]).expect("produce");
+    let [Val::Stream(s)] = results[..] else {
+        panic!("expected a stream, got {results:?}")
+    };
+    let bytes = read_to_end(&mut store, s);
+    let want: Vec<u8> = (0..300u32).map(|i| i as u8).collect();
+    assert_eq!(bytes, want);
+}
+
+/// `later(n)` returns a future the guest resolves with `n + 1` after it
+/// returned.
+#[test]
+fn later_resolves_its_future_after_returning() {
+    use componentry::FutureRead;
+    let (mut store, instance) = instantiate(ASYNC_ECHO, 100_000_000);
+    let results = call(&mut store, &instance, (API, "later"), &[Val::U32(41)]).expect("later");
+    let [Val::Future(f)] = results[..] else {
+        panic!("expected a future, got {results:?}")
+    };
+    let waker = std::task::Waker::noop();
+    for _ in 0..1000 {
+        match f.read(&mut store).expect("read") {
+            FutureRead::Value(v) => {
+                assert_eq!(v, Some(Val::U32(42)));
+                f.drop(&mut store).expect("drop");
+                return;
+            }
+            FutureRead::Blocked => {
+                if let std::task::Poll::Ready(r) = store.run_until_idle(waker) {
+                    r.expect("run the store's tasks");
+                }
+            }
+        }
+    }
+    panic!("the future was never written");
+}
+
+/// `produce` with a host reader that stops after a few bytes: the guest's
+/// next write sees the reader gone and its task ends.
+#[test]
+fn produce_with_a_reader_that_stops_early() {
+    use componentry::StreamRead;
+    let (mut store, instance) = instantiate(ASYNC_ECHO, 100_000_000);
+    let results =
+        call(&mut store, &instance, (API, "produce"), &[Val::U32(1000)]).expect("produce");
+    let [Val::Stream(s)] = results[..] else {
+        panic!("expected a stream, got {results:?}")
+    };
+    let waker = std::task::Waker::noop();
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        match s.read(&mut store, 3 - got.len() as u32).expect("read") {
+            StreamRead::Values(vs) => got.extend(vs),
+            StreamRead::Blocked => {
+                if let std::task::Poll::Ready(r) = store.run_until_idle(waker) {
+                    r.expect("run the store's tasks");
+                }
+            }
+            StreamRead::Dropped => panic!("ended early"),
+        }
+    }
+    assert_eq!(got, [Val::U8(0), Val::U8(1), Val::U8(2)]);
+    s.drop(&mut store).expect("drop");
+    // The guest's writer sees DROPPED and finishes; the store goes idle.
+    match store.run_until_idle(waker) {
+        std::task::Poll::Ready(r) => r.expect("the guest's task ends cleanly"),
+        std::task::Poll::Pending => panic!("the guest's task is still waiting"),
+    }
 }

@@ -23,9 +23,15 @@ use crate::store::{AsContextMut, StoreData};
 use crate::types::{DefType, TypeArena, ValType};
 use crate::Val;
 
-/// The readable end of a stream held by the host (see the [module
-/// docs](self)). Copy it freely: the end is consumed when it is passed to
-/// a component or dropped, and using it after that is an error.
+/// The readable end of a stream held by the host: a guest function's
+/// `stream<T>` result (or a host function's parameter). The host reads
+/// what a guest writer has pending ([`StreamAny::read`], which never
+/// waits: run the store's other tasks with
+/// [`Store::run_until_idle`](crate::Store::run_until_idle) to let the
+/// writer write more), drops it, or passes it back into a component of the
+/// same component binary as a [`Val::Stream`]. Copy it freely: the end is
+/// consumed when it is passed to a component or dropped, and using it
+/// after that is an error. The host cannot create streams yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamAny {
     pub(crate) store_id: usize,

@@ -138,11 +138,7 @@ pub(crate) fn call<T: 'static>(
     let FuncKind::Lifted(l) = &callee.kind else {
         return Err(Error::usage("a lowered component function is not lifted"));
     };
-    caller.data_mut().check_may_leave(
-        o.instance,
-        "a function was called while the instance may not leave (from realloc or post-return)",
-    )?;
-    charge_fuel(caller, crate::abi::FUEL_PER_CALL)?;
+    crate::boundary::call_out(caller, o.instance, crate::boundary::CALL_MAY_NOT_LEAVE)?;
     let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
     let ctx = &mut ctx;
     let plans = &component.inner.plans;

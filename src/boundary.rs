@@ -39,6 +39,30 @@ fn charge_metered<T>(
     cx.set_fuel(fuel - units).map_err(from_wasmi)
 }
 
+/// The trap message of a call of another component's function out of an
+/// instance that may not leave (from `realloc` or `post-return`).
+pub(crate) const CALL_MAY_NOT_LEAVE: &str =
+    "a function was called while the instance may not leave (from realloc or post-return)";
+
+/// The trap message of a host import called while its caller may not leave.
+pub(crate) const IMPORT_MAY_NOT_LEAVE: &str =
+    "an import was called while the instance may not leave (from realloc or post-return)";
+
+/// The start of a call out of instance `instance` (a lowered function
+/// called): traps with `message` if the instance may not leave, then
+/// charges the call's fuel.
+#[inline]
+pub(crate) fn call_out<T>(
+    ctx: &mut impl wasmi::AsContextMut<Data = StoreData<T>>,
+    instance: u32,
+    message: &'static str,
+) -> Result<()> {
+    ctx.as_context_mut()
+        .data_mut()
+        .check_may_leave(instance, message)?;
+    charge_fuel(ctx, crate::abi::FUEL_PER_CALL)
+}
+
 /// Calls instance `instance`'s canonical `realloc(old_ptr, old_size, align,
 /// new_size)`, charging fuel and with may_leave cleared (it may not call imports).
 pub(crate) fn call_realloc<T>(

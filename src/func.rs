@@ -18,13 +18,9 @@ use crate::types::FuncType;
 use crate::values::Val;
 pub(crate) use crate::wasmi_mem::{Lent, WasmiMem};
 
-// Kept reachable here for code written before `boundary` existed.
-pub(crate) use crate::boundary::charge_fuel;
 use crate::boundary::{enter_set, entering_set, leave_set, set_may_leave, EnterSet};
 
-/// The trap message of a host import called while its caller may not leave.
-pub(crate) const MAY_NOT_LEAVE: &str =
-    "an import was called while the instance may not leave (from realloc or post-return)";
+pub(crate) use crate::boundary::IMPORT_MAY_NOT_LEAVE as MAY_NOT_LEAVE;
 
 /// The resolved canonical options of a lift or lower.
 #[derive(Clone, Copy)]
@@ -591,10 +587,7 @@ impl<'a> Lowered<'a> {
         caller: &mut wasmi::Caller<'_, StoreData<T>>,
         args: &[wasmi::Val],
     ) -> Result<Self> {
-        caller
-            .data_mut()
-            .check_may_leave(o.instance, MAY_NOT_LEAVE)?;
-        charge_fuel(caller, crate::abi::FUEL_PER_CALL)?;
+        crate::boundary::call_out(caller, o.instance, MAY_NOT_LEAVE)?;
         let plan = component
             .inner
             .plans

@@ -661,12 +661,19 @@ fn run_step<T: 'static>(
                 }
                 FuncKind::Host { host, .. } => match host.downcast_ref::<func::ValHost<T>>() {
                     Some(h) => (h.lower)(store, component, *ty, options, h)?,
+                    // A typed host function under `canon lower async`
+                    // runs through its `Val` form.
                     #[cfg(feature = "async")]
                     None if options.is_async => {
-                        return Err(Error::unsupported(
-                            "`canon lower async` of a typed host function (`func_wrap`, \
-                             `bindgen!`): define it with `func_new` or `func_new_async`",
-                        ))
+                        let f = crate::typed::dynamic_of_typed::<T>(host).ok_or_else(|| {
+                            Error::usage("host function of another store data type")
+                        })??;
+                        let h = func::ValHost {
+                            f,
+                            lower: func::lower_host::<T>,
+                            future: None,
+                        };
+                        crate::concurrent::host::lower(store, component, *ty, options, &h)?
                     }
                     None => crate::typed::lower_typed_host(host, store, component, *ty, options)
                         .ok_or_else(|| Error::usage("host function of another store data type"))?,

@@ -252,6 +252,16 @@ fn strings_pass_in_and_return_through_memory() {
         call1(&mut store, &instance, "f", &[Val::String("héllo".into())]),
         Val::String("héllo".into())
     );
+    // A typed call runs it too (through `Val`s).
+    let f = instance.get_func(&mut store, "f").expect("f");
+    let typed = f.typed::<(&str,), String>(&mut store).expect("typed");
+    assert_eq!(typed.call(&mut store, ("wörld",)).expect("call"), "wörld");
+    // And one whose parameters spill to memory.
+    let typed = f.typed::<(String,), String>(&mut store).expect("typed");
+    assert_eq!(
+        typed.call(&mut store, ("x".repeat(100),)).expect("call"),
+        "x".repeat(100)
+    );
 }
 
 #[test]
@@ -322,7 +332,7 @@ fn yielding_forever_runs_out_of_fuel_instead_of_hanging() {
 }
 
 #[test]
-fn typed_and_resumable_calls_of_async_functions_are_unsupported() {
+fn typed_calls_run_async_functions_and_resumable_calls_are_unsupported() {
     let wat = component(
         "(result u32)",
         "",
@@ -332,10 +342,8 @@ fn typed_and_resumable_calls_of_async_functions_are_unsupported() {
     );
     let (mut store, instance) = instantiate(&wat);
     let f = instance.get_func(&mut store, "f").expect("f");
-    let Err(e) = f.typed::<(), (u32,)>(&mut store) else {
-        panic!("typed() of an async-lifted function")
-    };
-    assert_eq!(e.kind(), &ErrorKind::Unsupported, "{e}");
+    let typed = f.typed::<(), u32>(&mut store).expect("typed");
+    assert_eq!(typed.call(&mut store, ()).expect("typed call"), 1);
     let mut out = [Val::U32(0)];
     let Err(e) = f.call_resumable(&mut store, &[], &mut out) else {
         panic!("call_resumable of an async-lifted function")

@@ -18,7 +18,6 @@ use crate::abi::lift::{check_align, check_range};
 use crate::abi::transfer::{Pair, Side, Transfer};
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::adapter::WasmiPair;
-use crate::boundary::charge_fuel;
 use crate::component::Component;
 use crate::error::{Error, Result, TrapKind};
 use crate::func::{from_raw, to_raw, CoreArgs, CoreResults, Func, FuncKind, LiftedFunc, Options};
@@ -79,6 +78,27 @@ pub(crate) fn async_lowered_type(component: &Component, ty: u32) -> wasmi::FuncT
     wasmi::FuncType::new(params, [I32])
 }
 
+/// The core type of a lowering that needs the async runtime, which it
+/// readies in the store; 64-bit memories are refused.
+pub(crate) fn lowering_type<T>(
+    store: &mut StoreContextMut<'_, T>,
+    component: &Component,
+    ty: u32,
+    options: &Options,
+) -> Result<wasmi::FuncType> {
+    if options.memory.is_some_and(|m| m.ty(&store.inner).is_64()) {
+        return Err(Error::unsupported(
+            "async calls over 64-bit memories (the component model 64-bit feature)",
+        ));
+    }
+    store.inner.data_mut().async_state();
+    Ok(if options.is_async {
+        async_lowered_type(component, ty)
+    } else {
+        crate::func::lowered_type(component, ty)
+    })
+}
+
 /// Makes the core function of a `canon lower` that needs the async
 /// runtime: `callee` is lifted by a component (host functions are
 /// refused when the component is instantiated).
@@ -96,17 +116,7 @@ pub(crate) fn lower<T: 'static>(
         ));
     };
     let l = l.clone();
-    if options.memory.is_some_and(|m| m.ty(&store.inner).is_64()) {
-        return Err(Error::unsupported(
-            "async calls over 64-bit memories (the component model 64-bit feature)",
-        ));
-    }
-    store.inner.data_mut().async_state();
-    let fty = if options.is_async {
-        async_lowered_type(component, ty)
-    } else {
-        crate::func::lowered_type(component, ty)
-    };
+    let fty = lowering_type(store, component, ty, &options)?;
     let component = component.clone();
     let callee_component = callee.component.clone();
     Ok(wasmi::Func::new(
@@ -140,11 +150,7 @@ fn call<T: 'static>(
     args: &[wasmi::Val],
     results: &mut [wasmi::Val],
 ) -> Result<()> {
-    caller.data_mut().check_may_leave(
-        o.instance,
-        "a function was called while the instance may not leave (from realloc or post-return)",
-    )?;
-    charge_fuel(caller, crate::abi::FUEL_PER_CALL)?;
+    crate::boundary::call_out(caller, o.instance, crate::boundary::CALL_MAY_NOT_LEAVE)?;
     let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
     let ctx = &mut ctx;
     let has_result = component
@@ -341,13 +347,17 @@ fn internal_args() -> Error {
     internal("call arguments")
 }
 
-fn param_types(component: &Component, ty: u32) -> Result<SmallVec<[ValType; 8]>> {
-    Ok(component
+fn func_type(component: &Component, ty: u32) -> Result<&crate::types::FuncTy> {
+    component
         .inner
         .arena
         .funcs
         .get(ty as usize)
-        .ok_or_else(|| internal("function type"))?
+        .ok_or_else(|| internal("function type"))
+}
+
+fn param_types(component: &Component, ty: u32) -> Result<SmallVec<[ValType; 8]>> {
+    Ok(func_type(component, ty)?
         .params
         .iter()
         .map(|p| p.1)
@@ -355,13 +365,7 @@ fn param_types(component: &Component, ty: u32) -> Result<SmallVec<[ValType; 8]>>
 }
 
 fn result_type(component: &Component, ty: u32) -> Result<Option<ValType>> {
-    Ok(component
-        .inner
-        .arena
-        .funcs
-        .get(ty as usize)
-        .ok_or_else(|| internal("function type"))?
-        .result)
+    Ok(func_type(component, ty)?.result)
 }
 
 /// Closes task `task`'s borrow count, trapping if the callee still holds

@@ -18,14 +18,13 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use super::call::{async_lowered_type, MAX_FLAT_ASYNC_PARAMS};
+use super::call::MAX_FLAT_ASYNC_PARAMS;
 use super::sched::{block, Resume, SubState, Subtask, WaitFor};
 use super::waitable::{internal, WaitableKind};
 use crate::abi::flat_mem::Flat;
 use crate::abi::lift::LiftCx;
 use crate::abi::lower::LowerCx;
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
-use crate::boundary::charge_fuel;
 use crate::component::Component;
 use crate::error::{Error, Result, TrapKind};
 use crate::func::{to_raw, Options, ValHost};
@@ -59,17 +58,7 @@ pub(crate) fn lower<T: 'static>(
     options: Options,
     host: &ValHost<T>,
 ) -> Result<wasmi::Func> {
-    if options.memory.is_some_and(|m| m.ty(&store.inner).is_64()) {
-        return Err(Error::unsupported(
-            "async calls over 64-bit memories (the component model 64-bit feature)",
-        ));
-    }
-    store.inner.data_mut().async_state();
-    let fty = if options.is_async {
-        async_lowered_type(component, ty)
-    } else {
-        crate::func::lowered_type(component, ty)
-    };
+    let fty = super::call::lowering_type(store, component, ty, &options)?;
     let component = component.clone();
     let host = host.clone();
     Ok(wasmi::Func::new(
@@ -94,9 +83,7 @@ fn call<T: 'static>(
     args: &[wasmi::Val],
     results: &mut [wasmi::Val],
 ) -> Result<()> {
-    ctx.data_mut()
-        .check_may_leave(o.instance, crate::func::MAY_NOT_LEAVE)?;
-    charge_fuel(ctx, crate::abi::FUEL_PER_CALL)?;
+    crate::boundary::call_out(ctx, o.instance, crate::boundary::IMPORT_MAY_NOT_LEAVE)?;
     let arena = &component.inner.arena;
     let fty = arena
         .funcs

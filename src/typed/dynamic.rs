@@ -6,51 +6,16 @@
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::layout::align_to;
+use super::scratch::Scratch;
 use super::traits::{ComponentNamedList, ComponentType, Lift, LiftContext, Lower, LowerContext};
 use crate::abi::lift::LiftCx;
 use crate::abi::lower::{Flat, LowerCx};
-use crate::abi::{GuestMemory, StringEncoding, MAX_BYTE_LENGTH, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::abi::{StringEncoding, MAX_BYTE_LENGTH, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::component::Component;
-use crate::error::{Error, Result, TrapKind};
+use crate::error::{Error, Result};
 use crate::linker::HostFn;
 use crate::store::StoreContextMut;
 use crate::values::Val;
-
-/// Host memory standing in for a guest's: `realloc` bumps and grows it.
-#[derive(Default)]
-struct Scratch {
-    bytes: Vec<u8>,
-}
-
-impl GuestMemory for Scratch {
-    fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.bytes
-    }
-
-    fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32> {
-        // Never hand out 0, and keep every block aligned.
-        let ptr = align_to(self.bytes.len().max(8) as u32, align.max(1));
-        let end = u64::from(ptr) + u64::from(new_size);
-        if end > u64::from(MAX_BYTE_LENGTH) * 4 {
-            return Err(Error::trap(
-                TrapKind::LengthTooLarge,
-                "values too large for a dynamic call of a typed host function",
-            ));
-        }
-        self.bytes.resize(end as usize, 0);
-        let keep = old_size.min(new_size) as usize;
-        if keep > 0 {
-            let old = old_ptr as usize;
-            self.bytes.copy_within(old..old + keep, ptr as usize);
-        }
-        Ok(ptr)
-    }
-}
 
 /// The dynamic form of typed host function `f` at function type `ty`.
 pub(crate) fn adapter<T, P, R, F>(f: Arc<F>, component: Component, ty: u32) -> Arc<HostFn<T>>

@@ -201,8 +201,6 @@ impl Func {
                 "typed() is for functions exported by a component instance, not host functions",
             ));
         };
-        #[cfg(feature = "async")]
-        crate::concurrent::lift::check_sync_caller(l, "typed calls")?;
         let inner = &self.component.inner;
         let arena = &inner.arena;
         let (Some(fty), Some(plan)) = (
@@ -315,6 +313,10 @@ where
             ));
         }
         let ctx = &mut cx.inner;
+        #[cfg(feature = "async")]
+        if self.lifted.is_task {
+            return super::task_call::call(ctx, &self.func.component, &self.lifted, params);
+        }
         enter_set(ctx.data_mut(), &self.entering)?;
         let r = self.call_entered(ctx, params);
         leave_set(ctx.data_mut(), &self.entering, &r)?;

@@ -20,7 +20,11 @@ mod host_fast;
 mod layout;
 mod lists;
 mod scalars;
+#[cfg(any(feature = "typed-host-val-calls", feature = "async"))]
+mod scratch;
 mod strings;
+#[cfg(feature = "async")]
+mod task_call;
 mod traits;
 mod tuples;
 mod typecheck;

@@ -16,24 +16,12 @@ pub const HEAP_START: u32 = 1024;
 /// The canonical options of every lift/lower in the templates below.
 pub const OPTS: &str = "(memory $mem) (realloc $realloc)";
 
-/// Paste into a core module: a one-page memory exported as `mem`, a bump
-/// allocator exported as `realloc` (canonical signature; shrinks in place,
-/// copies the old bytes when it grows, grows memory as needed), and
-/// counters exported as `realloc-calls`, `last-align`, `last-size`.
-pub const LIBC: &str = r#"
-    (memory (export "mem") 1)
-    (global $heap (mut i32) (i32.const 1024))
-    (global $realloc-calls (mut i32) (i32.const 0))
-    (global $last-align (mut i32) (i32.const 0))
-    (global $last-size (mut i32) (i32.const 0))
-    (func $realloc (export "realloc")
-        (param $old i32) (param $old-size i32) (param $align i32) (param $new-size i32)
-        (result i32)
-      (local $ptr i32)
-      (global.set $realloc-calls (i32.add (global.get $realloc-calls) (i32.const 1)))
-      (global.set $last-align (local.get $align))
-      (global.set $last-size (local.get $new-size))
-      (if (i32.and (i32.ne (local.get $old) (i32.const 0))
+/// The end of the bump allocator both [`LIBC`] and [`LIBC_LOGGED`] hold:
+/// shrink in place, align, grow memory as needed, copy the old bytes, and
+/// the call counter's export.
+macro_rules! bump_allocator_tail {
+    () => {
+        r#"      (if (i32.and (i32.ne (local.get $old) (i32.const 0))
                    (i32.le_u (local.get $new-size) (local.get $old-size)))
         (then (return (local.get $old))))
       (local.set $ptr
@@ -55,9 +43,34 @@ pub const LIBC: &str = r#"
         (then (memory.copy (local.get $ptr) (local.get $old) (local.get $old-size))))
       (local.get $ptr))
     (func (export "realloc-calls") (result i32) (global.get $realloc-calls))
-    (func (export "last-align") (result i32) (global.get $last-align))
+"#
+    };
+}
+
+/// Paste into a core module: a one-page memory exported as `mem`, a bump
+/// allocator exported as `realloc` (canonical signature; shrinks in place,
+/// copies the old bytes when it grows, grows memory as needed), and
+/// counters exported as `realloc-calls`, `last-align`, `last-size`.
+pub const LIBC: &str = concat!(
+    r#"
+    (memory (export "mem") 1)
+    (global $heap (mut i32) (i32.const 1024))
+    (global $realloc-calls (mut i32) (i32.const 0))
+    (global $last-align (mut i32) (i32.const 0))
+    (global $last-size (mut i32) (i32.const 0))
+    (func $realloc (export "realloc")
+        (param $old i32) (param $old-size i32) (param $align i32) (param $new-size i32)
+        (result i32)
+      (local $ptr i32)
+      (global.set $realloc-calls (i32.add (global.get $realloc-calls) (i32.const 1)))
+      (global.set $last-align (local.get $align))
+      (global.set $last-size (local.get $new-size))
+"#,
+    bump_allocator_tail!(),
+    r#"    (func (export "last-align") (result i32) (global.get $last-align))
     (func (export "last-size") (result i32) (global.get $last-size))
-"#;
+"#
+);
 
 /// Component exports of the allocator counters of core instance `inst`.
 fn counter_exports(inst: &str) -> String {
@@ -349,7 +362,8 @@ pub fn bytes_of(v: &Val) -> Vec<u8> {
 ///
 /// Memory map: 8..16 is `realloc-log`'s return area, 512..1024 the log,
 /// the heap starts at 1024; the rest below 512 is free for static data.
-pub const LIBC_LOGGED: &str = r#"
+pub const LIBC_LOGGED: &str = concat!(
+    r#"
     (memory (export "mem") 1)
     (global $heap (mut i32) (i32.const 1024))
     (global $realloc-calls (mut i32) (i32.const 0))
@@ -366,35 +380,16 @@ pub const LIBC_LOGGED: &str = r#"
           (i32.store offset=4 (local.get $entry) (local.get $align))
           (i32.store offset=8 (local.get $entry) (local.get $new-size))))
       (global.set $realloc-calls (i32.add (global.get $realloc-calls) (i32.const 1)))
-      (if (i32.and (i32.ne (local.get $old) (i32.const 0))
-                   (i32.le_u (local.get $new-size) (local.get $old-size)))
-        (then (return (local.get $old))))
-      (local.set $ptr
-        (i32.and (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
-                 (i32.sub (i32.const 0) (local.get $align))))
-      (global.set $heap (i32.add (local.get $ptr) (local.get $new-size)))
-      (if (i32.gt_u (global.get $heap) (i32.mul (memory.size) (i32.const 65536)))
-        (then
-          (if (i32.eq
-                (memory.grow
-                  (i32.add
-                    (i32.shr_u
-                      (i32.sub (global.get $heap) (i32.mul (memory.size) (i32.const 65536)))
-                      (i32.const 16))
-                    (i32.const 1)))
-                (i32.const -1))
-            (then unreachable))))
-      (if (i32.ne (local.get $old) (i32.const 0))
-        (then (memory.copy (local.get $ptr) (local.get $old) (local.get $old-size))))
-      (local.get $ptr))
-    (func (export "realloc-calls") (result i32) (global.get $realloc-calls))
-    (func (export "realloc-log") (result i32)
+"#,
+    bump_allocator_tail!(),
+    r#"    (func (export "realloc-log") (result i32)
       (i32.store (i32.const 8) (i32.const 512))
       (i32.store (i32.const 12)
         (select (global.get $realloc-calls) (i32.const 40)
           (i32.lt_u (global.get $realloc-calls) (i32.const 40))))
       (i32.const 8))
-"#;
+"#
+);
 
 /// How many realloc calls [`LIBC_LOGGED`] logs.
 pub const REALLOC_LOG_MAX: usize = 40;

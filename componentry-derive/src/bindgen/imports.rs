@@ -279,17 +279,21 @@ impl Gen<'_> {
     }
 }
 
-/// The resource a function belongs to; an error for async functions.
+/// The resource a function belongs to. An `async` function is bound as a
+/// sync one: a call from the host waits for the task, and a host function
+/// answers at once.
 pub fn resource_of(f: &Function) -> syn::Result<Option<TypeId>> {
     match f.kind {
-        FunctionKind::Freestanding => Ok(None),
-        FunctionKind::Constructor(r) | FunctionKind::Method(r) | FunctionKind::Static(r) => {
-            Ok(Some(r))
-        }
+        FunctionKind::Freestanding | FunctionKind::AsyncFreestanding => Ok(None),
+        FunctionKind::Constructor(r)
+        | FunctionKind::Method(r)
+        | FunctionKind::Static(r)
+        | FunctionKind::AsyncMethod(r)
+        | FunctionKind::AsyncStatic(r) => Ok(Some(r)),
         _ => Err(syn::Error::new(
             proc_macro2::Span::call_site(),
             format!(
-                "function `{}`: async functions, getters and setters are not supported (Component Model 0.2 only)",
+                "function `{}`: getters and setters are not supported",
                 f.name
             ),
         )),

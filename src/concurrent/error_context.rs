@@ -53,10 +53,10 @@ pub(crate) fn new<T: 'static>(
     } else {
         let mem = WasmiMem::new(&mut *caller, &opts);
         let s = crate::abi::string::load_string(&mem, opts.encoding, ptr, units)?;
-        crate::func::charge_fuel(caller, crate::abi::fuel_for_bytes(s.len() as u64))?;
+        crate::boundary::charge_fuel(caller, crate::abi::fuel_for_bytes(s.len() as u64))?;
         s
     };
-    crate::func::charge_fuel(caller, crate::abi::FUEL_PER_HANDLE)?;
+    crate::boundary::charge_fuel(caller, crate::abi::FUEL_PER_HANDLE)?;
     let data = caller.data_mut();
     data.limiter.0.take_bytes(message.len() as u64)?;
     let state = data.async_state.get_or_insert_with(Default::default);

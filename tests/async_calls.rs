@@ -33,6 +33,7 @@ fn callee(core: &str) -> String {
     (canon task.cancel (core func $tc))
     (canon waitable-set.new (core func $wsn))
     (canon waitable-set.wait (memory $cmem) (core func $wsw))
+    (canon waitable-set.drop (core func $wsd))
     (canon thread.yield (core func $yield))
     (canon backpressure.inc (core func $bpi))
     (canon backpressure.dec (core func $bpd))
@@ -44,6 +45,7 @@ fn callee(core: &str) -> String {
       (import "" "tc" (func $tc))
       (import "" "wsn" (func $wsn (result i32)))
       (import "" "wsw" (func $wsw (param i32 i32) (result i32)))
+      (import "" "wsd" (func $wsd (param i32)))
       (import "" "yield" (func $yield (result i32)))
       (import "" "bpi" (func $bpi))
       (import "" "bpd" (func $bpd))
@@ -53,7 +55,8 @@ fn callee(core: &str) -> String {
       {core})
     (core instance $ci (instantiate $CM (with "" (instance
       (export "mem" (memory $cmem)) (export "tr" (func $tr)) (export "tc" (func $tc))
-      (export "wsn" (func $wsn)) (export "wsw" (func $wsw)) (export "yield" (func $yield))
+      (export "wsn" (func $wsn)) (export "wsw" (func $wsw)) (export "wsd" (func $wsd))
+      (export "yield" (func $yield))
       (export "bpi" (func $bpi)) (export "bpd" (func $bpd))
       (export "cg" (func $cg)) (export "cs" (func $cs))))))
     (func (export "f") async (param "x" u32) (result u32)
@@ -285,16 +288,19 @@ fn poll_sees_the_subtask_event_once_the_callee_ran() {
     assert_eq!(run(&callee, caller, "async").expect("run"), Val::U32(10));
 }
 
-/// `h` waits on an empty set; on TASK_CANCELLED it cancels itself.
+/// `h` waits on an empty set; on TASK_CANCELLED it cancels itself and
+/// drops the set (no longer waited on).
 const H_WAITS_FOR_CANCEL: &str = r#"
   (func (export "f") (param i32) (result i32) unreachable)
   (func (export "f_cb") (param i32 i32 i32) (result i32) unreachable)
   (func (export "g") (param i32) unreachable)
   (func (export "h") (param i32) (result i32)
-    (i32.or (i32.const 2 (; WAIT ;)) (i32.shl (call $wsn) (i32.const 4))))
+    (call $cs (call $wsn))
+    (i32.or (i32.const 2 (; WAIT ;)) (i32.shl (call $cg) (i32.const 4))))
   (func (export "h_cb") (param i32 i32 i32) (result i32)
     (if (i32.ne (local.get 0) (i32.const 6 (; TASK_CANCELLED ;))) (then unreachable))
     (call $tc)
+    (call $wsd (call $cg))
     (i32.const 0 (; EXIT ;)))
   (func (export "s") (param i32) (result i32) unreachable)
   (func (export "bp") (call $bpi))"#;

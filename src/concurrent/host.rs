@@ -12,7 +12,6 @@
 //! them; nothing here needs a particular runtime.
 
 use alloc::boxed::Box;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::future::Future;
 use core::pin::Pin;
@@ -426,11 +425,11 @@ pub(crate) fn block_on<R>(mut step: impl FnMut(&Waker) -> Poll<R>) -> R {
     {
         struct Unpark(std::thread::Thread);
         impl alloc::task::Wake for Unpark {
-            fn wake(self: Arc<Self>) {
+            fn wake(self: alloc::sync::Arc<Self>) {
                 self.0.unpark();
             }
         }
-        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let waker = Waker::from(alloc::sync::Arc::new(Unpark(std::thread::current())));
         loop {
             if let Poll::Ready(r) = step(&waker) {
                 return r;

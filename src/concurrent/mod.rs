@@ -84,5 +84,4 @@ pub(crate) mod state;
 pub(crate) mod streams;
 pub(crate) mod task_return;
 pub(crate) mod types;
-#[allow(dead_code)] // used as issue #18 lands
 pub(crate) mod waitable;

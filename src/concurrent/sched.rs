@@ -917,7 +917,6 @@ pub(crate) fn block<T: 'static>(
 /// event's payload as the built-in's one `i32` result. Traps when the
 /// current code may not block (a task of a function without `async` with
 /// no other thread to run).
-#[allow(dead_code)] // for the stream and future built-ins
 pub(crate) fn wait_for_event<T: 'static>(
     caller: &mut wasmi::Caller<'_, StoreData<T>>,
     inst: u32,

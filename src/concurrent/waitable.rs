@@ -71,11 +71,6 @@ pub(crate) enum WaitableKind {
 pub(crate) enum Pending {
     /// The subtask's state (`subtask_event`).
     Subtask,
-    /// A copy on a stream or future end finished or made progress: the
-    /// event `code` with `payload`, computed by the stream code when it
-    /// set the event (its `reclaim_buffer` step runs at delivery through
-    /// [`AsyncState::take_event`]).
-    Copy { code: u32, payload: u32 },
     /// A copy on a stream or future end finished with `CopyResult`
     /// `result`, or (with `reclaim`) a stream copy made progress: the event
     /// and the end's new state are computed when it is delivered
@@ -87,8 +82,6 @@ pub(crate) enum Pending {
 #[derive(Debug)]
 pub(crate) struct Waitable {
     pub kind: WaitableKind,
-    /// The instance whose handle table holds it.
-    pub inst: u32,
     /// Its index in that table (the event's `index`).
     pub handle: u32,
     /// The waitable set it joined (index in [`AsyncState::sets`]).
@@ -146,11 +139,6 @@ impl AsyncState {
         let (kind, handle) = (x.kind, x.handle);
         match (pending, kind) {
             (Pending::Subtask, WaitableKind::Subtask(s)) => self.subtask_event(s, handle),
-            (Pending::Copy { code, payload }, _) => Ok(Event {
-                code,
-                index: handle,
-                payload,
-            }),
             (Pending::End { result, reclaim }, WaitableKind::Stream { id, readable }) => {
                 self.stream_event(id, readable, handle, result, reclaim)
             }
@@ -194,10 +182,9 @@ impl AsyncState {
 
     /// Adds a waitable of kind `kind` to the slab (not yet to a handle
     /// table: see [`crate::store::StoreData::add_waitable`]).
-    pub(crate) fn new_waitable(&mut self, kind: WaitableKind, inst: u32) -> Result<u32> {
+    pub(crate) fn new_waitable(&mut self, kind: WaitableKind) -> Result<u32> {
         self.waitables.add(Waitable {
             kind,
-            inst,
             handle: 0,
             set: None,
             pending: None,
@@ -217,7 +204,7 @@ impl<T> crate::store::StoreData<T> {
     /// Puts a new waitable of kind `kind` in instance `inst`'s handle
     /// table, returning its slab index and its handle index.
     pub(crate) fn add_waitable(&mut self, inst: u32, kind: WaitableKind) -> Result<(u32, u32)> {
-        let w = self.async_state().new_waitable(kind, inst)?;
+        let w = self.async_state().new_waitable(kind)?;
         match self.add_async_handle(inst, KIND_WAITABLE, w) {
             Ok(h) => {
                 self.async_state().waitable(w)?.handle = h;

@@ -41,7 +41,10 @@ pub use component::{Component, ComponentItem};
 #[cfg(feature = "async")]
 pub use concurrent::host::HostFuture;
 #[cfg(feature = "async")]
-pub use concurrent::host_values::{ErrorContextAny, FutureAny, FutureRead, StreamAny, StreamRead};
+pub use concurrent::host_values::{
+    ErrorContextAny, FutureAny, FutureRead, FutureWriter, StreamAny, StreamRead, StreamWrite,
+    StreamWriter,
+};
 #[cfg(feature = "async")]
 pub use engine::DEFAULT_MAX_TASKS;
 pub use engine::{

@@ -582,3 +582,91 @@ fn produce_with_a_reader_that_stops_early() {
         std::task::Poll::Pending => panic!("the guest's task is still waiting"),
     }
 }
+
+/// `sum` of a stream the host makes and writes: the values wait in the
+/// stream until the guest reads them; closing the writer ends the stream.
+#[test]
+fn sum_reads_a_stream_the_host_writes() {
+    use componentry::{StreamAny, StreamWrite};
+    let (mut store, instance) = instantiate(ASYNC_ECHO, 100_000_000);
+    let (w, r) = StreamAny::new(&mut store).expect("stream");
+    let bytes: Vec<Val> = (1..=200u32).map(|i| Val::U8(i as u8)).collect();
+    assert_eq!(
+        w.write(&mut store, &bytes).expect("write"),
+        StreamWrite::Accepted(200)
+    );
+    w.close(&mut store).expect("close");
+    let out = call(&mut store, &instance, (API, "sum"), &[Val::Stream(r)]).expect("sum");
+    assert_eq!(out, [Val::U64((1..=200u64).sum())]);
+    // The writer is gone.
+    assert!(w.write(&mut store, &bytes).is_err());
+}
+
+/// `echo` both ways: the host writes a stream into the guest and reads the
+/// guest's upper-cased copy back, in pieces, between runs of the store.
+#[test]
+fn echo_copies_a_host_stream_back_upper_cased() {
+    use componentry::{StreamAny, StreamRead, StreamWrite};
+    let (mut store, instance) = instantiate(ASYNC_ECHO, 100_000_000);
+    let (w, r) = StreamAny::new(&mut store).expect("stream");
+    let results = call(&mut store, &instance, (API, "echo"), &[Val::Stream(r)]).expect("echo");
+    let [Val::Stream(out)] = results[..] else {
+        panic!("expected a stream, got {results:?}")
+    };
+    let text = b"hello, component streams".repeat(20);
+    let waker = std::task::Waker::noop();
+    let mut got = Vec::new();
+    let mut sent = 0;
+    for _ in 0..10_000 {
+        if sent < text.len() {
+            let piece: Vec<Val> = text[sent..(sent + 37).min(text.len())]
+                .iter()
+                .map(|b| Val::U8(*b))
+                .collect();
+            match w.write(&mut store, &piece).expect("write") {
+                StreamWrite::Accepted(n) => sent += n,
+                StreamWrite::Dropped => panic!("the guest dropped its input"),
+            }
+            if sent == text.len() {
+                w.close(&mut store).expect("close");
+            }
+        }
+        if let std::task::Poll::Ready(r) = store.run_until_idle(waker) {
+            r.expect("run the store's tasks");
+        }
+        match out.read(&mut store, 64).expect("read") {
+            StreamRead::Values(vs) => got.extend(vs.into_iter().map(|v| match v {
+                Val::U8(b) => b,
+                other => panic!("{other:?}"),
+            })),
+            StreamRead::Blocked => {}
+            StreamRead::Dropped => {
+                assert_eq!(got, text.to_ascii_uppercase());
+                return;
+            }
+        }
+    }
+    panic!(
+        "echo never ended: got {} of {} bytes",
+        got.len(),
+        text.len()
+    );
+}
+
+/// A value of the wrong type written by the host traps the guest that
+/// reads it.
+#[test]
+fn a_host_value_of_the_wrong_type_traps_the_reader() {
+    use componentry::{StreamAny, StreamWrite};
+    let (mut store, instance) = instantiate(ASYNC_ECHO, 100_000_000);
+    let (w, r) = StreamAny::new(&mut store).expect("stream");
+    assert_eq!(
+        w.write(&mut store, &[Val::String("not a byte".into())])
+            .expect("write"),
+        StreamWrite::Accepted(1)
+    );
+    w.close(&mut store).expect("close");
+    let e = call(&mut store, &instance, (API, "sum"), &[Val::Stream(r)]).expect_err("bad value");
+    assert_eq!(trap_kind(&e), TrapKind::Host, "{e}");
+    assert!(e.to_string().contains("wrong type"), "{e}");
+}

@@ -491,3 +491,59 @@ fn dropping_a_call_future_cancels_the_task() {
     ping.call(&mut store, &[], &mut out).expect("ping");
     assert_eq!(out[0], Val::U32(7));
 }
+
+/// A future the host makes and writes: the guest's sync `future.read`
+/// waits for the host's value (the task suspends), then returns it.
+#[test]
+fn a_guest_waits_for_a_future_the_host_writes() {
+    use componentry::FutureAny;
+    let wat = r#"(component
+      (core module $Mem (memory (export "mem") 1))
+      (core instance $mem (instantiate $Mem))
+      (alias core export $mem "mem" (core memory $m))
+      (type $FT (future u32))
+      (canon future.read $FT (memory $m) (core func $fr))
+      (canon future.drop-readable $FT (core func $fd))
+      (canon task.return (result u32) (core func $tr))
+      (core module $M
+        (import "" "mem" (memory 1))
+        (import "" "fr" (func $fr (param i32 i32) (result i32)))
+        (import "" "fd" (func $fd (param i32)))
+        (import "" "tr" (func $tr (param i32)))
+        (func (export "get") (param $f i32)
+          ;; COMPLETED (0) once the value is there
+          (if (i32.ne (call $fr (local.get $f) (i32.const 32)) (i32.const 0)) (then unreachable))
+          (call $fd (local.get $f))
+          (call $tr (i32.add (i32.load (i32.const 32)) (i32.const 1)))))
+      (core instance $i (instantiate $M (with "" (instance
+        (export "mem" (memory $m)) (export "fr" (func $fr)) (export "fd" (func $fd))
+        (export "tr" (func $tr))))))
+      (func (export "get") async (param "f" $FT) (result u32)
+        (canon lift (core func $i "get") async)))"#;
+    let engine = Engine::default();
+    let c = load(&engine, wat);
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &c)
+        .expect("instantiate");
+    let get = instance.get_func(&mut store, "get").expect("get");
+    // Written before the call: the read completes at once.
+    let (w, f) = FutureAny::new(&mut store).expect("future");
+    assert!(w.write(&mut store, Some(Val::U32(9))).expect("write"));
+    let mut out = [Val::U32(0)];
+    get.call(&mut store, &[Val::Future(f)], &mut out)
+        .expect("get");
+    assert_eq!(out[0], Val::U32(10));
+    // Written after the call started: the task waits (a deadlock if the
+    // host never writes and nothing else can run).
+    let (w, f) = FutureAny::new(&mut store).expect("future");
+    let args = [Val::Future(f)];
+    {
+        let mut fut = pin!(get.call_async(&mut store, &args, &mut out));
+        let Poll::Ready(Err(e)) = poll_once(fut.as_mut()) else {
+            panic!("a task waiting for a host future with nothing to run")
+        };
+        assert_eq!(trap_kind(&e), TrapKind::Deadlock, "{e}");
+    }
+    let _ = w;
+}

@@ -12,8 +12,10 @@
 //! host is a copy of the guest's: its debug message stays readable until
 //! the host drops it.
 //!
-//! The host cannot create streams or futures yet, nor wait for a writer
-//! (that needs the async scheduler of issue #18).
+//! The host can also make a stream or future ([`StreamAny::new`],
+//! [`FutureAny::new`]) whose writable end it keeps ([`StreamWriter`],
+//! [`FutureWriter`]) and pass the readable end to a component: what it
+//! writes waits in the stream until the component reads it.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -31,7 +33,8 @@ use crate::Val;
 /// writer write more), drops it, or passes it back into a component of the
 /// same component binary as a [`Val::Stream`]. Copy it freely: the end is
 /// consumed when it is passed to a component or dropped, and using it
-/// after that is an error. The host cannot create streams yet.
+/// after that is an error. [`StreamAny::new`] makes a stream the host
+/// writes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamAny {
     pub(crate) store_id: usize,
@@ -354,4 +357,235 @@ impl ErrorContextAny {
         let _ = state.host_error_contexts.remove(self.index);
         super::error_context::release(state, ec)
     }
+}
+
+/// The writable end of a stream the host made ([`StreamAny::new`]): what it
+/// writes waits in the stream (at most [`StreamWriter::MAX_BUFFERED`]
+/// values at once) until the component holding the readable end reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamWriter {
+    store_id: usize,
+    index: u32,
+    generation: u32,
+}
+
+/// The writable end of a future the host made ([`FutureAny::new`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FutureWriter {
+    store_id: usize,
+    index: u32,
+    generation: u32,
+}
+
+/// What [`StreamWriter::write`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamWrite {
+    /// The first `n` values were taken; the others did not fit (write
+    /// them after the reader has read: run the store's tasks).
+    Accepted(usize),
+    /// The reader dropped its end: nothing was taken, nothing will be.
+    Dropped,
+}
+
+/// Makes a stream or future the host writes to: the writer, and the
+/// readable end's host index and generation.
+fn new_host_pair<T>(data: &mut StoreData<T>, future: bool) -> Result<(u32, u32, u32, u32)> {
+    let id = super::streams::host_new(data, future)?;
+    let (g_reader, g_writer) = (data.next_async_generation(), data.next_async_generation());
+    let state = data.async_state.get_or_insert_with(Default::default);
+    let limiter = &mut data.limiter.0;
+    let reader = state.host_ends.add_within(
+        HostEnd {
+            id,
+            future,
+            generation: g_reader,
+        },
+        crate::resources::MAX_HANDLES,
+        |bytes| limiter.take_bytes(bytes),
+    );
+    let reader = match reader {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = state.streams.remove(id);
+            return Err(e);
+        }
+    };
+    let writer = state.host_writers.add_within(
+        HostEnd {
+            id,
+            future,
+            generation: g_writer,
+        },
+        crate::resources::MAX_HANDLES,
+        |bytes| limiter.take_bytes(bytes),
+    );
+    let writer = match writer {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = state.host_ends.remove(reader);
+            let _ = state.streams.remove(id);
+            return Err(e);
+        }
+    };
+    super::streams::set_host(state, id, Some(reader))?;
+    super::streams::set_host_writer(state, id, Some(writer))?;
+    Ok((reader, g_reader, writer, g_writer))
+}
+
+impl<T> StoreData<T> {
+    /// The stream behind host writer `(index, generation)`.
+    fn host_writer(&mut self, index: u32, generation: u32, future: bool) -> Result<u32> {
+        let what = if future {
+            "future writer"
+        } else {
+            "stream writer"
+        };
+        if let Some(state) = self.async_state.as_deref_mut() {
+            if let Ok(e) = state.host_writers.get(index) {
+                if e.generation == generation && e.future == future {
+                    return Ok(e.id);
+                }
+            }
+        }
+        Err(stale(what))
+    }
+}
+
+impl StreamAny {
+    /// Makes a stream in `store` whose writable end the host keeps: the
+    /// writer, and the readable end to pass to a component (as a
+    /// [`Val::Stream`]), which takes the element type of the parameter or
+    /// result it is passed as. A value of another type is found when the
+    /// component reads it, and traps the component with
+    /// [`TrapKind::Host`](crate::TrapKind::Host).
+    pub fn new(mut store: impl AsContextMut) -> Result<(StreamWriter, StreamAny)> {
+        let mut cx = store.as_context_mut();
+        let data = cx.inner.data_mut();
+        let store_id = data.id;
+        let (r, gr, w, gw) = new_host_pair(data, false)?;
+        Ok((
+            StreamWriter {
+                store_id,
+                index: w,
+                generation: gw,
+            },
+            StreamAny {
+                store_id,
+                index: r,
+                generation: gr,
+            },
+        ))
+    }
+}
+
+impl StreamWriter {
+    /// The most values a stream holds that the host wrote and the reader
+    /// did not read yet.
+    pub const MAX_BUFFERED: usize = 1 << 16;
+
+    /// Writes `values`: they wait in the stream until the reader reads
+    /// them (a reader that waits gets them at once). Takes at most what
+    /// fits ([`StreamWriter::MAX_BUFFERED`] in all); never waits. Fails
+    /// with a usage error if the writer was closed or belongs to another
+    /// store.
+    pub fn write<S: AsContextMut>(&self, mut store: S, values: &[Val]) -> Result<StreamWrite>
+    where
+        S::Data: 'static,
+    {
+        let mut cx = store.as_context_mut();
+        if cx.inner.data().id != self.store_id {
+            return Err(stale("stream writer"));
+        }
+        let id = cx
+            .inner
+            .data_mut()
+            .host_writer(self.index, self.generation, false)?;
+        Ok(
+            match super::streams::host_write(&mut cx.inner, id, values, Self::MAX_BUFFERED)? {
+                super::streams::HostWrite::Accepted(n) => StreamWrite::Accepted(n),
+                super::streams::HostWrite::Dropped => StreamWrite::Dropped,
+            },
+        )
+    }
+
+    /// Closes the stream: once the reader has read what was written, its
+    /// next read sees the end (`DROPPED`). The writer is then gone.
+    pub fn close(&self, mut store: impl AsContextMut) -> Result<()> {
+        close_writer(
+            &mut store,
+            self.store_id,
+            self.index,
+            self.generation,
+            false,
+        )
+    }
+}
+
+impl FutureAny {
+    /// Makes a future in `store` whose writable end the host keeps (see
+    /// [`StreamAny::new`]).
+    pub fn new(mut store: impl AsContextMut) -> Result<(FutureWriter, FutureAny)> {
+        let mut cx = store.as_context_mut();
+        let data = cx.inner.data_mut();
+        let store_id = data.id;
+        let (r, gr, w, gw) = new_host_pair(data, true)?;
+        Ok((
+            FutureWriter {
+                store_id,
+                index: w,
+                generation: gw,
+            },
+            FutureAny {
+                store_id,
+                index: r,
+                generation: gr,
+            },
+        ))
+    }
+}
+
+impl FutureWriter {
+    /// Writes the future's value (`None` for an untyped `future`) and
+    /// closes the writer; returns `false` if the reader dropped its end
+    /// (the value is not delivered). Fails with a usage error if the
+    /// writer was used already or belongs to another store.
+    pub fn write<S: AsContextMut>(&self, mut store: S, value: Option<Val>) -> Result<bool>
+    where
+        S::Data: 'static,
+    {
+        let mut cx = store.as_context_mut();
+        if cx.inner.data().id != self.store_id {
+            return Err(stale("future writer"));
+        }
+        let id = cx
+            .inner
+            .data_mut()
+            .host_writer(self.index, self.generation, true)?;
+        let v = value.unwrap_or(Val::Tuple(alloc::vec::Vec::new()));
+        let r = super::streams::host_write(&mut cx.inner, id, core::slice::from_ref(&v), 1)?;
+        close_writer(&mut store, self.store_id, self.index, self.generation, true)?;
+        Ok(r == super::streams::HostWrite::Accepted(1))
+    }
+}
+
+fn close_writer(
+    store: &mut impl AsContextMut,
+    store_id: usize,
+    index: u32,
+    generation: u32,
+    future: bool,
+) -> Result<()> {
+    let mut cx = store.as_context_mut();
+    let data = cx.inner.data_mut();
+    if data.id != store_id {
+        return Err(stale(if future {
+            "future writer"
+        } else {
+            "stream writer"
+        }));
+    }
+    let id = data.host_writer(index, generation, future)?;
+    let state = data.async_state();
+    let _ = state.host_writers.remove(index);
+    super::streams::host_close(state, id)
 }

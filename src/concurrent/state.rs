@@ -64,6 +64,8 @@ pub(crate) struct AsyncState {
     pub host_ends: Slab<super::host_values::HostEnd>,
     /// The error contexts the host holds.
     pub host_error_contexts: Slab<super::host_values::HostErrorContext>,
+    /// The writable ends of streams and futures the host made.
+    pub host_writers: Slab<super::host_values::HostEnd>,
 }
 
 /// The async state of one component instance.

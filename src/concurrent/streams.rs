@@ -234,6 +234,18 @@ pub(crate) struct Shared {
     pending: Option<usize>,
     /// The readable end, then the writable end.
     ends: [EndState; 2],
+    /// The values the host wrote, while the host holds the writable end.
+    host_writer: Option<HostWriter>,
+}
+
+/// The element type of an end the host made, until a component takes it.
+const UNTYPED: usize = usize::MAX;
+
+/// What the host wrote to a stream or future whose writable end it holds
+/// and the reader did not take yet.
+struct HostWriter {
+    buf: alloc::collections::VecDeque<crate::Val>,
+    closed: bool,
 }
 
 const READABLE: usize = 0;
@@ -369,6 +381,10 @@ impl AsyncState {
     /// other end's pending copy ends with `DROPPED`.
     fn drop_shared(&mut self, id: u32) -> Result<()> {
         let shared = self.shared(id)?;
+        if let Some(hw) = shared.host_writer.as_mut() {
+            // The reader is gone: what the host wrote will not be read.
+            hw.buf = alloc::collections::VecDeque::new();
+        }
         if !shared.dropped {
             shared.dropped = true;
             self.reset_and_notify_pending(id, copy_result::DROPPED)?;
@@ -498,6 +514,7 @@ fn new<T>(
             dropped: false,
             pending: None,
             ends: [end(None), end(None)],
+            host_writer: None,
         },
         crate::resources::MAX_HANDLES,
         |bytes| limiter.take_bytes(bytes),
@@ -687,6 +704,10 @@ fn stream_rendezvous<T: 'static>(
 ) -> Result<()> {
     let state = caller.data_mut().async_state();
     let shared = state.shared(id)?;
+    if side == READABLE && shared.host_writer.is_some() {
+        let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
+        return host_feed(&mut ctx, id, false);
+    }
     if shared.dropped {
         return state.notify(id, side, copy_result::DROPPED, false);
     }
@@ -740,6 +761,10 @@ fn future_rendezvous<T: 'static>(
 ) -> Result<()> {
     let state = caller.data_mut().async_state();
     let shared = state.shared(id)?;
+    if side == READABLE && shared.host_writer.is_some() {
+        let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
+        return host_feed(&mut ctx, id, false);
+    }
     if shared.dropped {
         // Only a writer can see the reader gone (a writer cannot drop its
         // end before its value is read).
@@ -1228,12 +1253,13 @@ pub(crate) fn put_readable<T>(
     id: u32,
 ) -> Result<u32> {
     let end = data.async_state().end(id, READABLE)?;
-    let same = end.ty.0 == arena.component_id
-        && match (end.ty.1, elem) {
-            (None, None) => true,
-            (Some(a), Some(b)) => super::types::same_type(arena, a, b),
-            _ => false,
-        };
+    let same = end.ty.0 == UNTYPED
+        || end.ty.0 == arena.component_id
+            && match (end.ty.1, elem) {
+                (None, None) => true,
+                (Some(a), Some(b)) => super::types::same_type(arena, a, b),
+                _ => false,
+            };
     let what = if future { "future" } else { "stream" };
     if !same {
         return Err(Error::usage(format!(
@@ -1265,6 +1291,198 @@ pub(crate) fn drop_host_end(state: &mut AsyncState, id: u32) -> Result<()> {
     end.w = None;
     state.free_if_unused(id);
     Ok(())
+}
+
+/// Makes a stream (or future) whose two ends the host holds (the readable
+/// one to pass to a component, the writable one to write to): its id.
+pub(crate) fn host_new<T>(data: &mut StoreData<T>, future: bool) -> Result<u32> {
+    let end = || EndState {
+        w: None,
+        host: None,
+        state: CopyState::Idle,
+        ty: (UNTYPED, None),
+        buffer: None,
+    };
+    let state = data.async_state.get_or_insert_with(Default::default);
+    let limiter = &mut data.limiter.0;
+    state.streams.add_within(
+        Shared {
+            future,
+            dropped: false,
+            pending: None,
+            ends: [end(), end()],
+            host_writer: Some(HostWriter {
+                buf: alloc::collections::VecDeque::new(),
+                closed: false,
+            }),
+        },
+        crate::resources::MAX_HANDLES,
+        |bytes| limiter.take_bytes(bytes),
+    )
+}
+
+/// Records that the host holds the writable end of stream `id` (at host
+/// index `host`), or no longer does.
+pub(crate) fn set_host_writer(state: &mut AsyncState, id: u32, host: Option<u32>) -> Result<()> {
+    state.end(id, WRITABLE)?.host = host;
+    Ok(())
+}
+
+/// What a host write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostWrite {
+    /// The first `n` values were taken (buffered or copied to a reader).
+    Accepted(usize),
+    /// The reader dropped its end: nothing was taken.
+    Dropped,
+}
+
+/// The host writes `vals` to stream (or future) `id`, whose writable end
+/// it holds: they wait in the stream until the reader reads them (at most
+/// `max_buffered` at once; the rest is not taken), and go to a reader
+/// that waits at once.
+pub(crate) fn host_write<T: 'static>(
+    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+    id: u32,
+    vals: &[crate::Val],
+    max_buffered: usize,
+) -> Result<HostWrite> {
+    let state = ctx.data_mut().async_state();
+    let shared = state.shared(id)?;
+    if shared.dropped {
+        return Ok(HostWrite::Dropped);
+    }
+    let future = shared.future;
+    let Some(hw) = shared.host_writer.as_mut() else {
+        return Err(internal("host writer"));
+    };
+    if hw.closed {
+        return Err(Error::usage("the writer was closed"));
+    }
+    let room = if future {
+        usize::from(hw.buf.is_empty())
+    } else {
+        max_buffered.saturating_sub(hw.buf.len())
+    };
+    let n = vals.len().min(room);
+    hw.buf.try_reserve(n).map_err(|_| {
+        Error::trap(
+            TrapKind::LimitExceeded,
+            "the host could not buffer the values",
+        )
+    })?;
+    hw.buf.extend(vals.iter().take(n).cloned());
+    if future && n > 0 {
+        hw.closed = true;
+    }
+    if shared.pending == Some(READABLE) {
+        host_feed(ctx, id, true)?;
+    }
+    Ok(HostWrite::Accepted(n))
+}
+
+/// The host closes the writable end of stream `id`: once the reader took
+/// what was written, it sees the end (`DROPPED`).
+pub(crate) fn host_close(state: &mut AsyncState, id: u32) -> Result<()> {
+    let shared = state.shared(id)?;
+    let empty = match shared.host_writer.as_mut() {
+        Some(hw) => {
+            hw.closed = true;
+            hw.buf.is_empty()
+        }
+        None => return Err(internal("host writer")),
+    };
+    if empty && !shared.dropped {
+        shared.dropped = true;
+        state.reset_and_notify_pending(id, copy_result::DROPPED)?;
+    }
+    state.end(id, WRITABLE)?.host = None;
+    state.free_if_unused(id);
+    Ok(())
+}
+
+/// Copies what the host wrote to stream `id` into the reader's buffer
+/// (the reader's `read` came, or, with `waited`, it was waiting and the
+/// host wrote), and sets the reader's event; leaves the reader waiting
+/// when nothing was written yet. A value of the wrong type traps the
+/// reader with [`TrapKind::Host`].
+fn host_feed<T: 'static>(
+    ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
+    id: u32,
+    waited: bool,
+) -> Result<()> {
+    let state = ctx.data_mut().async_state();
+    let shared = state.shared(id)?;
+    let future = shared.future;
+    let Some(b) = shared.ends[READABLE].buffer.as_ref() else {
+        return Ok(());
+    };
+    let (component, elem, opts, ptr, progress, remain) = (
+        b.component.clone(),
+        b.elem,
+        b.opts,
+        b.ptr,
+        b.progress,
+        b.remain(),
+    );
+    let Some(hw) = shared.host_writer.as_mut() else {
+        return Err(internal("host writer"));
+    };
+    if hw.buf.is_empty() {
+        if hw.closed {
+            shared.dropped = true;
+            shared.pending = None;
+            return state.notify(id, READABLE, copy_result::DROPPED, false);
+        }
+        if remain == 0 && !future {
+            return state.notify(id, READABLE, copy_result::COMPLETED, false);
+        }
+        shared.pending = Some(READABLE);
+        return Ok(());
+    }
+    let n = if future {
+        1
+    } else {
+        (remain as usize).min(hw.buf.len())
+    };
+    let vals: Vec<crate::Val> = hw.buf.drain(..n).collect();
+    let closed_and_empty = hw.closed && hw.buf.is_empty();
+    if let Some(t) = elem {
+        let arena = &component.inner.arena;
+        let size = arena.layout(t).size;
+        let mut mem = crate::wasmi_mem::WasmiMem::new(&mut *ctx, &opts);
+        let mut cx = crate::abi::lower::LowerCx {
+            arena,
+            mem: &mut mem,
+            enc: opts.encoding,
+        };
+        for (k, v) in vals.iter().enumerate() {
+            let at = ptr.wrapping_add(progress.wrapping_add(k as u32).wrapping_mul(size));
+            cx.store(v, t, at).map_err(|e| match e.kind() {
+                crate::ErrorKind::Usage => Error::trap(
+                    TrapKind::Host,
+                    format!("the host wrote a value of the wrong type: {}", e.message()),
+                ),
+                _ => e,
+            })?;
+        }
+    }
+    let state = ctx.data_mut().async_state();
+    let shared = state.shared(id)?;
+    if let Some(b) = shared.ends[READABLE].buffer.as_mut() {
+        b.progress += n as u32;
+    }
+    if future || closed_and_empty {
+        // A future has its value; a closed stream whose values are all
+        // read is at its end (the next read sees DROPPED).
+        shared.dropped = closed_and_empty && !future || shared.dropped;
+    }
+    if future {
+        shared.pending = None;
+        state.notify(id, READABLE, copy_result::COMPLETED, false)
+    } else {
+        state.notify(id, READABLE, copy_result::COMPLETED, waited)
+    }
 }
 
 /// The host reads up to `max` values of the readable end of stream (or

@@ -16,9 +16,9 @@
 //! that asks for more shows up). All three load and run through
 //! `Func::call`; async-echo's `produce` and `later` return a stream and a
 //! future that the host reads with the poll-style `StreamAny::read` /
-//! `FutureAny::read` between runs of the store's tasks. The tests that need
-//! host-written streams (`echo`, `sum`) or other host API for async calls
-//! are in `tests/async_guest_pending.rs.txt`, not compiled.
+//! `FutureAny::read` between runs of the store's tasks; `echo` and `sum`
+//! read streams the host makes and writes (`StreamAny::new`); the host's
+//! `fetch` is a sync, typed or async (`func_new_async`) host function.
 #![cfg(all(feature = "async", feature = "validate"))]
 
 use componentry::{

@@ -173,21 +173,7 @@ fn call<T: 'static>(
     } else {
         None
     };
-    let sub = Subtask {
-        state: SubState::Starting,
-        component: component.clone(),
-        ty,
-        options: *o,
-        is_async: o.is_async,
-        flat_args,
-        retptr,
-        flat_results: Flat::new(),
-        lent: Lent::default(),
-        resolve_delivered: false,
-        cancellation_requested: false,
-        waitable: None,
-        callee: None,
-    };
+    let sub = Subtask::new(SubState::Starting, component, ty, o, flat_args, retptr);
     let s = super::sched::add_subtask(ctx.data_mut(), sub)?;
     let r = start_callee(ctx, o.instance, callee_component, l, s);
     if let Err(e) = r {

@@ -29,7 +29,7 @@ use crate::error::{Error, Result, TrapKind};
 use crate::func::{to_raw, Options, ValHost};
 use crate::store::{StoreContextMut, StoreData};
 use crate::values::Val;
-use crate::wasmi_mem::{Lent, WasmiMem};
+use crate::wasmi_mem::WasmiMem;
 
 /// The future an async host function returns: the function's result
 /// (`None` for a function without one), or an error, which traps the
@@ -122,21 +122,7 @@ fn call<T: 'static>(
         }
         lent
     };
-    let sub = Subtask {
-        state: SubState::Started,
-        component: component.clone(),
-        ty,
-        options: *o,
-        is_async: o.is_async,
-        flat_args: Flat::new(),
-        retptr,
-        flat_results: Flat::new(),
-        lent: Lent::default(),
-        resolve_delivered: false,
-        cancellation_requested: false,
-        waitable: None,
-        callee: None,
-    };
+    let sub = Subtask::new(SubState::Started, component, ty, o, Flat::new(), retptr);
     let ready = match &host.future {
         None => {
             // A sync host function under `canon lower async`.

@@ -432,6 +432,38 @@ fn new_host_pair<T>(data: &mut StoreData<T>, future: bool) -> Result<(u32, u32, 
     Ok((reader, g_reader, writer, g_writer))
 }
 
+/// A host value's slab index and generation.
+type HostSlot = (u32, u32);
+
+/// Makes a stream (or future) the host writes to, in `store`: the store's
+/// id, the reader's and the writer's slots.
+fn host_pair(store: &mut impl AsContextMut, future: bool) -> Result<(usize, HostSlot, HostSlot)> {
+    let mut cx = store.as_context_mut();
+    let data = cx.inner.data_mut();
+    let store_id = data.id;
+    let (r, gr, w, gw) = new_host_pair(data, future)?;
+    Ok((store_id, (r, gr), (w, gw)))
+}
+
+/// The stream behind a host writer of store `store_id`, checked to belong
+/// to the store `cx` views.
+fn writer_stream<T>(
+    cx: &mut crate::StoreContextMut<'_, T>,
+    store_id: usize,
+    index: u32,
+    generation: u32,
+    future: bool,
+) -> Result<u32> {
+    if cx.inner.data().id != store_id {
+        return Err(stale(if future {
+            "future writer"
+        } else {
+            "stream writer"
+        }));
+    }
+    cx.inner.data_mut().host_writer(index, generation, future)
+}
+
 impl<T> StoreData<T> {
     /// The stream behind host writer `(index, generation)`.
     fn host_writer(&mut self, index: u32, generation: u32, future: bool) -> Result<u32> {
@@ -459,20 +491,18 @@ impl StreamAny {
     /// component reads it, and traps the component with
     /// [`TrapKind::Host`](crate::TrapKind::Host).
     pub fn new(mut store: impl AsContextMut) -> Result<(StreamWriter, StreamAny)> {
-        let mut cx = store.as_context_mut();
-        let data = cx.inner.data_mut();
-        let store_id = data.id;
-        let (r, gr, w, gw) = new_host_pair(data, false)?;
+        let (store_id, (index, generation), w) = host_pair(&mut store, false)?;
+        let writer = StreamWriter {
+            store_id,
+            index: w.0,
+            generation: w.1,
+        };
         Ok((
-            StreamWriter {
-                store_id,
-                index: w,
-                generation: gw,
-            },
+            writer,
             StreamAny {
                 store_id,
-                index: r,
-                generation: gr,
+                index,
+                generation,
             },
         ))
     }
@@ -493,13 +523,7 @@ impl StreamWriter {
         S::Data: 'static,
     {
         let mut cx = store.as_context_mut();
-        if cx.inner.data().id != self.store_id {
-            return Err(stale("stream writer"));
-        }
-        let id = cx
-            .inner
-            .data_mut()
-            .host_writer(self.index, self.generation, false)?;
+        let id = writer_stream(&mut cx, self.store_id, self.index, self.generation, false)?;
         Ok(
             match super::streams::host_write(&mut cx.inner, id, values, Self::MAX_BUFFERED)? {
                 super::streams::HostWrite::Accepted(n) => StreamWrite::Accepted(n),
@@ -525,20 +549,18 @@ impl FutureAny {
     /// Makes a future in `store` whose writable end the host keeps (see
     /// [`StreamAny::new`]).
     pub fn new(mut store: impl AsContextMut) -> Result<(FutureWriter, FutureAny)> {
-        let mut cx = store.as_context_mut();
-        let data = cx.inner.data_mut();
-        let store_id = data.id;
-        let (r, gr, w, gw) = new_host_pair(data, true)?;
+        let (store_id, (index, generation), w) = host_pair(&mut store, true)?;
+        let writer = FutureWriter {
+            store_id,
+            index: w.0,
+            generation: w.1,
+        };
         Ok((
-            FutureWriter {
-                store_id,
-                index: w,
-                generation: gw,
-            },
+            writer,
             FutureAny {
                 store_id,
-                index: r,
-                generation: gr,
+                index,
+                generation,
             },
         ))
     }
@@ -554,13 +576,7 @@ impl FutureWriter {
         S::Data: 'static,
     {
         let mut cx = store.as_context_mut();
-        if cx.inner.data().id != self.store_id {
-            return Err(stale("future writer"));
-        }
-        let id = cx
-            .inner
-            .data_mut()
-            .host_writer(self.index, self.generation, true)?;
+        let id = writer_stream(&mut cx, self.store_id, self.index, self.generation, true)?;
         let v = value.unwrap_or(Val::Tuple(alloc::vec::Vec::new()));
         let r = super::streams::host_write(&mut cx.inner, id, core::slice::from_ref(&v), 1)?;
         close_writer(&mut store, self.store_id, self.index, self.generation, true)?;

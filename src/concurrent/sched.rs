@@ -226,6 +226,35 @@ pub(crate) struct Subtask {
 }
 
 impl Subtask {
+    /// A subtask in state `state` of a call of lowered function type `ty`
+    /// of `component` with options `options`: `flat_args` are the core
+    /// arguments (read when the callee starts), `retptr` where the result
+    /// goes when it is written to memory.
+    pub(crate) fn new(
+        state: SubState,
+        component: &Component,
+        ty: u32,
+        options: &Options,
+        flat_args: Flat,
+        retptr: Option<u32>,
+    ) -> Self {
+        Subtask {
+            state,
+            component: component.clone(),
+            ty,
+            options: *options,
+            is_async: options.is_async,
+            flat_args,
+            retptr,
+            flat_results: Flat::new(),
+            lent: Lent::default(),
+            resolve_delivered: false,
+            cancellation_requested: false,
+            waitable: None,
+            callee: None,
+        }
+    }
+
     pub(crate) fn resolved(&self) -> bool {
         !matches!(self.state, SubState::Starting | SubState::Started)
     }

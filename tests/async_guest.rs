@@ -2,7 +2,8 @@
 //! `tools/build-guests.sh` from one WIT package,
 //! `tests/guests/async-echo/wit`): Rust components whose exports all use
 //! the component model's async ABI through wit-bindgen's async support (its
-//! `async` and `async-spawn` features), a real toolchain's output for issue
+//! `async`, `async-spawn` and `inter-task-wakeup` features), a real
+//! toolchain's output for issue
 //! #18.
 //!
 //! * async-echo: everything: streams in and out, a future out, a task that
@@ -106,13 +107,20 @@ const ECHO_BUILTINS: &[&str] = &[
     "waitable.join",
 ];
 
-/// The same for async-tasks: async-echo's, less those of streams and
-/// futures.
+/// The same for async-tasks: async-echo's, less those of futures and of
+/// streams of bytes (the unit stream wit-bindgen's `inter-task-wakeup`
+/// feature uses stays).
 const TASKS_BUILTINS: &[&str] = &[
     "canon lift [async callback]",
     "canon lower [async memory]",
     "context.get i32 0",
     "context.set i32 0",
+    "stream.cancel-read",
+    "stream.drop-readable",
+    "stream.drop-writable",
+    "stream.new",
+    "stream.read [async memory]",
+    "stream.write [async memory]",
     "subtask.cancel",
     "subtask.drop",
     "task.cancel",
@@ -125,11 +133,18 @@ const TASKS_BUILTINS: &[&str] = &[
     "waitable.join",
 ];
 
-/// The same for async-yield: no `canon lower`, no subtask.
+/// The same for async-yield: no `canon lower`, no subtask (the unit
+/// stream of `inter-task-wakeup` stays).
 const YIELD_BUILTINS: &[&str] = &[
     "canon lift [async callback]",
     "context.get i32 0",
     "context.set i32 0",
+    "stream.cancel-read",
+    "stream.drop-readable",
+    "stream.drop-writable",
+    "stream.new",
+    "stream.read [async memory]",
+    "stream.write [async memory]",
     "task.cancel",
     "task.return",
     "thread.yield",
@@ -669,4 +684,68 @@ fn a_host_value_of_the_wrong_type_traps_the_reader() {
     let e = call(&mut store, &instance, (API, "sum"), &[Val::Stream(r)]).expect_err("bad value");
     assert_eq!(trap_kind(&e), TrapKind::Host, "{e}");
     assert!(e.to_string().contains("wrong type"), "{e}");
+}
+
+/// Cancelling a wit-bindgen task from the host: the host drops its
+/// `call_async` future while both `fetch` calls are pending; when the store
+/// next runs, the guest gets TASK_CANCELLED, drops its Rust future (which
+/// cancels the two subtasks: the host futures are dropped) and ends with
+/// `task.cancel`. (wit-bindgen 0.63 needs its `inter-task-wakeup` feature
+/// for this path: the abort wakes a sleeping task.)
+#[test]
+fn dropping_a_call_cancels_the_guest_task_and_its_host_calls() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Poll, Waker};
+    struct Never(Arc<AtomicUsize>);
+    impl Future for Never {
+        type Output = componentry::Result<Option<Val>>;
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> Poll<Self::Output> {
+            Poll::Pending
+        }
+    }
+    impl Drop for Never {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let engine = Engine::default();
+    let component = Component::new(&engine, ASYNC_TASKS).expect("load");
+    let mut linker = Linker::new(&engine);
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let d = dropped.clone();
+    linker
+        .instance(HOST)
+        .unwrap()
+        .func_new_async("fetch", move |_store, _params| {
+            Ok(Box::pin(Never(d.clone())))
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let api = instance
+        .get_export(&mut store, None, SUBTASKS)
+        .expect("api");
+    let idx = instance
+        .get_export(&mut store, Some(&api), "double-fetch")
+        .expect("double-fetch");
+    let f = instance.get_func(&mut store, &idx).expect("func");
+    let mut out = [Val::U32(0)];
+    {
+        let mut fut = std::pin::pin!(f.call_async(&mut store, &[Val::U32(1)], &mut out));
+        let mut cx = std::task::Context::from_waker(Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+    }
+    assert_eq!(dropped.load(Ordering::SeqCst), 0);
+    match store.run_until_idle(Waker::noop()) {
+        Poll::Ready(r) => r.expect("the cancelled task ends"),
+        Poll::Pending => panic!("host calls still pending after the cancellation"),
+    }
+    assert_eq!(dropped.load(Ordering::SeqCst), 2);
 }

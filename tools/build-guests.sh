@@ -16,7 +16,7 @@
 # The first eight are compiled with wit-bindgen for wasm32-unknown-unknown,
 # then turned into components by tools/componentize (wit-component);
 # the async guests in a cargo invocation of their own, because they turn on
-# wit-bindgen's `async` and `async-spawn` features, which would otherwise be
+# wit-bindgen's `async`, `async-spawn` and `inter-task-wakeup` features, which would otherwise be
 # unified into the other guests' build of wit-bindgen. The
 # WASI programs are plain Rust programs using std: for wasm32-wasip2, rustc
 # (its linker, wasm-component-ld) already writes a component, which is

@@ -654,8 +654,12 @@ fn run_step<T: 'static>(
             let options = s.options(store, opts, instance_idx)?;
             let core = match &callee.kind {
                 #[cfg(feature = "async")]
-                FuncKind::Lifted(_)
-                    if crate::concurrent::call::needs_async_lower(&options, &callee) =>
+                FuncKind::Lifted(l)
+                    if crate::concurrent::call::needs_async_lower(
+                        &options,
+                        &callee.component,
+                        l,
+                    ) =>
                 {
                     crate::concurrent::call::lower(store, component, *ty, options, callee.clone())?
                 }

@@ -176,3 +176,191 @@ fn store_fields(
     }
     Ok(())
 }
+
+#[cfg(all(test, feature = "validate"))]
+mod tests {
+    //! `load_flat` and `store_flat` against the canonical ABI's own
+    //! lowering and lifting, over every shape the flat form has: scalars
+    //! of each size, strings, lists, records and tuples with padding,
+    //! flags, enums, and variants whose cases join different flat types.
+    use super::*;
+    use crate::abi::lift::LiftCx;
+    use crate::abi::lower::LowerCx;
+    use crate::abi::GuestMemory;
+    use crate::abi::StringEncoding;
+    use crate::values::Val;
+    use alloc::boxed::Box;
+    use alloc::string::String;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    /// A bump-allocated host memory.
+    struct Mem(Vec<u8>);
+
+    impl GuestMemory for Mem {
+        fn bytes(&self) -> &[u8] {
+            &self.0
+        }
+        fn bytes_mut(&mut self) -> &mut [u8] {
+            &mut self.0
+        }
+        fn realloc(&mut self, _: u32, _: u32, align: u32, size: u32) -> Result<u32> {
+            let p = self.0.len().next_multiple_of(align.max(1) as usize);
+            self.0.resize(p + size as usize, 0);
+            Ok(p as u32)
+        }
+    }
+
+    const TYPES: &str = r#"(component
+      (type $r0 (record (field "a" u8) (field "b" f64) (field "c" string) (field "d" s16)))
+      (type $v0 (variant (case "none") (case "byte" u8) (case "single" f32)
+                         (case "wide" u64) (case "text" string) (case "pair" (tuple s8 f64))))
+      (type $fl0 (flags "x" "y" "z"))
+      (type $e0 (enum "p" "q" "r"))
+      (import "r" (type $r (eq $r0)))
+      (import "v" (type $v (eq $v0)))
+      (import "fl" (type $fl (eq $fl0)))
+      (import "e" (type $e (eq $e0)))
+      (import "f" (func (param "r" $r) (param "v" $v) (param "fl" $fl) (param "e" $e)
+                        (param "o" (option (list u16)))
+                        (param "res" (result (tuple s8 u32) (error char)))
+                        (param "b" bool))))"#;
+
+    fn s(x: &str) -> Val {
+        Val::String(String::from(x))
+    }
+
+    #[test]
+    fn flat_and_memory_forms_agree_with_lowering_and_lifting() {
+        let engine = crate::Engine::default();
+        let bytes = wat::parse_str(TYPES).expect("wat");
+        let component = crate::Component::new(&engine, &bytes).expect("load");
+        let arena = &component.inner.arena;
+        let f = arena.funcs.last().expect("the function type");
+        let tys: Vec<ValType> = f.params.iter().map(|p| p.1).collect();
+        let rec = |b: f64| {
+            Val::Record(vec![
+                (String::from("a"), Val::U8(200)),
+                (String::from("b"), Val::Float64(b)),
+                (String::from("c"), s("héllo")),
+                (String::from("d"), Val::S16(-3)),
+            ])
+        };
+        let variant =
+            |case: &str, v: Option<Val>| Val::Variant(String::from(case), v.map(Box::new));
+        let values: Vec<(usize, Val)> = vec![
+            (0, rec(1.5)),
+            (1, variant("none", None)),
+            (1, variant("byte", Some(Val::U8(7)))),
+            (1, variant("single", Some(Val::Float32(-2.25)))),
+            (1, variant("wide", Some(Val::U64(u64::MAX - 1)))),
+            (1, variant("text", Some(s("case")))),
+            (
+                1,
+                variant(
+                    "pair",
+                    Some(Val::Tuple(vec![Val::S8(-1), Val::Float64(0.5)])),
+                ),
+            ),
+            (2, Val::Flags(vec![String::from("x"), String::from("z")])),
+            (3, Val::Enum(String::from("q"))),
+            (4, Val::Option(None)),
+            (
+                4,
+                Val::Option(Some(Box::new(Val::List(vec![
+                    Val::U16(1),
+                    Val::U16(65535),
+                ])))),
+            ),
+            (
+                5,
+                Val::Result(Ok(Some(Box::new(Val::Tuple(vec![
+                    Val::S8(-128),
+                    Val::U32(9),
+                ]))))),
+            ),
+            (5, Val::Result(Err(Some(Box::new(Val::Char('é')))))),
+            (6, Val::Bool(true)),
+        ];
+        for (i, v) in values {
+            let ty = tys[i];
+            let mut mem = Mem(vec![0; 64]);
+            // flat (lowered) -> memory (store_flat) -> lifted
+            let mut flat = Flat::new();
+            LowerCx {
+                arena,
+                mem: &mut mem,
+                enc: StringEncoding::Utf8,
+            }
+            .lower_flat(&v, ty, &mut flat)
+            .expect("lower_flat");
+            let l = arena.layout(ty);
+            let at = mem.realloc(0, 0, l.align, l.size).expect("alloc");
+            let mut pos = 0;
+            store_flat(arena, ty, &flat, &mut pos, &mut mem.0, at).expect("store_flat");
+            assert_eq!(
+                pos,
+                flat.len(),
+                "{v:?}: store_flat consumed the flat values"
+            );
+            let back = LiftCx {
+                arena,
+                mem: &mut mem,
+                enc: StringEncoding::Utf8,
+            }
+            .load(ty, at)
+            .expect("load");
+            assert_eq!(back, v, "store_flat of {v:?}");
+            // memory (stored) -> flat (load_flat) -> lifted
+            let at = mem.realloc(0, 0, l.align, l.size).expect("alloc");
+            LowerCx {
+                arena,
+                mem: &mut mem,
+                enc: StringEncoding::Utf8,
+            }
+            .store(&v, ty, at)
+            .expect("store");
+            let mut loaded = Flat::new();
+            load_flat(arena, ty, &mem.0, at, &mut loaded).expect("load_flat");
+            assert_eq!(loaded.len(), arena.flat(ty).len(), "{v:?}: flat length");
+            let mut pos = 0;
+            let back = LiftCx {
+                arena,
+                mem: &mut mem,
+                enc: StringEncoding::Utf8,
+            }
+            .lift_flat(ty, &loaded, &mut pos)
+            .expect("lift_flat");
+            assert_eq!(back, v, "load_flat of {v:?}");
+        }
+    }
+
+    #[test]
+    fn bad_discriminants_and_bounds_are_traps() {
+        let engine = crate::Engine::default();
+        let bytes = wat::parse_str(TYPES).expect("wat");
+        let component = crate::Component::new(&engine, &bytes).expect("load");
+        let arena = &component.inner.arena;
+        let f = arena.funcs.last().expect("the function type");
+        let variant = f.params[1].1;
+        let mut out = Flat::new();
+        let e = load_flat(
+            arena,
+            variant,
+            &[9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            0,
+            &mut out,
+        )
+        .expect_err("discriminant 9 of 6 cases");
+        assert_eq!(e.trap_kind(), Some(TrapKind::InvalidDiscriminant), "{e}");
+        // Case 4 ("text") has its payload past the 4 bytes there are.
+        let e = load_flat(arena, variant, &[4, 0, 0, 0], 0, &mut out).expect_err("out of bounds");
+        assert_eq!(e.trap_kind(), Some(TrapKind::PointerOutOfBounds), "{e}");
+        let mut bytes = [0u8; 4];
+        let e = store_flat(arena, variant, &[7, 0, 0], &mut 0, &mut bytes, 0)
+            .expect_err("discriminant 7");
+        assert_eq!(e.trap_kind(), Some(TrapKind::InvalidDiscriminant), "{e}");
+        let e = store_flat(arena, variant, &[], &mut 0, &mut bytes, 0).expect_err("no flat values");
+        assert!(e.is_trap(), "{e}");
+    }
+}

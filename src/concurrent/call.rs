@@ -43,14 +43,11 @@ pub(crate) fn is_async_type(component: &Component, ty: u32) -> bool {
         .is_some_and(|f| f.is_async)
 }
 
-/// Whether a `canon lower` of `callee` with `options` needs the async
-/// runtime (else it is a plain sync call through the fused adapter).
-pub(crate) fn needs_async_lower(options: &Options, callee: &Func) -> bool {
-    options.is_async
-        || match &callee.kind {
-            FuncKind::Lifted(l) => is_async_type(&callee.component, l.ty),
-            FuncKind::Host { .. } => false,
-        }
+/// Whether a `canon lower` with `options` of `l`, a function `component`
+/// lifted, needs the async runtime (else it is a plain sync call through
+/// the fused adapter).
+pub(crate) fn needs_async_lower(options: &Options, component: &Component, l: &LiftedFunc) -> bool {
+    options.is_async || is_async_type(component, l.ty)
 }
 
 /// The core type of `canon lower async` of function type `ty`: the
@@ -79,13 +76,16 @@ pub(crate) fn async_lowered_type(component: &Component, ty: u32) -> wasmi::FuncT
 }
 
 /// The core type of a lowering that needs the async runtime, which it
-/// readies in the store; 64-bit memories are refused.
-pub(crate) fn lowering_type<T>(
+/// readies in the store (64-bit memories are refused), and whether its
+/// last core parameter is the result pointer (always with `async` and a
+/// result; for a sync lowering, when the result is spilled). Computed once
+/// per lowering.
+pub(crate) fn lowering<T>(
     store: &mut StoreContextMut<'_, T>,
     component: &Component,
     ty: u32,
     options: &Options,
-) -> Result<wasmi::FuncType> {
+) -> Result<(wasmi::FuncType, bool)> {
     if options.memory.is_some_and(|m| m.ty(&store.inner).is_64()) {
         return Err(Error::unsupported(
             "async calls over 64-bit memories (the component model 64-bit feature)",
@@ -93,9 +93,20 @@ pub(crate) fn lowering_type<T>(
     }
     store.inner.data_mut().async_state();
     Ok(if options.is_async {
-        async_lowered_type(component, ty)
+        let has_result = component
+            .inner
+            .arena
+            .funcs
+            .get(ty as usize)
+            .is_some_and(|f| f.result.is_some());
+        (async_lowered_type(component, ty), has_result)
     } else {
-        crate::func::lowered_type(component, ty)
+        let spilled = component
+            .inner
+            .plans
+            .get(ty as usize)
+            .is_some_and(|p| p.result_spilled);
+        (crate::func::lowered_type(component, ty), spilled)
     })
 }
 
@@ -110,69 +121,66 @@ pub(crate) fn lower<T: 'static>(
     callee: Func,
 ) -> Result<wasmi::Func> {
     let FuncKind::Lifted(l) = &callee.kind else {
-        return Err(Error::unsupported(
-            "`canon lower async` of a host function: async host functions (issue #18) are not \
-             implemented yet",
-        ));
+        return Err(Error::usage("a host function lowered as a component's"));
     };
     let l = l.clone();
-    let fty = lowering_type(store, component, ty, &options)?;
+    let (fty, retptr) = lowering(store, component, ty, &options)?;
     let component = component.clone();
     let callee_component = callee.component.clone();
     Ok(wasmi::Func::new(
         &mut store.inner,
         fty,
         move |mut caller, args, results| {
-            call(
-                &mut caller,
-                &component,
+            let lowered = Lowered {
+                component: &component,
                 ty,
-                &options,
-                &callee_component,
-                &l,
-                args,
-                results,
-            )
-            .map_err(super::sched::host_error)
+                options: &options,
+                retptr,
+            };
+            call(&mut caller, &lowered, &callee_component, &l, args, results)
+                .map_err(super::sched::host_error)
         },
     ))
 }
 
+/// A lowering that needs the async runtime, as each of its calls sees it.
+pub(crate) struct Lowered<'a> {
+    /// The caller's component and the lowered function type in it.
+    pub component: &'a Component,
+    pub ty: u32,
+    /// The lowering's options.
+    pub options: &'a Options,
+    /// The last core argument is the result pointer ([`lowering`]).
+    pub retptr: bool,
+}
+
+impl Lowered<'_> {
+    /// The core arguments as raw bits, and the result pointer apart.
+    pub(crate) fn split_args(&self, args: &[wasmi::Val]) -> (Flat, Option<u32>) {
+        let mut flat: Flat = args.iter().map(to_raw).collect();
+        let retptr = if self.retptr {
+            flat.pop().map(|p| p as u32)
+        } else {
+            None
+        };
+        (flat, retptr)
+    }
+}
+
 /// A call through a lowered function that needs the async runtime.
-#[allow(clippy::too_many_arguments)]
 fn call<T: 'static>(
     caller: &mut wasmi::Caller<'_, StoreData<T>>,
-    component: &Component,
-    ty: u32,
-    o: &Options,
+    lowered: &Lowered<'_>,
     callee_component: &Component,
     l: &Arc<LiftedFunc>,
     args: &[wasmi::Val],
     results: &mut [wasmi::Val],
 ) -> Result<()> {
+    let (component, ty, o) = (lowered.component, lowered.ty, lowered.options);
     crate::boundary::call_out(caller, o.instance, crate::boundary::CALL_MAY_NOT_LEAVE)?;
     let mut ctx = wasmi::AsContextMut::as_context_mut(caller);
     let ctx = &mut ctx;
-    let has_result = component
-        .inner
-        .arena
-        .funcs
-        .get(ty as usize)
-        .ok_or_else(|| internal("function type"))?
-        .result
-        .is_some();
-    let spilled = !o.is_async
-        && component
-            .inner
-            .plans
-            .get(ty as usize)
-            .is_some_and(|p| p.result_spilled);
-    let mut flat_args: Flat = args.iter().map(to_raw).collect();
-    let retptr = if (o.is_async && has_result) || spilled {
-        flat_args.pop().map(|p| p as u32)
-    } else {
-        None
-    };
+    let (flat_args, retptr) = lowered.split_args(args);
     let sub = Subtask::new(SubState::Starting, component, ty, o, flat_args, retptr);
     let s = super::sched::add_subtask(ctx.data_mut(), sub)?;
     let r = start_callee(ctx, o.instance, callee_component, l, s);

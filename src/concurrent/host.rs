@@ -17,7 +17,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use super::call::MAX_FLAT_ASYNC_PARAMS;
+use super::call::{Lowered, MAX_FLAT_ASYNC_PARAMS};
 use super::sched::{block, Resume, SubState, Subtask, WaitFor};
 use super::waitable::{internal, WaitableKind};
 use crate::abi::flat_mem::Flat;
@@ -26,7 +26,7 @@ use crate::abi::lower::LowerCx;
 use crate::abi::{MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
 use crate::component::Component;
 use crate::error::{Error, Result, TrapKind};
-use crate::func::{to_raw, Options, ValHost};
+use crate::func::{Options, ValHost};
 use crate::store::{StoreContextMut, StoreData};
 use crate::values::Val;
 use crate::wasmi_mem::WasmiMem;
@@ -57,7 +57,7 @@ pub(crate) fn lower<T: 'static>(
     options: Options,
     host: &ValHost<T>,
 ) -> Result<wasmi::Func> {
-    let fty = super::call::lowering_type(store, component, ty, &options)?;
+    let (fty, retptr) = super::call::lowering(store, component, ty, &options)?;
     let component = component.clone();
     let host = host.clone();
     Ok(wasmi::Func::new(
@@ -65,8 +65,13 @@ pub(crate) fn lower<T: 'static>(
         fty,
         move |mut caller, args, results| {
             let mut ctx = wasmi::AsContextMut::as_context_mut(&mut caller);
-            call(&mut ctx, &component, ty, &options, &host, args, results)
-                .map_err(super::sched::host_error)
+            let lowered = Lowered {
+                component: &component,
+                ty,
+                options: &options,
+                retptr,
+            };
+            call(&mut ctx, &lowered, &host, args, results).map_err(super::sched::host_error)
         },
     ))
 }
@@ -75,13 +80,12 @@ pub(crate) fn lower<T: 'static>(
 /// the async runtime.
 fn call<T: 'static>(
     ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>,
-    component: &Component,
-    ty: u32,
-    o: &Options,
+    lowered: &Lowered<'_>,
     host: &ValHost<T>,
     args: &[wasmi::Val],
     results: &mut [wasmi::Val],
 ) -> Result<()> {
+    let (component, ty, o) = (lowered.component, lowered.ty, lowered.options);
     crate::boundary::call_out(ctx, o.instance, crate::boundary::IMPORT_MAY_NOT_LEAVE)?;
     let arena = &component.inner.arena;
     let fty = arena
@@ -93,12 +97,7 @@ fn call<T: 'static>(
         .plans
         .get(ty as usize)
         .ok_or_else(|| internal("function plan"))?;
-    let mut raw: Flat = args.iter().map(to_raw).collect();
-    let retptr = if (o.is_async && fty.result.is_some()) || (!o.is_async && plan.result_spilled) {
-        raw.pop().map(|p| p as u32)
-    } else {
-        None
-    };
+    let (raw, retptr) = lowered.split_args(args);
     // The arguments, lifted as the host's (borrows end when the host
     // function returns: a future cannot use the store).
     let mut vals = Vec::new();
@@ -339,6 +338,32 @@ pub(crate) fn cancel_host_call<T>(data: &mut StoreData<T>, s: u32) -> Result<boo
     Ok(true)
 }
 
+/// What one step of the store's scheduler did.
+enum Step {
+    /// A thread ran, or a host future resolved.
+    Progressed,
+    /// Nothing can run and no host future is pending.
+    Idle,
+    /// Only pending host futures can make progress (they wake the waker).
+    WaitingOnHost,
+}
+
+/// Runs the first ready thread, or else polls the pending host futures.
+fn step<T: 'static>(ctx: &mut wasmi::StoreContextMut<'_, StoreData<T>>) -> Result<Step> {
+    if let Some(t) = super::sched::next_ready(ctx.data_mut()) {
+        super::sched::resume_thread(ctx, t, false, None)?;
+        return Ok(Step::Progressed);
+    }
+    if ctx.data_mut().async_state().host_calls.is_empty() {
+        return Ok(Step::Idle);
+    }
+    Ok(if poll_host_calls(ctx)? {
+        Step::Progressed
+    } else {
+        Step::WaitingOnHost
+    })
+}
+
 /// Runs the store's threads and host futures until `done` holds: `Ready`
 /// then (or with a deadlock trap when nothing can run and no host future
 /// is pending), `Pending` when only host futures can make progress (they
@@ -353,24 +378,17 @@ pub(crate) fn drive<T: 'static>(
         if done(ctx.data_mut().async_state()) {
             return Poll::Ready(Ok(()));
         }
-        match super::sched::next_ready(ctx.data_mut()) {
-            Some(t) => {
-                if let Err(e) = super::sched::resume_thread(ctx, t, false, None) {
-                    return Poll::Ready(Err(e));
-                }
-            }
-            None if ctx.data_mut().async_state().host_calls.is_empty() => {
+        match step(ctx) {
+            Ok(Step::Progressed) => {}
+            Ok(Step::Idle) => {
                 return Poll::Ready(Err(Error::trap(
                     TrapKind::Deadlock,
                     "deadlock detected: event loop cannot make further progress (every \
                      thread waits for an event nothing can send)",
                 )))
             }
-            None => match poll_host_calls(ctx) {
-                Ok(true) => {}
-                Ok(false) => return Poll::Pending,
-                Err(e) => return Poll::Ready(Err(e)),
-            },
+            Ok(Step::WaitingOnHost) => return Poll::Pending,
+            Err(e) => return Poll::Ready(Err(e)),
         }
     }
 }
@@ -385,20 +403,11 @@ pub(crate) fn run_until_idle<T: 'static>(
     }
     ctx.data_mut().async_state().waker = Some(waker.clone());
     loop {
-        match super::sched::next_ready(ctx.data_mut()) {
-            Some(t) => {
-                if let Err(e) = super::sched::resume_thread(ctx, t, false, None) {
-                    return Poll::Ready(Err(e));
-                }
-            }
-            None if ctx.data_mut().async_state().host_calls.is_empty() => {
-                return Poll::Ready(Ok(()))
-            }
-            None => match poll_host_calls(ctx) {
-                Ok(true) => {}
-                Ok(false) => return Poll::Pending,
-                Err(e) => return Poll::Ready(Err(e)),
-            },
+        match step(ctx) {
+            Ok(Step::Progressed) => {}
+            Ok(Step::Idle) => return Poll::Ready(Ok(())),
+            Ok(Step::WaitingOnHost) => return Poll::Pending,
+            Err(e) => return Poll::Ready(Err(e)),
         }
     }
 }

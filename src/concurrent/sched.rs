@@ -588,7 +588,7 @@ fn start_thread<T: 'static>(
     }
     s.task(task)?.state = TaskState::Started;
     let args = super::call::on_start(ctx, task)?;
-    let (core, after) = {
+    let core = {
         let s = ctx.data_mut().async_state();
         let k = s.task(task)?;
         let core = k.func.core;
@@ -608,9 +608,8 @@ fn start_thread<T: 'static>(
             After::Callback => core::iter::once(wasmi::Val::I32(0)).collect(),
             After::Stackful => CoreResults::new(),
         };
-        (core, th.after)
+        core
     };
-    let _ = after;
     let mut outs = core::mem::take(&mut ctx.data_mut().async_state().thread(t)?.outs);
     let r = core.call_resumable(&mut *ctx, &args, &mut outs);
     ctx.data_mut().async_state().thread(t)?.outs = outs;
